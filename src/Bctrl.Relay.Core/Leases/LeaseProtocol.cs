@@ -1,0 +1,6 @@
+namespace Bctrl.Relay.Leases;
+
+internal enum LeaseProtocol : byte
+{
+    Cdp = 1,
+}
