@@ -1,0 +1,170 @@
+using System.Buffers;
+using System.Net.Sockets;
+using Bctrl.Relay.Frames;
+
+namespace Bctrl.Relay.Splice;
+
+internal sealed partial class AttachSplice
+{
+    private enum ScanStop : byte
+    {
+        EndOfBuffer,
+        DropFrame,
+        Violation,
+    }
+
+    /// <summary>
+    /// Client to runtime: the canonical <see cref="System.IO.Pipelines.PipeReader"/> loop over Kestrel's input. Whole
+    /// frames and whole payload runs are sent from Kestrel's buffers to the runtime socket as they are (client frames
+    /// are masked already, and the relay is the runtime's client). A header or control frame cut by the end of the
+    /// buffer is not sent: it stays in the pipe (<c>AdvanceTo(consumed, examined)</c>) until it is whole, so that a
+    /// pong answering the relay's keep-alive can be dropped whole and a close can be inserted at a frame boundary.
+    /// </summary>
+    private async Task PumpClientToRuntimeAsync()
+    {
+        var cancellationToken = _stop.Token;
+        try
+        {
+            while (true)
+            {
+                var result = await _clientInput.ReadAsync(cancellationToken).ConfigureAwait(false);
+                _clientReads++;
+                var buffer = result.Buffer;
+                long sent = 0;
+                long position = 0;
+                while (true)
+                {
+                    var stop = ScanClient(buffer, ref position, out var cutStart);
+                    if (stop == ScanStop.DropFrame)
+                    {
+                        await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
+                        sent = position;
+                        continue;
+                    }
+
+                    if (stop == ScanStop.Violation)
+                    {
+                        await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
+                        _clientInput.AdvanceTo(buffer.End);
+                        Interlocked.Add(ref _bytesFromClient, buffer.Length);
+                        TryEnd(ViolationReason(_fromClient.Violation, fromClient: true));
+                        return;
+                    }
+
+                    // End of buffer: hold back a partial header or control frame.
+                    var forwardEnd = buffer.Length - _fromClient.PendingBytes;
+                    _fromClient.ResetPending();
+                    await SendToRuntimeAsync(buffer.Slice(sent, forwardEnd - sent), cancellationToken).ConfigureAwait(false);
+                    _clientInput.AdvanceTo(buffer.GetPosition(forwardEnd), buffer.End);
+                    Interlocked.Add(ref _bytesFromClient, forwardEnd);
+                    break;
+                }
+
+                Volatile.Write(ref _framesFromClient, _fromClient.Frames);
+                Volatile.Write(ref _messagesFromClient, _fromClient.Messages);
+                if (result.IsCompleted || result.IsCanceled)
+                {
+                    TryEnd(result.IsCanceled ? AttachEndReason.RelayFault : EndOfStream(AttachEndReason.ClientGone));
+                    return;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // Stopped by the supervisor or an abort: the reason is recorded already.
+        }
+        catch (Exception exception) when (exception is SocketException or IOException or ObjectDisposedException)
+        {
+            // A send that failed means the runtime is gone; a read that failed means the client is.
+            TryEnd(exception is SocketException or ObjectDisposedException ? AttachEndReason.RuntimeGone : AttachEndReason.ClientGone);
+        }
+        catch (Exception)
+        {
+            TryEnd(AttachEndReason.RelayFault);
+        }
+    }
+
+    /// <summary>
+    /// Runs the client tracker from <paramref name="position"/> to the end of <paramref name="buffer"/>, stopping early
+    /// at a frame to drop (a pong answering the relay's ping) or a violation; <paramref name="cutStart"/> is where that
+    /// frame starts and <paramref name="position"/> ends just after it.
+    /// </summary>
+    private ScanStop ScanClient(in ReadOnlySequence<byte> buffer, ref long position, out long cutStart)
+    {
+        cutStart = 0;
+        foreach (var segment in buffer.Slice(position))
+        {
+            var span = segment.Span;
+            var offset = 0;
+            while (offset < span.Length)
+            {
+                var status = _fromClient.Track(span[offset..], out var consumed);
+                offset += consumed;
+                switch (status)
+                {
+                    case TrackStatus.NeedMoreData:
+                    case TrackStatus.DataFrameHeader:
+                        // Data frames pass through; the observation seam (issue: sampling) reads headers here.
+                        continue;
+                    case TrackStatus.ControlFrame:
+                        var header = _fromClient.Header;
+                        if (header.Opcode == WebSocketOpcode.Pong && IsKeepAlivePong())
+                        {
+                            position += offset;
+                            cutStart = position - header.FrameLength;
+                            return ScanStop.DropFrame;
+                        }
+
+                        if (header.Opcode == WebSocketOpcode.Close)
+                        {
+                            RecordClose(fromClient: true, ClosePayloadCode(ref _fromClient));
+                        }
+
+                        continue;
+                    case TrackStatus.Violation:
+                        cutStart = position + offset;
+                        return ScanStop.Violation;
+                }
+            }
+
+            position += span.Length;
+        }
+
+        return ScanStop.EndOfBuffer;
+    }
+
+    private static ushort ClosePayloadCode(ref FrameTracker tracker)
+    {
+        Span<byte> payload = stackalloc byte[125];
+        var length = tracker.CopyControlPayload(payload);
+        return RelayFrames.ReadCloseCode(payload[..length]);
+    }
+
+    private async ValueTask SendToRuntimeAsync(ReadOnlySequence<byte> data, CancellationToken cancellationToken)
+    {
+        foreach (var segment in data)
+        {
+            var send = _runtime.SendAsync(segment, SocketFlags.None, cancellationToken);
+            if (send.IsCompletedSuccessfully)
+            {
+                continue;
+            }
+
+            // The runtime's receive window is full: this is where backpressure shows, and where a stall is timed.
+            _runtimeSendSince = _clock.NowMilliseconds | 1;
+            try
+            {
+                await send.ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                _runtimeSendInterrupted = true;
+                throw;
+            }
+            finally
+            {
+                _runtimeSendSince = 0;
+            }
+        }
+    }
+}

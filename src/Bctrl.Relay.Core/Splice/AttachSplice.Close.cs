@@ -1,0 +1,132 @@
+using System.Buffers;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using Bctrl.Relay.Frames;
+
+namespace Bctrl.Relay.Splice;
+
+internal sealed partial class AttachSplice
+{
+    /// <summary>
+    /// Sends the client the relay's close, if this end calls for one and the client stream is at a frame boundary,
+    /// then waits (bounded) for the client's answering close so the client reads ours before its connection ends.
+    /// </summary>
+    private async Task<CloseFrame> CloseClientAsync(CloseFrame close)
+    {
+        if (close.IsNone)
+        {
+            return default;
+        }
+
+        using var timeout = new CancellationTokenSource(_settings.CloseTimeout);
+        var sent = false;
+        try
+        {
+            await _clientWrite.WaitAsync(timeout.Token).ConfigureAwait(false);
+            try
+            {
+                if (_fromRuntime.PayloadRemaining == 0)
+                {
+                    var span = _clientOutput.GetSpan(RelayFrames.MaxFrameLength);
+                    _clientOutput.Advance(RelayFrames.WriteClose(span, close.Code, close.Reason, maskKey: null));
+                    await _clientOutput.FlushAsync(timeout.Token).ConfigureAwait(false);
+                    sent = true;
+                }
+            }
+            finally
+            {
+                _clientWrite.Release();
+            }
+
+            if (sent)
+            {
+                await AwaitClientCloseAsync(timeout.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or InvalidOperationException)
+        {
+            // The client is gone or slow: its connection ends without the answer.
+        }
+
+        return sent ? close : default;
+    }
+
+    /// <summary>Reads the client until its close frame (or the end), discarding everything: the attach is over.</summary>
+    private async Task AwaitClientCloseAsync(CancellationToken cancellationToken)
+    {
+        var tracking = _fromClient.Violation == FrameViolation.None;
+        _fromClient.ResetPending();
+        while (true)
+        {
+            var result = await _clientInput.ReadAsync(cancellationToken).ConfigureAwait(false);
+            var buffer = result.Buffer;
+            var closed = tracking && ContainsClose(buffer);
+            _clientInput.AdvanceTo(buffer.End);
+            if (closed || result.IsCompleted || result.IsCanceled)
+            {
+                return;
+            }
+        }
+    }
+
+    private bool ContainsClose(in ReadOnlySequence<byte> buffer)
+    {
+        foreach (var segment in buffer)
+        {
+            var span = segment.Span;
+            var offset = 0;
+            while (offset < span.Length)
+            {
+                var status = _fromClient.Track(span[offset..], out var consumed);
+                offset += consumed;
+                if (status == TrackStatus.Violation)
+                {
+                    return true;
+                }
+
+                if (status == TrackStatus.ControlFrame && _fromClient.Header.Opcode == WebSocketOpcode.Close)
+                {
+                    return true;
+                }
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>Sends the runtime the relay's close (masked: the relay is its client), then ends the connection.</summary>
+    private async Task<CloseFrame> CloseRuntimeAsync(CloseFrame close)
+    {
+        var sent = false;
+        if (!close.IsNone && !_runtimeSendInterrupted && _fromClient.PayloadRemaining == 0)
+        {
+            var frame = ArrayPool<byte>.Shared.Rent(RelayFrames.MaxFrameLength);
+            try
+            {
+                var length = RelayFrames.WriteClose(frame, close.Code, close.Reason, RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue));
+                using var timeout = new CancellationTokenSource(_settings.CloseTimeout);
+                await _runtime.SendAsync(frame.AsMemory(0, length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                sent = true;
+            }
+            catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
+            {
+                // The runtime is gone or not reading: its connection just ends.
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(frame);
+            }
+        }
+
+        try
+        {
+            _runtime.Shutdown(SocketShutdown.Both);
+        }
+        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
+        {
+            // Already closed by the runtime.
+        }
+
+        return sent ? close : default;
+    }
+}

@@ -1,0 +1,130 @@
+using System.Buffers.Binary;
+using Bctrl.Relay.Frames;
+
+namespace Bctrl.Relay.Splice;
+
+internal sealed partial class AttachSplice
+{
+    /// <summary>Relay pings carry "BCKA" and a sequence number, so the client's pongs to them can be told apart and dropped.</summary>
+    private const uint KeepAliveMagic = 0x424B4341; // "BCKA" big-endian
+
+    private long _clientReads;
+    private long _clientReadsAtPing;
+    private long _pingSentAt;
+    private long _lastPingAt;
+    private uint _pingSequence;
+
+    // Set (|1, so never 0) while a write waits on a peer that does not read; 0 otherwise.
+    private long _clientFlushSince;
+    private long _runtimeSendSince;
+
+    /// <summary>
+    /// Called by the heartbeat about once a second, never by a pump: times stalled writes, times out a client that
+    /// answers no ping, and sends the next keep-alive ping when it is due and the client stream is at a frame boundary.
+    /// </summary>
+    public void OnHeartbeat(long nowMilliseconds)
+    {
+        if (IsEnded)
+        {
+            return;
+        }
+
+        var stall = (long)_settings.StallTimeout.TotalMilliseconds;
+        if (StalledSince(_clientFlushSince, nowMilliseconds) >= stall)
+        {
+            Abort(AttachEndReason.ClientStalled);
+            return;
+        }
+
+        if (StalledSince(_runtimeSendSince, nowMilliseconds) >= stall)
+        {
+            Abort(AttachEndReason.RuntimeStalled);
+            return;
+        }
+
+        if (_pingSentAt != 0)
+        {
+            if (Volatile.Read(ref _clientReads) != _clientReadsAtPing)
+            {
+                _pingSentAt = 0; // the client spoke since the ping: it is alive
+            }
+            else if (nowMilliseconds - _pingSentAt >= (long)_settings.KeepAliveTimeout.TotalMilliseconds)
+            {
+                Abort(AttachEndReason.KeepAliveTimeout);
+                return;
+            }
+        }
+
+        if (_pingSentAt == 0 && nowMilliseconds - _lastPingAt >= (long)_settings.KeepAliveInterval.TotalMilliseconds)
+        {
+            TrySendPing(nowMilliseconds);
+        }
+    }
+
+    private static long StalledSince(long since, long now) => since == 0 ? 0 : now - since;
+
+    private void TrySendPing(long nowMilliseconds)
+    {
+        // Never wait for the gate: if the runtime pump holds it, data is flowing and a ping can wait a tick.
+        if (!_clientWrite.Wait(0))
+        {
+            return;
+        }
+
+        var released = false;
+        try
+        {
+            // Only between frames (design §4 item 4): committed client bytes end at a boundary when no payload is owed.
+            if (IsEnded || _fromRuntime.PayloadRemaining != 0)
+            {
+                return;
+            }
+
+            Span<byte> payload = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt32BigEndian(payload, KeepAliveMagic);
+            BinaryPrimitives.WriteUInt32BigEndian(payload[4..], ++_pingSequence);
+            var span = _clientOutput.GetSpan(RelayFrames.MaxFrameLength);
+            _clientOutput.Advance(RelayFrames.WritePing(span, payload, maskKey: null));
+            _clientReadsAtPing = Volatile.Read(ref _clientReads);
+            _pingSentAt = nowMilliseconds | 1;
+            _lastPingAt = nowMilliseconds;
+
+            var flush = _clientOutput.FlushAsync(_stop.Token);
+            if (!flush.IsCompleted)
+            {
+                released = true;
+                _ = ReleaseAfterFlushAsync(flush);
+            }
+        }
+        finally
+        {
+            if (!released)
+            {
+                _clientWrite.Release();
+            }
+        }
+    }
+
+    private async Task ReleaseAfterFlushAsync(ValueTask<System.IO.Pipelines.FlushResult> flush)
+    {
+        try
+        {
+            await flush.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // The pumps see the same failure and record it.
+        }
+        finally
+        {
+            _clientWrite.Release();
+        }
+    }
+
+    private bool IsKeepAlivePong()
+    {
+        Span<byte> payload = stackalloc byte[125];
+        var length = _fromClient.CopyControlPayload(payload);
+        return length == 8 && BinaryPrimitives.ReadUInt32BigEndian(payload) == KeepAliveMagic;
+    }
+}

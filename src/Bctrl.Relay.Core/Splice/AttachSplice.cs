@@ -1,0 +1,152 @@
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Bctrl.Relay.Frames;
+
+namespace Bctrl.Relay.Splice;
+
+/// <summary>
+/// One attach's splice: two pumps (client to runtime, runtime to client) and a supervisor. The first pump to end
+/// records why, the supervisor cancels the other, awaits it, sends each leg its close frame, then releases the
+/// runtime socket (YARP's <c>HttpForwarder</c> duplex shape).
+/// </summary>
+/// <remarks>
+/// The client side is Kestrel's transport pipe pair, reached after the upgrade; the runtime side is a raw socket.
+/// Client bytes are sent from Kestrel's receive buffers straight to the runtime socket; runtime bytes are received
+/// straight into Kestrel's send buffers. No payload is copied by the relay on either way.
+/// </remarks>
+internal sealed partial class AttachSplice : IDisposable
+{
+    /// <summary>Kestrel's pinned pool hands out 4 KiB blocks; larger asks allocate (style.md).</summary>
+    internal const int BlockSize = 4096;
+
+    private readonly PipeReader _clientInput;
+    private readonly PipeWriter _clientOutput;
+    private readonly Socket _runtime;
+    private readonly SpliceSettings _settings;
+    private readonly SpliceClock _clock;
+    private readonly CancellationTokenSource _stop = new();
+
+    // Everything written to the client goes through this gate: the runtime pump, keep-alive pings, the final close.
+    private readonly SemaphoreSlim _clientWrite = new(1, 1);
+
+    private byte[]? _runtimeLeftover;
+    private FrameTracker _fromClient;
+    private FrameTracker _fromRuntime;
+
+    private int _reason;
+    private FrameViolation _violation;
+    private ushort _clientCloseCode;
+    private ushort _runtimeCloseCode;
+    private int _firstCloser;
+    private bool _runtimeSendInterrupted;
+
+    private long _bytesFromClient;
+    private long _bytesFromRuntime;
+    private long _framesFromClient;
+    private long _framesFromRuntime;
+    private long _messagesFromClient;
+    private long _messagesFromRuntime;
+
+    public AttachSplice(IDuplexPipe client, Socket runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock)
+    {
+        _clientInput = client.Input;
+        _clientOutput = client.Output;
+        _runtime = runtime;
+        _runtimeLeftover = runtimeLeftover.IsEmpty ? null : runtimeLeftover.ToArray();
+        _settings = settings;
+        _clock = clock;
+        _fromClient = new FrameTracker(FrameDirection.ClientToRuntime, settings.MaxMessageBytes);
+        _fromRuntime = new FrameTracker(FrameDirection.RuntimeToClient, settings.MaxMessageBytes);
+        _lastPingAt = clock.NowMilliseconds;
+    }
+
+    public AttachEndReason Reason => (AttachEndReason)Volatile.Read(ref _reason);
+
+    public bool IsEnded => Volatile.Read(ref _reason) != 0;
+
+    public long BytesFromClient => Volatile.Read(ref _bytesFromClient);
+
+    public long BytesFromRuntime => Volatile.Read(ref _bytesFromRuntime);
+
+    public long FramesFromClient => Volatile.Read(ref _framesFromClient);
+
+    public long FramesFromRuntime => Volatile.Read(ref _framesFromRuntime);
+
+    public async Task<AttachSummary> RunAsync()
+    {
+        var toRuntime = PumpClientToRuntimeAsync();
+        var toClient = PumpRuntimeToClientAsync();
+        await Task.WhenAny(toRuntime, toClient).ConfigureAwait(false);
+
+        // The first pump to end has recorded why; this only matters if one returned without a reason.
+        TryEnd(AttachEndReason.RelayFault);
+        _stop.Cancel();
+        await Task.WhenAll(toRuntime, toClient).ConfigureAwait(false);
+
+        var (toClientClose, toRuntimeClose) = CloseCodes.For(Reason, _violation);
+        var sentToClient = await CloseClientAsync(toClientClose).ConfigureAwait(false);
+        var sentToRuntime = await CloseRuntimeAsync(toRuntimeClose).ConfigureAwait(false);
+
+        return new AttachSummary(
+            Reason,
+            _violation == FrameViolation.None ? string.Empty : CloseCodes.Describe(_violation),
+            sentToClient,
+            sentToRuntime,
+            _clientCloseCode,
+            _runtimeCloseCode,
+            BytesFromClient,
+            BytesFromRuntime,
+            FramesFromClient,
+            FramesFromRuntime,
+            Volatile.Read(ref _messagesFromClient),
+            Volatile.Read(ref _messagesFromRuntime));
+    }
+
+    /// <summary>Ends the attach from outside (terminate, drain, heartbeat); the first reason recorded wins.</summary>
+    public void Abort(AttachEndReason reason)
+    {
+        if (TryEnd(reason))
+        {
+            _stop.Cancel();
+        }
+    }
+
+    public void Dispose()
+    {
+        _stop.Dispose();
+        _clientWrite.Dispose();
+        _runtime.Dispose();
+    }
+
+    private bool TryEnd(AttachEndReason reason) => Interlocked.CompareExchange(ref _reason, (int)reason, 0) == 0;
+
+    /// <summary>A connection that ended after a close frame passed through ended by that close handshake.</summary>
+    private AttachEndReason EndOfStream(AttachEndReason gone) => Volatile.Read(ref _firstCloser) switch
+    {
+        1 => AttachEndReason.ClientClosed,
+        2 => AttachEndReason.RuntimeClosed,
+        _ => gone,
+    };
+
+    private void RecordClose(bool fromClient, ushort code)
+    {
+        if (fromClient)
+        {
+            _clientCloseCode = code;
+        }
+        else
+        {
+            _runtimeCloseCode = code;
+        }
+
+        Interlocked.CompareExchange(ref _firstCloser, fromClient ? 1 : 2, 0);
+    }
+
+    private AttachEndReason ViolationReason(FrameViolation violation, bool fromClient)
+    {
+        _violation = violation;
+        return violation == FrameViolation.MessageTooBig
+            ? fromClient ? AttachEndReason.ClientMessageTooBig : AttachEndReason.RuntimeMessageTooBig
+            : fromClient ? AttachEndReason.ClientProtocolError : AttachEndReason.RuntimeProtocolError;
+    }
+}

@@ -1,0 +1,3 @@
+namespace Bctrl.Relay.State;
+
+internal readonly record struct AttachCounts(long Live, long Total);

@@ -1,0 +1,23 @@
+namespace Bctrl.Relay.State;
+
+/// <summary>Connections (leases) and their attach counts.</summary>
+internal interface IConnectionStore
+{
+    ValueTask CreateAsync(ConnectionRecord connection, CancellationToken cancellationToken);
+
+    ValueTask<ConnectionRecord?> GetAsync(Guid connectionId, CancellationToken cancellationToken);
+
+    /// <summary>Newest first.</summary>
+    ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken);
+
+    /// <summary>Marks the connection deleted (idempotent); returns the record, or null when it never existed.</summary>
+    ValueTask<ConnectionRecord?> MarkDeletedAsync(Guid connectionId, DateTimeOffset at, CancellationToken cancellationToken);
+
+    ValueTask<AttachCounts> GetAttachCountsAsync(Guid connectionId, CancellationToken cancellationToken);
+
+    /// <summary>Counts an attach that opened: live and total go up.</summary>
+    ValueTask AttachOpenedAsync(Guid connectionId, CancellationToken cancellationToken);
+
+    /// <summary>Counts an attach that ended: live goes down.</summary>
+    ValueTask AttachClosedAsync(Guid connectionId, CancellationToken cancellationToken);
+}

@@ -1,0 +1,122 @@
+using System.IO.Pipelines;
+using Bctrl.Relay.Control;
+using Bctrl.Relay.Handshake;
+using Bctrl.Relay.Options;
+using Bctrl.Relay.Splice;
+using Bctrl.Relay.State;
+using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace Bctrl.Relay.Attach;
+
+/// <summary>
+/// The data plane's WebSocket endpoint (design §4): admit the lease, check the client's handshake, dial the runtime
+/// and complete its handshake, and only then answer the client with 101 and splice. Every refusal is a real HTTP
+/// answer before any upgrade.
+/// </summary>
+internal sealed class AttachEndpoint(
+    LeaseGate gate,
+    RuntimeAddresses addresses,
+    AttachRegistry registry,
+    IConnectionStore connections,
+    SpliceClock clock,
+    IOptions<RelayOptions> options,
+    ILogger<AttachEndpoint> logger)
+{
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapGet("/cdp/{token}", (HttpContext context, string token, AttachEndpoint endpoint)
+            => endpoint.HandleAsync(context, token, socketPath: null));
+        foreach (var kind in (string[])["page", "browser"])
+        {
+            app.MapGet($"/cdp/{{token}}/devtools/{kind}/{{targetId}}", (HttpContext context, string token, string targetId, AttachEndpoint endpoint)
+                => Identifiers.IsValidTargetId(targetId)
+                    ? endpoint.HandleAsync(context, token, $"/devtools/{kind}/{targetId}")
+                    : new ApiError(400, "invalid_target", "The target id is not valid.").WriteAsync(context));
+        }
+    }
+
+    public async Task HandleAsync(HttpContext context, string token, string? socketPath)
+    {
+        var cancellationToken = context.RequestAborted;
+        var (lease, refusal) = await gate.AdmitAsync(token, cancellationToken);
+        var key = string.Empty;
+        refusal ??= ClientHandshake.Validate(context, out key);
+        var limit = options.Value.Limits.MaxAttaches;
+        if (refusal is null && limit > 0 && registry.Count >= limit)
+        {
+            refusal = new ApiError(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
+        }
+
+        UpstreamConnection? upstream = null;
+        if (refusal is null)
+        {
+            var (target, resolveError) = await addresses.ResolveAsync(lease.Runtime, socketPath, cancellationToken);
+            refusal = resolveError;
+            if (target is not null)
+            {
+                var subProtocol = context.Request.Headers.SecWebSocketProtocol.ToString();
+                (upstream, refusal) = await UpstreamDialer.DialAsync(
+                    target, subProtocol.Length == 0 ? null : subProtocol, options.Value.Limits.HandshakeTimeout, cancellationToken);
+            }
+        }
+
+        if (refusal is not null || upstream is null)
+        {
+            refusal ??= UpstreamDialer.Unreachable;
+            RelayLog.AttachRefused(logger, refusal.Status, refusal.Code);
+            await refusal.WriteAsync(context);
+            return;
+        }
+
+        await SpliceAsync(context, key, lease, upstream);
+    }
+
+    private async Task SpliceAsync(HttpContext context, string key, AdmittedLease lease, UpstreamConnection upstream)
+    {
+        var headers = context.Response.Headers;
+        headers.Upgrade = "websocket";
+        headers.Connection = "Upgrade";
+        headers.SecWebSocketAccept = WebSocketAccept.Compute(key);
+        if (upstream.SubProtocol is not null)
+        {
+            headers.SecWebSocketProtocol = upstream.SubProtocol;
+        }
+
+        var upgraded = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+
+        // After the 101, Kestrel's connection pipes carry the WebSocket bytes; splicing them directly skips the
+        // upgraded stream's copy. The stream is the fallback for a server that does not expose its transport.
+        var client = context.Features.Get<IConnectionTransportFeature>()?.Transport
+            ?? new DuplexPipe(PipeReader.Create(upgraded), PipeWriter.Create(upgraded));
+
+        using var splice = new AttachSplice(client, upstream.Socket, upstream.Leftover, options.Value.ToSpliceSettings(), clock);
+        var live = new LiveAttach(registry.NextId(), lease.ConnectionId, lease.Runtime.Id, splice, DateTimeOffset.UtcNow);
+        registry.Add(live);
+        await connections.AttachOpenedAsync(lease.ConnectionId, CancellationToken.None);
+        RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
+        try
+        {
+            var summary = await splice.RunAsync();
+            RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
+                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.BytesFromClient, summary.BytesFromRuntime);
+        }
+        catch (Exception exception)
+        {
+            RelayLog.AttachFault(logger, live.Id, exception);
+        }
+        finally
+        {
+            registry.Remove(live);
+            await connections.AttachClosedAsync(lease.ConnectionId, CancellationToken.None);
+        }
+    }
+
+    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
+    {
+        public PipeReader Input { get; } = input;
+
+        public PipeWriter Output { get; } = output;
+    }
+}

@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using Bctrl.Relay.Splice;
+
+namespace Bctrl.Relay.Attach;
+
+/// <summary>
+/// The node's live attaches: counted for capacity, walked by the heartbeat, and closed by connection (terminate) or
+/// all at once (drain). No lock is shared across attaches.
+/// </summary>
+internal sealed class AttachRegistry
+{
+    private readonly ConcurrentDictionary<long, LiveAttach> _live = new();
+    private long _nextId;
+    private int _draining;
+
+    public int Count => _live.Count;
+
+    public bool IsDraining => Volatile.Read(ref _draining) != 0;
+
+    public ICollection<LiveAttach> Live => _live.Values;
+
+    public long NextId() => Interlocked.Increment(ref _nextId);
+
+    public void Add(LiveAttach attach) => _live[attach.Id] = attach;
+
+    public void Remove(LiveAttach attach) => _live.TryRemove(attach.Id, out _);
+
+    /// <summary>Closes every live attach of one connection; returns how many.</summary>
+    public int Terminate(Guid connectionId)
+    {
+        var count = 0;
+        foreach (var attach in _live.Values)
+        {
+            if (attach.ConnectionId == connectionId)
+            {
+                attach.Splice.Abort(AttachEndReason.LeaseTerminated);
+                count++;
+            }
+        }
+
+        return count;
+    }
+
+    /// <summary>Refuses new attaches from now on and closes the live ones with 1001.</summary>
+    public void Drain()
+    {
+        Volatile.Write(ref _draining, 1);
+        foreach (var attach in _live.Values)
+        {
+            attach.Splice.Abort(AttachEndReason.Draining);
+        }
+    }
+}

@@ -1,0 +1,67 @@
+using System.Text;
+using Bctrl.Relay.Control;
+using Bctrl.Relay.Leases;
+using Bctrl.Relay.Options;
+using Bctrl.Relay.State;
+using Microsoft.Extensions.Options;
+
+namespace Bctrl.Relay.Attach;
+
+/// <summary>An admitted lease: which connection, and the runtime it leads to.</summary>
+internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime);
+
+/// <summary>
+/// Design §4 step 1, shared by attaches and discovery: verify the token (no I/O), check the revocation view (in
+/// memory; fail closed when stale), then resolve the runtime. The order puts every check that needs no store first.
+/// </summary>
+internal sealed class LeaseGate(
+    LeaseTokens tokens,
+    IRevocationView revocations,
+    IRuntimeStore runtimes,
+    AttachRegistry registry,
+    IOptions<RelayOptions> options)
+{
+    public static ApiError Draining { get; } = new(503, "draining", "This relay node is shutting down; retry on another node.", TimeSpan.FromSeconds(1));
+
+    public static ApiError RevocationsStale { get; } = new(503, "revocations_stale", "This relay node cannot confirm the connection is still valid; retry shortly.", TimeSpan.FromSeconds(1));
+
+    public async ValueTask<(AdmittedLease Lease, ApiError? Error)> AdmitAsync(string token, CancellationToken cancellationToken)
+    {
+        if (registry.IsDraining)
+        {
+            return (default, Draining);
+        }
+
+        var (connectionId, runtimeId, error) = Verify(token);
+        if (error is not null)
+        {
+            return (default, error);
+        }
+
+        if (revocations.Age > options.Value.Revocations.MaxStaleness)
+        {
+            return (default, RevocationsStale);
+        }
+
+        if (revocations.IsRevoked(connectionId))
+        {
+            return (default, ApiError.LeaseRevoked);
+        }
+
+        var runtime = await runtimes.GetAsync(runtimeId, cancellationToken);
+        return runtime is null ? (default, ApiError.RuntimeNotFound) : (new AdmittedLease(connectionId, runtime), null);
+    }
+
+    private (Guid ConnectionId, string RuntimeId, ApiError? Error) Verify(string token)
+    {
+        Span<byte> scratch = stackalloc byte[LeaseTokens.ScratchBytes];
+        var result = tokens.Verify(token, scratch, out var lease);
+        return result switch
+        {
+            LeaseVerifyResult.Valid when lease.Protocol == LeaseProtocol.Cdp
+                => (lease.ConnectionId, Encoding.ASCII.GetString(lease.RuntimeId), null),
+            LeaseVerifyResult.Expired => (default, string.Empty, ApiError.LeaseExpired),
+            _ => (default, string.Empty, ApiError.InvalidLease),
+        };
+    }
+}

@@ -1,0 +1,62 @@
+using System.Text.Json;
+using Bctrl.Relay.Control;
+using Bctrl.Relay.State;
+
+namespace Bctrl.Relay.Attach;
+
+/// <summary>
+/// Turns a runtime record into the addresses the relay dials: its HTTP debugging base (for discovery) and the
+/// WebSocket URL of a browser or page socket. An <c>http://</c> cdpUrl is resolved through <c>/json/version</c> at
+/// attach time, since Chromium's browser id changes with every start.
+/// </summary>
+internal sealed class RuntimeAddresses(HttpClient http)
+{
+    public static Uri HttpBase(RuntimeRecord runtime) => new UriBuilder(runtime.CdpUrl)
+    {
+        Scheme = "http",
+        Path = (runtime.CdpUrl.Scheme == "http" ? runtime.CdpUrl.AbsolutePath.TrimEnd('/') : string.Empty) + "/",
+        Query = string.Empty,
+        Port = runtime.CdpUrl.Port,
+    }.Uri;
+
+    /// <summary>The socket to dial: <paramref name="socketPath"/> (like <c>/devtools/page/ID</c>) or the browser socket when null.</summary>
+    public async Task<(Uri? Target, ApiError? Error)> ResolveAsync(RuntimeRecord runtime, string? socketPath, CancellationToken cancellationToken)
+    {
+        var origin = new UriBuilder("ws", runtime.CdpUrl.Host, runtime.CdpUrl.Port);
+        if (socketPath is not null)
+        {
+            origin.Path = socketPath;
+            return (origin.Uri, null);
+        }
+
+        if (runtime.CdpUrl.Scheme == "ws")
+        {
+            return (runtime.CdpUrl, null);
+        }
+
+        try
+        {
+            using var response = await http.GetAsync(new Uri(HttpBase(runtime), "json/version"), cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return (null, UpstreamDialer.Unreachable);
+            }
+
+            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
+            if (document.RootElement.ValueKind == JsonValueKind.Object
+                && document.RootElement.TryGetProperty("webSocketDebuggerUrl", out var url)
+                && Uri.TryCreate(url.GetString(), UriKind.Absolute, out var browserUrl))
+            {
+                // Chromium writes the host it was asked by; only the path is taken, the address stays the registered one.
+                origin.Path = browserUrl.AbsolutePath;
+                return (origin.Uri, null);
+            }
+
+            return (null, new ApiError(502, "bad_upstream_handshake", "The runtime's /json/version names no browser WebSocket."));
+        }
+        catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException)
+        {
+            return (null, UpstreamDialer.Unreachable);
+        }
+    }
+}

@@ -1,0 +1,149 @@
+using System.Buffers;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using Bctrl.Relay.Control;
+using Bctrl.Relay.Handshake;
+
+namespace Bctrl.Relay.Attach;
+
+/// <summary>A runtime connection whose WebSocket handshake succeeded, with any bytes that came right behind the 101.</summary>
+internal sealed record UpstreamConnection(Socket Socket, ReadOnlyMemory<byte> Leftover, string? SubProtocol);
+
+/// <summary>
+/// Dials the runtime and performs the client side of the WebSocket handshake (design §4 step 2): <c>Host</c> is the
+/// runtime's address, there is no <c>Origin</c>, no <c>Sec-WebSocket-Extensions</c> (so frames can be forwarded
+/// byte for byte) and nothing from the lease. Failures are values: 502 <c>runtime_unreachable</c> or
+/// <c>bad_upstream_handshake</c>.
+/// </summary>
+internal static class UpstreamDialer
+{
+    private const int MaxResponseBytes = 16 * 1024;
+
+    public static ApiError Unreachable { get; } = new(502, "runtime_unreachable", "The runtime could not be reached.");
+
+    public static async Task<(UpstreamConnection? Connection, ApiError? Error)> DialAsync(
+        Uri target, string? subProtocol, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            try
+            {
+                await socket.ConnectAsync(new DnsEndPoint(target.Host, target.Port), deadline.Token);
+            }
+            catch (Exception exception) when (exception is SocketException or OperationCanceledException)
+            {
+                socket.Dispose();
+                return (null, Unreachable);
+            }
+
+            var key = WebSocketAccept.NewKey();
+            var request = BuildRequest(target, key, subProtocol);
+            await socket.SendAsync(request, SocketFlags.None, deadline.Token);
+
+            var (response, leftover) = await ReadResponseAsync(socket, deadline.Token);
+            var problem = Check(response, key, subProtocol);
+            if (problem is not null)
+            {
+                socket.Dispose();
+                return (null, new ApiError(502, "bad_upstream_handshake", problem));
+            }
+
+            return (new UpstreamConnection(socket, leftover, response!["Sec-WebSocket-Protocol"]), null);
+        }
+        catch (Exception exception) when (exception is SocketException or OperationCanceledException or IOException)
+        {
+            socket.Dispose();
+            var timedOut = exception is OperationCanceledException && !cancellationToken.IsCancellationRequested;
+            return (null, new ApiError(502, "bad_upstream_handshake",
+                timedOut ? "The runtime did not complete the WebSocket handshake in time." : "The runtime closed the connection during the WebSocket handshake."));
+        }
+    }
+
+    private static byte[] BuildRequest(Uri target, string key, string? subProtocol)
+    {
+        var builder = new StringBuilder(256)
+            .Append("GET ").Append(target.PathAndQuery).Append(" HTTP/1.1\r\n")
+            .Append("Host: ").Append(target.Authority).Append("\r\n")
+            .Append("Upgrade: websocket\r\n")
+            .Append("Connection: Upgrade\r\n")
+            .Append("Sec-WebSocket-Key: ").Append(key).Append("\r\n")
+            .Append("Sec-WebSocket-Version: 13\r\n");
+        if (subProtocol is not null)
+        {
+            builder.Append("Sec-WebSocket-Protocol: ").Append(subProtocol).Append("\r\n");
+        }
+
+        return Encoding.ASCII.GetBytes(builder.Append("\r\n").ToString());
+    }
+
+    private static async Task<(UpstreamResponse? Response, ReadOnlyMemory<byte> Leftover)> ReadResponseAsync(Socket socket, CancellationToken cancellationToken)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxResponseBytes);
+        try
+        {
+            var filled = 0;
+            while (filled < MaxResponseBytes)
+            {
+                var received = await socket.ReceiveAsync(buffer.AsMemory(filled, MaxResponseBytes - filled), SocketFlags.None, cancellationToken);
+                if (received == 0)
+                {
+                    throw new IOException("The runtime closed the connection during the handshake.");
+                }
+
+                filled += received;
+                var end = UpstreamResponse.FindHeaderEnd(buffer.AsSpan(0, filled));
+                if (end >= 0)
+                {
+                    return (UpstreamResponse.Parse(buffer.AsSpan(0, end)), buffer.AsSpan(end, filled - end).ToArray());
+                }
+            }
+
+            return (null, ReadOnlyMemory<byte>.Empty);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>RFC 6455 §4.1: the checks a client makes of the server's handshake; null when it passes.</summary>
+    private static string? Check(UpstreamResponse? response, string key, string? subProtocol)
+    {
+        if (response is null)
+        {
+            return "The runtime did not answer with an HTTP response.";
+        }
+
+        if (response.Status != 101)
+        {
+            return $"The runtime answered the WebSocket handshake with status {response.Status}.";
+        }
+
+        if (!response.HeaderHasToken("Upgrade", "websocket") || !response.HeaderHasToken("Connection", "upgrade"))
+        {
+            return "The runtime's 101 lacks the WebSocket Upgrade and Connection headers.";
+        }
+
+        if (!string.Equals(response["Sec-WebSocket-Accept"], WebSocketAccept.Compute(key), StringComparison.Ordinal))
+        {
+            return "The runtime's Sec-WebSocket-Accept does not match the key sent.";
+        }
+
+        if (response["Sec-WebSocket-Extensions"] is not null)
+        {
+            return "The runtime negotiated an extension that was not offered.";
+        }
+
+        var chosen = response["Sec-WebSocket-Protocol"];
+        if (chosen is not null && (subProtocol is null || !subProtocol.Split(',').Select(p => p.Trim()).Contains(chosen)))
+        {
+            return "The runtime chose a subprotocol that was not offered.";
+        }
+
+        return null;
+    }
+}

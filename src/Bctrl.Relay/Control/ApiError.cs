@@ -1,0 +1,45 @@
+namespace Bctrl.Relay.Control;
+
+/// <summary>
+/// A refusal as a value: status, snake_case code and a human sentence (design §2). Messages never carry a token, a
+/// key or a runtime address.
+/// </summary>
+internal sealed record ApiError(int Status, string Code, string Message, TimeSpan? RetryAfter = null)
+{
+    public static ApiError Unauthorized { get; } = new(401, "unauthorized", "A valid control API key is required as a Bearer token.");
+
+    public static ApiError InvalidLease { get; } = new(401, "invalid_lease", "The connection URL is not valid.");
+
+    public static ApiError LeaseExpired { get; } = new(401, "lease_expired", "The connection has expired.");
+
+    public static ApiError LeaseRevoked { get; } = new(401, "lease_revoked", "The connection has been deleted.");
+
+    public static ApiError RuntimeNotFound { get; } = new(404, "runtime_not_found", "The runtime does not exist.");
+
+    public static ApiError ConnectionNotFound { get; } = new(404, "connection_not_found", "The connection does not exist.");
+
+    public static ApiError NotFound { get; } = new(404, "not_found", "No such resource.");
+
+    public Task WriteAsync(HttpContext context)
+    {
+        context.Response.StatusCode = Status;
+        if (RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        if (Status == 401 && Code == "unauthorized")
+        {
+            context.Response.Headers.WWWAuthenticate = "Bearer";
+        }
+
+        return context.Response.WriteAsJsonAsync(new ErrorBody(new ErrorDetail(Code, Message)), RelayJsonContext.Default.ErrorBody);
+    }
+
+    public IResult ToResult() => new ApiErrorResult(this);
+
+    private sealed class ApiErrorResult(ApiError error) : IResult
+    {
+        public Task ExecuteAsync(HttpContext httpContext) => error.WriteAsync(httpContext);
+    }
+}

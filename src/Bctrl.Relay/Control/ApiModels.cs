@@ -1,0 +1,38 @@
+using System.Text.Json.Serialization;
+
+namespace Bctrl.Relay.Control;
+
+internal sealed record ErrorBody(ErrorDetail Error);
+
+internal sealed record ErrorDetail(string Code, string Message);
+
+internal sealed record PutRuntimeRequest(string? CdpUrl);
+
+internal sealed record RuntimeResponse(string Id, string CdpUrl, DateTimeOffset CreatedAt);
+
+internal sealed record CreateConnectionRequest(string? Protocol, long? TtlSeconds);
+
+internal sealed record EndpointResponse(string Url);
+
+internal sealed record CreatedConnectionResponse(
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint);
+
+internal sealed record AttachCountsResponse(long Live, long Total);
+
+internal sealed record ConnectionResponse(
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches);
+
+internal sealed record ListResponse<T>(IReadOnlyList<T> Data);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(ErrorBody))]
+[JsonSerializable(typeof(PutRuntimeRequest))]
+[JsonSerializable(typeof(RuntimeResponse))]
+[JsonSerializable(typeof(ListResponse<RuntimeResponse>))]
+[JsonSerializable(typeof(CreateConnectionRequest))]
+[JsonSerializable(typeof(CreatedConnectionResponse))]
+[JsonSerializable(typeof(ConnectionResponse))]
+[JsonSerializable(typeof(ListResponse<ConnectionResponse>))]
+internal sealed partial class RelayJsonContext : JsonSerializerContext;

@@ -1,0 +1,210 @@
+using System.Text.Json;
+using Bctrl.Relay.Hosting;
+using Bctrl.Relay.Leases;
+using Bctrl.Relay.Options;
+using Bctrl.Relay.State;
+using Microsoft.Extensions.Options;
+
+namespace Bctrl.Relay.Control;
+
+/// <summary>The control API of design §2: runtimes and connections, behind the bearer control key.</summary>
+internal static class ControlApi
+{
+    public static void MapControlApi(this IEndpointRouteBuilder app)
+    {
+        var v1 = app.MapGroup("/v1").AddEndpointFilter(async (context, next) =>
+        {
+            var auth = context.HttpContext.RequestServices.GetRequiredService<ControlAuth>();
+            return auth.IsAuthorized(context.HttpContext.Request) ? await next(context) : ApiError.Unauthorized.ToResult();
+        });
+
+        v1.MapPut("/runtimes/{runtimeId}", PutRuntimeAsync);
+        v1.MapGet("/runtimes", ListRuntimesAsync);
+        v1.MapGet("/runtimes/{runtimeId}", GetRuntimeAsync);
+        v1.MapDelete("/runtimes/{runtimeId}", DeleteRuntimeAsync);
+        v1.MapPost("/runtimes/{runtimeId}/connections", CreateConnectionAsync);
+        v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync);
+        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}", GetConnectionAsync);
+        v1.MapDelete("/runtimes/{runtimeId}/connections/{connectionId}", DeleteConnectionAsync);
+    }
+
+    private static async Task<IResult> PutRuntimeAsync(
+        string runtimeId, HttpContext context, IRuntimeStore runtimes, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (!Identifiers.IsValidRuntimeId(runtimeId))
+        {
+            return Invalid("invalid_runtime_id", "A runtime id is 1 to 64 ASCII letters, digits, '.', '_' or '-'.");
+        }
+
+        var (body, error) = await ReadJsonAsync(context, RelayJsonContext.Default.PutRuntimeRequest, cancellationToken);
+        if (error is not null)
+        {
+            return error.ToResult();
+        }
+
+        if (!Uri.TryCreate(body?.CdpUrl, UriKind.Absolute, out var cdpUrl) || cdpUrl.Scheme is not ("ws" or "http")
+            || string.IsNullOrEmpty(cdpUrl.Host) || !string.IsNullOrEmpty(cdpUrl.UserInfo))
+        {
+            return Invalid("invalid_cdp_url", "cdpUrl must be an absolute ws:// URL of the browser's CDP socket or an http:// URL of its debugging port.");
+        }
+
+        var existing = await runtimes.GetAsync(runtimeId, cancellationToken);
+        var record = new RuntimeRecord(runtimeId, cdpUrl, existing?.CreatedAt ?? time.GetUtcNow());
+        var created = await runtimes.PutAsync(record, cancellationToken);
+        return Results.Json(ToResponse(record), RelayJsonContext.Default.RuntimeResponse, statusCode: created ? 201 : 200);
+    }
+
+    private static async Task<IResult> ListRuntimesAsync(IRuntimeStore runtimes, CancellationToken cancellationToken)
+    {
+        var all = await runtimes.ListAsync(cancellationToken);
+        return Results.Json(new ListResponse<RuntimeResponse>(all.Select(ToResponse).ToArray()), RelayJsonContext.Default.ListResponseRuntimeResponse);
+    }
+
+    private static async Task<IResult> GetRuntimeAsync(string runtimeId, IRuntimeStore runtimes, CancellationToken cancellationToken)
+        => await runtimes.GetAsync(runtimeId, cancellationToken) is { } runtime
+            ? Results.Json(ToResponse(runtime), RelayJsonContext.Default.RuntimeResponse)
+            : ApiError.RuntimeNotFound.ToResult();
+
+    private static async Task<IResult> DeleteRuntimeAsync(string runtimeId, IRuntimeStore runtimes, CancellationToken cancellationToken)
+        => await runtimes.DeleteAsync(runtimeId, cancellationToken) ? Results.NoContent() : ApiError.RuntimeNotFound.ToResult();
+
+    private static async Task<IResult> CreateConnectionAsync(
+        string runtimeId,
+        HttpContext context,
+        IRuntimeStore runtimes,
+        IConnectionStore connections,
+        LeaseTokens tokens,
+        PublicEndpoint endpoint,
+        IOptions<RelayOptions> options,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var (body, error) = await ReadJsonAsync(context, RelayJsonContext.Default.CreateConnectionRequest, cancellationToken, allowEmpty: true);
+        if (error is not null)
+        {
+            return error.ToResult();
+        }
+
+        var protocol = body?.Protocol ?? "cdp";
+        if (protocol != "cdp")
+        {
+            return Invalid("unsupported_protocol", "The only protocol is \"cdp\".");
+        }
+
+        var limits = options.Value.Connections;
+        var ttl = body?.TtlSeconds is { } seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, -1, int.MaxValue)) : limits.DefaultTtl;
+        if (ttl < TimeSpan.FromSeconds(1) || ttl > limits.MaxTtl)
+        {
+            return Invalid("invalid_ttl", $"ttlSeconds must be between 1 and {(long)limits.MaxTtl.TotalSeconds}.");
+        }
+
+        if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
+        {
+            return ApiError.RuntimeNotFound.ToResult();
+        }
+
+        // Whole seconds: the token carries Unix seconds, and the record must say what the token says.
+        var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
+        var record = new ConnectionRecord(Guid.CreateVersion7(), runtimeId, LeaseProtocol.Cdp, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null);
+        await connections.CreateAsync(record, cancellationToken);
+        var token = tokens.Issue(new LeaseClaims(record.Id, record.RuntimeId, record.Protocol, record.CreatedAt, record.ExpiresAt));
+        var response = new CreatedConnectionResponse(
+            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(endpoint.ConnectionUrl(token)));
+        context.Response.Headers.CacheControl = "no-store";
+        return Results.Json(response, RelayJsonContext.Default.CreatedConnectionResponse, statusCode: 201);
+    }
+
+    private static async Task<IResult> ListConnectionsAsync(
+        string runtimeId, IRuntimeStore runtimes, IConnectionStore connections, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var all = await connections.ListAsync(runtimeId, cancellationToken);
+        if (all.Count == 0 && await runtimes.GetAsync(runtimeId, cancellationToken) is null)
+        {
+            return ApiError.RuntimeNotFound.ToResult();
+        }
+
+        var data = new List<ConnectionResponse>(all.Count);
+        foreach (var record in all)
+        {
+            data.Add(ToResponse(record, await connections.GetAttachCountsAsync(record.Id, cancellationToken), time.GetUtcNow()));
+        }
+
+        return Results.Json(new ListResponse<ConnectionResponse>(data), RelayJsonContext.Default.ListResponseConnectionResponse);
+    }
+
+    private static async Task<IResult> GetConnectionAsync(
+        string runtimeId, string connectionId, IConnectionStore connections, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (await FindAsync(runtimeId, connectionId, connections, cancellationToken) is not { } record)
+        {
+            return ApiError.ConnectionNotFound.ToResult();
+        }
+
+        var counts = await connections.GetAttachCountsAsync(record.Id, cancellationToken);
+        return Results.Json(ToResponse(record, counts, time.GetUtcNow()), RelayJsonContext.Default.ConnectionResponse);
+    }
+
+    private static async Task<IResult> DeleteConnectionAsync(
+        string runtimeId,
+        string connectionId,
+        bool? terminate,
+        IConnectionStore connections,
+        IRevocationView revocations,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (await FindAsync(runtimeId, connectionId, connections, cancellationToken) is not { } record)
+        {
+            return ApiError.ConnectionNotFound.ToResult();
+        }
+
+        await connections.MarkDeletedAsync(record.Id, time.GetUtcNow(), cancellationToken);
+        await revocations.RevokeAsync(record.Id, record.ExpiresAt, terminate == true, cancellationToken);
+        return Results.NoContent();
+    }
+
+    private static async Task<ConnectionRecord?> FindAsync(
+        string runtimeId, string connectionId, IConnectionStore connections, CancellationToken cancellationToken)
+    {
+        if (!Guid.TryParse(connectionId, out var id))
+        {
+            return null;
+        }
+
+        var record = await connections.GetAsync(id, cancellationToken);
+        return record is not null && record.RuntimeId == runtimeId ? record : null;
+    }
+
+    private static RuntimeResponse ToResponse(RuntimeRecord runtime) => new(runtime.Id, runtime.CdpUrl.ToString(), runtime.CreatedAt);
+
+    private static ConnectionResponse ToResponse(ConnectionRecord record, AttachCounts counts, DateTimeOffset now) => new(
+        record.Id,
+        record.RuntimeId,
+        "cdp",
+        record.CreatedAt,
+        record.ExpiresAt,
+        record.DeletedAt is not null ? "deleted" : record.ExpiresAt <= now ? "expired" : "active",
+        new AttachCountsResponse(counts.Live, counts.Total));
+
+    private static IResult Invalid(string code, string message) => new ApiError(400, code, message).ToResult();
+
+    private static async Task<(T? Body, ApiError? Error)> ReadJsonAsync<T>(
+        HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken, bool allowEmpty = false)
+        where T : class
+    {
+        if (allowEmpty && context.Request.ContentLength is 0 or null && !context.Request.Headers.TransferEncoding.Any())
+        {
+            return (null, null);
+        }
+
+        try
+        {
+            var body = await JsonSerializer.DeserializeAsync(context.Request.Body, type, cancellationToken);
+            return body is null ? (null, new ApiError(400, "invalid_json", "The request body must be a JSON object.")) : (body, null);
+        }
+        catch (JsonException)
+        {
+            return (null, new ApiError(400, "invalid_json", "The request body is not valid JSON for this call."));
+        }
+    }
+}

@@ -1,0 +1,27 @@
+using Bctrl.Relay.Options;
+
+namespace Bctrl.Relay.Hosting;
+
+/// <summary>
+/// With <c>Relay:ManagementUrls</c> set, the control API, <c>/metrics</c> and health answer only on those listeners
+/// and the data plane only on the others. The split is by the local port a request arrived on, not by its Host header.
+/// </summary>
+internal static class ListenerRoles
+{
+    public static IReadOnlySet<int> ManagementPorts(RelayOptions options)
+    {
+        if (string.IsNullOrWhiteSpace(options.ManagementUrls))
+        {
+            return new HashSet<int>();
+        }
+
+        return options.ManagementUrls
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(u => new Uri(u.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)).Port)
+            .ToHashSet();
+    }
+
+    public static bool IsManagementPath(PathString path)
+        => path.StartsWithSegments("/v1") || path.StartsWithSegments("/metrics")
+           || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz");
+}

@@ -1,0 +1,37 @@
+using Bctrl.Relay.Options;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Bctrl.Relay.Hosting;
+
+/// <summary>
+/// Builds the URLs handed to clients from <c>Relay:PublicBaseUrl</c>, or from the first listen address once Kestrel
+/// has bound it (so port 0 works) — never from a request's <c>Host</c>.
+/// </summary>
+internal sealed class PublicEndpoint(IOptions<RelayOptions> options, IServer server)
+{
+    private string? _base;
+
+    /// <summary>Like <c>ws://relay.example:8080</c>, without a trailing slash.</summary>
+    public string WebSocketBase => _base ??= Resolve();
+
+    public string ConnectionUrl(string token) => $"{WebSocketBase}/cdp/{token}";
+
+    private string Resolve()
+    {
+        if (options.Value.PublicBaseUrl is { } configured)
+        {
+            return configured.TrimEnd('/');
+        }
+
+        var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses;
+        var first = addresses?.FirstOrDefault(a => !IsManagement(a)) ?? addresses?.FirstOrDefault()
+            ?? throw new InvalidOperationException("The relay has no listen address yet.");
+        var uri = new Uri(first.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal));
+        var scheme = uri.Scheme == "https" ? "wss" : "ws";
+        return $"{scheme}://{uri.Authority}";
+    }
+
+    private bool IsManagement(string address) => ListenerRoles.ManagementPorts(options.Value).Contains(new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal)).Port);
+}

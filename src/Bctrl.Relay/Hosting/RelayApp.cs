@@ -1,0 +1,211 @@
+using System.Security.Cryptography;
+using System.Text;
+using Bctrl.Relay.Attach;
+using Bctrl.Relay.Control;
+using Bctrl.Relay.DevRuntime;
+using Bctrl.Relay.Discovery;
+using Bctrl.Relay.Leases;
+using Bctrl.Relay.Options;
+using Bctrl.Relay.Splice;
+using Bctrl.Relay.State;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+
+namespace Bctrl.Relay.Hosting;
+
+/// <summary>Builds the relay's web application; <c>Program</c> runs it, the functional tests host it on 127.0.0.1:0.</summary>
+internal static class RelayApp
+{
+    public const string DefaultUrl = "http://127.0.0.1:8080";
+
+    public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
+    {
+        var builder = WebApplication.CreateSlimBuilder(args);
+        configure?.Invoke(builder);
+
+        var options = builder.Configuration.GetSection(RelayOptions.SectionName).Get<RelayOptions>() ?? new RelayOptions();
+        options.Validate();
+        var generated = GenerateMissingSecrets(options, builder.Environment);
+        builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
+
+        var urls = builder.Configuration["urls"];
+        if (string.IsNullOrEmpty(urls))
+        {
+            urls = DefaultUrl;
+        }
+
+        if (!string.IsNullOrWhiteSpace(options.ManagementUrls))
+        {
+            urls += ";" + options.ManagementUrls;
+        }
+
+        builder.WebHost.UseUrls(urls);
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        // Request paths carry lease tokens: the framework's per-request logs must stay off whatever the configuration says.
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning);
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(options.BuildKeyRing()!);
+        services.AddSingleton(sp => new LeaseTokens(sp.GetRequiredService<LeaseKeyRing>(), sp.GetRequiredService<TimeProvider>(), options.Leases.ClockSkew));
+        services.AddSingleton(new ControlAuth(Encoding.UTF8.GetBytes(options.ControlApiKey!)));
+        services.AddSingleton<IRuntimeStore, InMemoryRuntimeStore>();
+        services.AddSingleton<IConnectionStore, InMemoryConnectionStore>();
+        services.AddSingleton<IRevocationView, InMemoryRevocationView>();
+        services.AddSingleton<AttachRegistry>();
+        services.AddSingleton<SpliceClock>();
+        services.AddSingleton<PublicEndpoint>();
+        services.AddSingleton<LeaseGate>();
+        services.AddSingleton<AttachEndpoint>();
+        services.AddSingleton<DiscoveryEndpoint>();
+        services.AddSingleton<RuntimeAddresses>();
+        services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler
+        {
+            UseProxy = false,
+            ConnectTimeout = options.Limits.HandshakeTimeout,
+            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
+        })
+        {
+            Timeout = options.Limits.HandshakeTimeout,
+        });
+        services.AddHostedService<Heartbeat>();
+        services.AddHostedService<DevRuntimeService>();
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, RelayJsonContext.Default));
+
+        var app = builder.Build();
+        Wire(app, options, generated);
+        return app;
+    }
+
+    private static void Wire(WebApplication app, RelayOptions options, GeneratedSecrets generated)
+    {
+        var registry = app.Services.GetRequiredService<AttachRegistry>();
+        var revocations = app.Services.GetRequiredService<IRevocationView>();
+        var logger = app.Services.GetRequiredService<ILogger<AttachRegistry>>();
+        revocations.Terminated += connectionId =>
+        {
+            var count = registry.Terminate(connectionId);
+            if (count > 0)
+            {
+                RelayLog.Terminated(logger, count, connectionId);
+            }
+        };
+
+        var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
+        lifetime.ApplicationStopping.Register(() =>
+        {
+            RelayLog.Draining(logger, registry.Count);
+            registry.Drain();
+        });
+        lifetime.ApplicationStarted.Register(() => PrintBanner(app, generated));
+
+        // The guard goes before routing so that even a routing failure answers in JSON without echoing the path.
+        app.Use(Guard(ListenerRoles.ManagementPorts(options)));
+        app.UseRouting();
+        app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
+        app.MapGet("/readyz", (IRevocationView view) => view.Age <= options.Revocations.MaxStaleness
+            ? Results.Text("{\"status\":\"ready\"}", "application/json")
+            : LeaseGate.RevocationsStale.ToResult());
+        app.MapControlApi();
+        AttachEndpoint.Map(app);
+        DiscoveryEndpoint.Map(app);
+        app.MapFallback((HttpContext context) => ApiError.NotFound.ToResult());
+    }
+
+    /// <summary>
+    /// The outermost middleware: turns an unexpected exception into a JSON 500 that names nothing of the request (its
+    /// path holds a token), and keeps management and data-plane paths on their own listeners when they are split.
+    /// </summary>
+    private static Func<HttpContext, RequestDelegate, Task> Guard(IReadOnlySet<int> managementPorts) => async (context, next) =>
+    {
+        if (managementPorts.Count > 0
+            && ListenerRoles.IsManagementPath(context.Request.Path) != managementPorts.Contains(context.Connection.LocalPort))
+        {
+            await ApiError.NotFound.WriteAsync(context);
+            return;
+        }
+
+        try
+        {
+            await next(context);
+        }
+        catch (Exception) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        {
+            context.Response.Clear();
+            await new ApiError(500, "relay_fault", "The relay failed to handle the request.").WriteAsync(context);
+        }
+    };
+
+    private sealed record GeneratedSecrets(bool ControlKey, bool SigningKey);
+
+    /// <summary>Design §8: outside Production, a missing control key or key ring is generated for the process.</summary>
+    private static GeneratedSecrets GenerateMissingSecrets(RelayOptions options, IHostEnvironment environment)
+    {
+        var missing = new List<string>();
+        if (options.ControlApiKey is null)
+        {
+            missing.Add("Relay:ControlApiKey");
+        }
+
+        if (options.SigningKeys.Count == 0)
+        {
+            missing.Add("Relay:SigningKeys");
+        }
+
+        if (missing.Count > 0 && environment.IsProduction())
+        {
+            throw new InvalidOperationException(
+                $"In Production the relay needs {string.Join(" and ", missing)} configured; it generates them only in other environments.");
+        }
+
+        var generated = new GeneratedSecrets(options.ControlApiKey is null, options.SigningKeys.Count == 0);
+        if (generated.ControlKey)
+        {
+            options.ControlApiKey = Base64Url(RandomNumberGenerator.GetBytes(24));
+        }
+
+        if (generated.SigningKey)
+        {
+            var ring = LeaseKeyRing.Generate();
+            options.SigningKeys.Add(new SigningKeyOptions { Id = ring.Current.Id, Secret = Convert.ToBase64String(ring.Current.Secret) });
+        }
+
+        return generated;
+    }
+
+    private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+
+    /// <summary>The console banner of the embedded default. The generated control key is printed here, and only here.</summary>
+    private static void PrintBanner(WebApplication app, GeneratedSecrets generated)
+    {
+        var options = app.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+        var http = addresses.FirstOrDefault() ?? DefaultUrl;
+        var console = new StringBuilder()
+            .AppendLine()
+            .AppendLine($"Bctrl.Relay listening on {string.Join(", ", addresses)}");
+        if (generated.ControlKey)
+        {
+            console.AppendLine($"  control API key (generated for this process): {options.ControlApiKey}");
+        }
+
+        if (generated.SigningKey)
+        {
+            console.AppendLine("  lease signing key: generated for this process; leases end with it");
+        }
+
+        if (generated.ControlKey)
+        {
+            console.AppendLine("  try:")
+                .AppendLine($"    curl -s -X POST -H 'Authorization: Bearer {options.ControlApiKey}' {http}/v1/runtimes/local/connections");
+        }
+
+        Console.Out.Write(console.ToString());
+        Console.Out.Flush();
+    }
+}

@@ -1,0 +1,44 @@
+using Bctrl.Relay.Splice;
+
+namespace Bctrl.Relay;
+
+/// <summary>
+/// Every log line of the relay, with fixed event ids (Kestrel's <c>SocketsLog</c>). Nothing per frame; no token, key or
+/// runtime address in any line.
+/// </summary>
+internal static partial class RelayLog
+{
+    [LoggerMessage(1, LogLevel.Information, "Attach {AttachId} opened on connection {ConnectionId} (runtime {RuntimeId}).", EventName = "AttachOpened")]
+    public static partial void AttachOpened(ILogger logger, long attachId, Guid connectionId, string runtimeId);
+
+    [LoggerMessage(2, LogLevel.Information,
+        "Attach {AttachId} closed: {Reason} {Detail}; client close {ClientCode}, runtime close {RuntimeCode}; sent client {SentClient}, sent runtime {SentRuntime}; {BytesFromClient} B from client, {BytesFromRuntime} B from runtime.",
+        EventName = "AttachClosed")]
+    public static partial void AttachClosed(
+        ILogger logger, long attachId, AttachEndReason reason, string detail, ushort clientCode, ushort runtimeCode,
+        ushort sentClient, ushort sentRuntime, long bytesFromClient, long bytesFromRuntime);
+
+    [LoggerMessage(3, LogLevel.Information, "Attach refused with {Status} {Code}.", EventName = "AttachRefused")]
+    public static partial void AttachRefused(ILogger logger, int status, string code);
+
+    [LoggerMessage(4, LogLevel.Information, "Terminated {Count} live attaches of connection {ConnectionId}.", EventName = "Terminated")]
+    public static partial void Terminated(ILogger logger, int count, Guid connectionId);
+
+    [LoggerMessage(5, LogLevel.Debug, "Swept {Count} expired records.", EventName = "Swept")]
+    public static partial void Swept(ILogger logger, int count);
+
+    [LoggerMessage(6, LogLevel.Error, "Attach {AttachId} failed inside the relay.", EventName = "AttachFault")]
+    public static partial void AttachFault(ILogger logger, long attachId, Exception exception);
+
+    [LoggerMessage(7, LogLevel.Information, "Draining: closing {Count} live attaches.", EventName = "Draining")]
+    public static partial void Draining(ILogger logger, int count);
+
+    [LoggerMessage(8, LogLevel.Information, "Started Chromium (pid {ProcessId}) as runtime '{RuntimeId}'.", EventName = "DevRuntimeStarted")]
+    public static partial void DevRuntimeStarted(ILogger logger, int processId, string runtimeId);
+
+    [LoggerMessage(9, LogLevel.Warning, "Could not start Chromium as the development runtime: {Problem}", EventName = "DevRuntimeFailed")]
+    public static partial void DevRuntimeFailed(ILogger logger, string problem);
+
+    [LoggerMessage(10, LogLevel.Warning, "Discovery request to the runtime failed with {Code}.", EventName = "DiscoveryFailed")]
+    public static partial void DiscoveryFailed(ILogger logger, string code);
+}

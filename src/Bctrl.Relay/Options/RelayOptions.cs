@@ -1,0 +1,205 @@
+using Bctrl.Relay.Leases;
+using Bctrl.Relay.Splice;
+
+namespace Bctrl.Relay.Options;
+
+/// <summary>
+/// The <c>Relay</c> configuration section (design §8). Every property documents its default; <see cref="Validate"/>
+/// throws on a value the relay cannot run with, naming the key but never a secret.
+/// </summary>
+internal sealed class RelayOptions
+{
+    public const string SectionName = "Relay";
+
+    /// <summary>Base of every endpoint URL handed out. Default: the first listen URL, as <c>ws://</c>.</summary>
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>When set (semicolon-separated), the control API, <c>/metrics</c> and health answer only on these listeners.</summary>
+    public string? ManagementUrls { get; set; }
+
+    /// <summary>Bearer key of the control API. Default: generated for the process and printed (not in Production).</summary>
+    public string? ControlApiKey { get; set; }
+
+    /// <summary>The key ring; entry 0 signs. Default: one key generated for the process (not in Production).</summary>
+    public List<SigningKeyOptions> SigningKeys { get; set; } = [];
+
+    /// <summary>StackExchange.Redis configuration. Default: unset, in-memory stores.</summary>
+    public string? Redis { get; set; }
+
+    public RevocationOptions Revocations { get; set; } = new();
+
+    public ConnectionOptions Connections { get; set; } = new();
+
+    public LeaseOptions Leases { get; set; } = new();
+
+    public LimitOptions Limits { get; set; } = new();
+
+    public KeepAliveOptions KeepAlive { get; set; } = new();
+
+    public DevRuntimeOptions DevRuntime { get; set; } = new();
+
+    public void Validate()
+    {
+        if (PublicBaseUrl is not null
+            && (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var publicBase) || publicBase.Scheme is not ("ws" or "wss")))
+        {
+            throw new InvalidOperationException("Relay:PublicBaseUrl must be an absolute ws:// or wss:// URL.");
+        }
+
+        if (ControlApiKey is { Length: < 16 })
+        {
+            throw new InvalidOperationException("Relay:ControlApiKey must be at least 16 characters.");
+        }
+
+        for (var i = 0; i < SigningKeys.Count; i++)
+        {
+            var key = SigningKeys[i];
+            if (string.IsNullOrWhiteSpace(key.Id) || string.IsNullOrWhiteSpace(key.Secret))
+            {
+                throw new InvalidOperationException($"Relay:SigningKeys:{i} needs both Id and Secret.");
+            }
+
+            if (!TryDecodeSecret(key.Secret, out var secret) || secret.Length < 32)
+            {
+                throw new InvalidOperationException($"Relay:SigningKeys:{i}:Secret must be base64 of at least 32 bytes.");
+            }
+        }
+
+        Positive(Revocations.MaxStaleness, "Relay:Revocations:MaxStaleness");
+        Positive(Connections.DefaultTtl, "Relay:Connections:DefaultTtl");
+        Positive(Connections.MaxTtl, "Relay:Connections:MaxTtl");
+        if (Connections.DefaultTtl > Connections.MaxTtl)
+        {
+            throw new InvalidOperationException("Relay:Connections:DefaultTtl must not exceed Relay:Connections:MaxTtl.");
+        }
+
+        if (Leases.ClockSkew < TimeSpan.Zero || Leases.ClockSkew > TimeSpan.FromMinutes(5))
+        {
+            throw new InvalidOperationException("Relay:Leases:ClockSkew must be between 0 and 5 minutes.");
+        }
+
+        if (Limits.MaxMessageBytes < 1024)
+        {
+            throw new InvalidOperationException("Relay:Limits:MaxMessageBytes must be at least 1024.");
+        }
+
+        if (Limits.MaxAttaches < 0)
+        {
+            throw new InvalidOperationException("Relay:Limits:MaxAttaches must be 0 (no limit) or more.");
+        }
+
+        Positive(Limits.HandshakeTimeout, "Relay:Limits:HandshakeTimeout");
+        Positive(Limits.StallTimeout, "Relay:Limits:StallTimeout");
+        Positive(Limits.CloseTimeout, "Relay:Limits:CloseTimeout");
+        Positive(KeepAlive.Interval, "Relay:KeepAlive:Interval");
+        Positive(KeepAlive.Timeout, "Relay:KeepAlive:Timeout");
+    }
+
+    public SpliceSettings ToSpliceSettings() => new(
+        Limits.MaxMessageBytes, KeepAlive.Interval, KeepAlive.Timeout, Limits.StallTimeout, Limits.CloseTimeout);
+
+    /// <summary>The configured ring, or null when none is configured.</summary>
+    public LeaseKeyRing? BuildKeyRing()
+    {
+        if (SigningKeys.Count == 0)
+        {
+            return null;
+        }
+
+        return new LeaseKeyRing(SigningKeys.Select(k =>
+        {
+            TryDecodeSecret(k.Secret!, out var secret);
+            return new SigningKey(k.Id!, secret);
+        }).ToArray());
+    }
+
+    private static bool TryDecodeSecret(string? text, out byte[] secret)
+    {
+        secret = [];
+        if (text is null)
+        {
+            return false;
+        }
+
+        var buffer = new byte[text.Length];
+        if (!Convert.TryFromBase64String(text, buffer, out var length))
+        {
+            return false;
+        }
+
+        secret = buffer[..length];
+        return true;
+    }
+
+    private static void Positive(TimeSpan value, string key)
+    {
+        if (value <= TimeSpan.Zero)
+        {
+            throw new InvalidOperationException($"{key} must be greater than zero.");
+        }
+    }
+}
+
+internal sealed class SigningKeyOptions
+{
+    public string? Id { get; set; }
+
+    public string? Secret { get; set; }
+}
+
+internal sealed class RevocationOptions
+{
+    /// <summary>An older revocation view refuses new attaches (503 <c>revocations_stale</c>). Default 5 s.</summary>
+    public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+internal sealed class ConnectionOptions
+{
+    /// <summary>Lease lifetime when the request names none. Default 5 minutes.</summary>
+    public TimeSpan DefaultTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Longest lease lifetime a request may ask for. Default 1 hour.</summary>
+    public TimeSpan MaxTtl { get; set; } = TimeSpan.FromHours(1);
+}
+
+internal sealed class LeaseOptions
+{
+    /// <summary>Clock skew tolerated on issued-at and expiry, across nodes. Default 5 s.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(5);
+}
+
+internal sealed class LimitOptions
+{
+    /// <summary>A larger message closes the attach with 1009. Default 256 MiB, the clients' own limit.</summary>
+    public long MaxMessageBytes { get; set; } = 256L * 1024 * 1024;
+
+    /// <summary>Live attaches per node; more are refused with 503 <c>at_capacity</c>. Default 0: no limit.</summary>
+    public int MaxAttaches { get; set; }
+
+    /// <summary>Dialing the runtime and its handshake, together. Default 10 s.</summary>
+    public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A write that makes no progress this long closes the attach (4003). Default 60 s.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How long the relay waits for a peer's answer to its own close. Default 2 s.</summary>
+    public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+internal sealed class KeepAliveOptions
+{
+    /// <summary>Ping to the client this often. Default 20 s.</summary>
+    public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(20);
+
+    /// <summary>A client silent this long after a ping is closed with 4002. Default 20 s.</summary>
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+internal sealed class DevRuntimeOptions
+{
+    /// <summary>Path of a Chromium to start as runtime <c>local</c>. Default: found on the machine, in Development only.</summary>
+    public string? Chromium { get; set; }
+
+    /// <summary>Set false to never start one. Default true.</summary>
+    public bool Enabled { get; set; } = true;
+}

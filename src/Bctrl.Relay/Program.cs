@@ -1,0 +1,4 @@
+using Bctrl.Relay.Hosting;
+
+await using var app = RelayApp.Build(args);
+await app.RunAsync();
