@@ -88,14 +88,17 @@ internal sealed class AttachEndpoint(
 
         // After the 101, Kestrel's connection pipes carry the WebSocket bytes; splicing them directly skips the
         // upgraded stream's copy. The stream is the fallback for a server that does not expose its transport.
-        var client = context.Features.Get<IConnectionTransportFeature>()?.Transport
-            ?? new DuplexPipe(PipeReader.Create(upgraded), PipeWriter.Create(upgraded));
+        var transport = options.Value.Splice.ClientTransport == ClientTransport.Pipes
+            ? context.Features.Get<IConnectionTransportFeature>()?.Transport
+            : null;
+        var client = transport ?? new DuplexPipe(PipeReader.Create(upgraded), PipeWriter.Create(upgraded));
 
         using var splice = new AttachSplice(client, upstream.Socket, upstream.Leftover, options.Value.ToSpliceSettings(), clock);
         var live = new LiveAttach(registry.NextId(), lease.ConnectionId, lease.Runtime.Id, splice, DateTimeOffset.UtcNow);
         registry.Add(live);
         await connections.AttachOpenedAsync(lease.ConnectionId, CancellationToken.None);
         RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
+        RelayLog.SpliceTransport(logger, live.Id, transport is null ? "the upgraded stream" : "Kestrel's transport pipes");
         try
         {
             var summary = await splice.RunAsync();

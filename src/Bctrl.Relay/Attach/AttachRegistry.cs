@@ -17,7 +17,17 @@ internal sealed class AttachRegistry
 
     public bool IsDraining => Volatile.Read(ref _draining) != 0;
 
-    public ICollection<LiveAttach> Live => _live.Values;
+    /// <summary>Enumerates without a snapshot: <c>ConcurrentDictionary.Values</c> would take every bucket lock and copy.</summary>
+    public IEnumerable<LiveAttach> Live
+    {
+        get
+        {
+            foreach (var pair in _live)
+            {
+                yield return pair.Value;
+            }
+        }
+    }
 
     public long NextId() => Interlocked.Increment(ref _nextId);
 
@@ -29,7 +39,7 @@ internal sealed class AttachRegistry
     public int Terminate(Guid connectionId)
     {
         var count = 0;
-        foreach (var attach in _live.Values)
+        foreach (var attach in Live)
         {
             if (attach.ConnectionId == connectionId)
             {
@@ -45,7 +55,7 @@ internal sealed class AttachRegistry
     public void Drain()
     {
         Volatile.Write(ref _draining, 1);
-        foreach (var attach in _live.Values)
+        foreach (var attach in Live)
         {
             attach.Splice.Abort(AttachEndReason.Draining);
         }

@@ -39,6 +39,9 @@ internal static partial class RelayLog
     [LoggerMessage(9, LogLevel.Warning, "Could not start Chromium as the development runtime: {Problem}", EventName = "DevRuntimeFailed")]
     public static partial void DevRuntimeFailed(ILogger logger, string problem);
 
+    [LoggerMessage(11, LogLevel.Debug, "Attach {AttachId} splices the client through {Transport}.", EventName = "SpliceTransport")]
+    public static partial void SpliceTransport(ILogger logger, long attachId, string transport);
+
     [LoggerMessage(10, LogLevel.Warning, "Discovery request to the runtime failed with {Code}.", EventName = "DiscoveryFailed")]
     public static partial void DiscoveryFailed(ILogger logger, string code);
 }

@@ -38,6 +38,8 @@ internal sealed class RelayOptions
 
     public DevRuntimeOptions DevRuntime { get; set; } = new();
 
+    public SpliceOptions Splice { get; set; } = new();
+
     public void Validate()
     {
         if (PublicBaseUrl is not null
@@ -193,6 +195,22 @@ internal sealed class KeepAliveOptions
 
     /// <summary>A client silent this long after a ping is closed with 4002. Default 20 s.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(20);
+}
+
+internal sealed class SpliceOptions
+{
+    /// <summary>
+    /// How the client side is reached after the upgrade: <c>Pipes</c> (Kestrel's transport pipes, no copy) or
+    /// <c>Stream</c> (the upgraded stream wrapped in pipes, one copy each way). Default <c>Pipes</c>; <c>Stream</c>
+    /// exists so the benchmarks can measure the difference (bench/README.md).
+    /// </summary>
+    public ClientTransport ClientTransport { get; set; } = ClientTransport.Pipes;
+}
+
+internal enum ClientTransport
+{
+    Pipes,
+    Stream,
 }
 
 internal sealed class DevRuntimeOptions

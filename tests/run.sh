@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every test of the solution: unit, functional (real Kestrel on loopback) and end-to-end (real Chromium,
+# PuppeteerSharp, Playwright .NET and Playwright for JavaScript). Needs Chromium and Node.js; as root on Debian it
+# installs what is missing. Prints a closing line "N passed, N failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium
+  else
+    echo "The end-to-end tests need Chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+
+if [ ! -d tests/Bctrl.Relay.EndToEndTests/js/node_modules ]; then
+  npm ci --prefix tests/Bctrl.Relay.EndToEndTests/js --no-audit --no-fund
+fi
+
+results=$(mktemp -d)
+status=0
+dotnet test Bctrl.Relay.sln -c Release --blame-hang-timeout 5m \
+  --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
+
+passed=0; failed=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
+  p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
+  passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+rm -rf "$results"
+echo "$passed passed, $failed failed"
+if [ "$passed" -eq 0 ]; then
+  echo "No test ran." >&2
+  exit 1
+fi
+exit "$status"
