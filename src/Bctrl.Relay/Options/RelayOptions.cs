@@ -67,6 +67,12 @@ internal sealed class RelayOptions
             }
         }
 
+        if (!string.IsNullOrWhiteSpace(Redis))
+        {
+            // Fleet state in Redis is not in this build: failing here beats a fleet of nodes that silently disagree.
+            throw new InvalidOperationException("Relay:Redis is set, but this build keeps state in memory only; unset it.");
+        }
+
         Positive(Revocations.MaxStaleness, "Relay:Revocations:MaxStaleness");
         Positive(Connections.DefaultTtl, "Relay:Connections:DefaultTtl");
         Positive(Connections.MaxTtl, "Relay:Connections:MaxTtl");
