@@ -20,7 +20,8 @@ namespace Bctrl.Relay.Frames;
 /// </para>
 /// <para>
 /// A header is validated once it is whole, so a header gets the same verdict however the stream is cut.
-/// After a violation the tracker is dead: every later call reports <see cref="TrackStatus.Violation"/> again.
+/// After a violation the tracker is dead: every later call reports <see cref="TrackStatus.Violation"/> again, and
+/// nothing is pending (the bytes of the offending header are not kept).
 /// </para>
 /// </remarks>
 internal partial struct FrameTracker
