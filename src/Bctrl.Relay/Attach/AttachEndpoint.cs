@@ -43,16 +43,21 @@ internal sealed class AttachEndpoint(
         var (lease, refusal) = await gate.AdmitAsync(token, cancellationToken);
         var key = string.Empty;
         refusal ??= ClientHandshake.Validate(context, out key);
-        var limit = options.Value.Limits.MaxAttaches;
-        if (refusal is null && limit > 0 && registry.Count >= limit)
+        if (refusal is null && !registry.TryTakePlace(options.Value.Limits.MaxAttaches))
         {
-            refusal = new ApiError(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
+            refusal = AtCapacity;
         }
 
-        UpstreamConnection? upstream = null;
-        if (refusal is null)
+        if (refusal is not null)
+        {
+            await RefuseAsync(context, refusal);
+            return;
+        }
+
+        try
         {
             var (target, resolveError) = await addresses.ResolveAsync(lease.Runtime, socketPath, cancellationToken);
+            UpstreamConnection? upstream = null;
             refusal = resolveError;
             if (target is not null)
             {
@@ -60,17 +65,27 @@ internal sealed class AttachEndpoint(
                 (upstream, refusal) = await UpstreamDialer.DialAsync(
                     target, subProtocol.Length == 0 ? null : subProtocol, options.Value.Limits.HandshakeTimeout, cancellationToken);
             }
-        }
 
-        if (refusal is not null || upstream is null)
+            if (upstream is null)
+            {
+                await RefuseAsync(context, refusal ?? UpstreamDialer.Unreachable);
+                return;
+            }
+
+            await SpliceAsync(context, key, lease, upstream);
+        }
+        finally
         {
-            refusal ??= UpstreamDialer.Unreachable;
-            RelayLog.AttachRefused(logger, refusal.Status, refusal.Code);
-            await refusal.WriteAsync(context);
-            return;
+            registry.ReleasePlace();
         }
+    }
 
-        await SpliceAsync(context, key, lease, upstream);
+    private static ApiError AtCapacity { get; } = new(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
+
+    private Task RefuseAsync(HttpContext context, ApiError refusal)
+    {
+        RelayLog.AttachRefused(logger, refusal.Status, refusal.Code);
+        return refusal.WriteAsync(context);
     }
 
     private async Task SpliceAsync(HttpContext context, string key, AdmittedLease lease, UpstreamConnection upstream)
@@ -84,7 +99,17 @@ internal sealed class AttachEndpoint(
             headers.SecWebSocketProtocol = upstream.SubProtocol;
         }
 
-        var upgraded = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+        Stream upgraded;
+        try
+        {
+            upgraded = await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+        }
+        catch
+        {
+            // The client left before its 101: the runtime connection goes with it.
+            upstream.Socket.Dispose();
+            throw;
+        }
 
         // After the 101, Kestrel's connection pipes carry the WebSocket bytes; splicing them directly skips the
         // upgraded stream's copy. The stream is the fallback for a server that does not expose its transport.

@@ -12,8 +12,10 @@ internal sealed class AttachRegistry
     private readonly ConcurrentDictionary<long, LiveAttach> _live = new();
     private long _nextId;
     private int _draining;
+    private int _places;
 
-    public int Count => _live.Count;
+    /// <summary>Places taken: live attaches and attaches being set up.</summary>
+    public int Count => Volatile.Read(ref _places);
 
     public bool IsDraining => Volatile.Read(ref _draining) != 0;
 
@@ -30,6 +32,23 @@ internal sealed class AttachRegistry
     }
 
     public long NextId() => Interlocked.Increment(ref _nextId);
+
+    /// <summary>
+    /// Takes a place for an attach about to be set up, atomically, so that racing attaches cannot both pass the limit
+    /// (0: no limit). Every place taken is given back with <see cref="ReleasePlace"/>.
+    /// </summary>
+    public bool TryTakePlace(int limit)
+    {
+        if (Interlocked.Increment(ref _places) <= limit || limit <= 0)
+        {
+            return true;
+        }
+
+        Interlocked.Decrement(ref _places);
+        return false;
+    }
+
+    public void ReleasePlace() => Interlocked.Decrement(ref _places);
 
     public void Add(LiveAttach attach) => _live[attach.Id] = attach;
 

@@ -11,8 +11,8 @@ namespace Bctrl.Relay.Attach;
 internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime);
 
 /// <summary>
-/// Design §4 step 1, shared by attaches and discovery: verify the token (no I/O), check the revocation view (in
-/// memory; fail closed when stale), then resolve the runtime. The order puts every check that needs no store first.
+/// Design §4 step 1, shared by attaches and discovery: verify the token (no I/O), refuse when the revocation view is
+/// stale (fail closed), resolve the runtime, then check the revocation view (in memory).
 /// </summary>
 internal sealed class LeaseGate(
     LeaseTokens tokens,
@@ -43,13 +43,15 @@ internal sealed class LeaseGate(
             return (default, RevocationsStale);
         }
 
-        if (revocations.IsRevoked(connectionId))
+        // The runtime first, so a lease of a deleted runtime says so (404); deleting a runtime also revokes its
+        // leases, which keeps them refused (401) if the id is registered again.
+        var runtime = await runtimes.GetAsync(runtimeId, cancellationToken);
+        if (runtime is null)
         {
-            return (default, ApiError.LeaseRevoked);
+            return (default, ApiError.RuntimeNotFound);
         }
 
-        var runtime = await runtimes.GetAsync(runtimeId, cancellationToken);
-        return runtime is null ? (default, ApiError.RuntimeNotFound) : (new AdmittedLease(connectionId, runtime), null);
+        return revocations.IsRevoked(connectionId) ? (default, ApiError.LeaseRevoked) : (new AdmittedLease(connectionId, runtime), null);
     }
 
     private (Guid ConnectionId, string RuntimeId, ApiError? Error) Verify(string token)

@@ -65,8 +65,35 @@ internal static class ControlApi
             ? Results.Json(ToResponse(runtime), RelayJsonContext.Default.RuntimeResponse)
             : ApiError.RuntimeNotFound.ToResult();
 
-    private static async Task<IResult> DeleteRuntimeAsync(string runtimeId, IRuntimeStore runtimes, CancellationToken cancellationToken)
-        => await runtimes.DeleteAsync(runtimeId, cancellationToken) ? Results.NoContent() : ApiError.RuntimeNotFound.ToResult();
+    /// <summary>
+    /// Deleting a runtime revokes its connections too: the gate finds runtimes by id, so without this a runtime
+    /// registered again under the same id would take the old leases.
+    /// </summary>
+    private static async Task<IResult> DeleteRuntimeAsync(
+        string runtimeId,
+        IRuntimeStore runtimes,
+        IConnectionStore connections,
+        IRevocationView revocations,
+        TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        if (!await runtimes.DeleteAsync(runtimeId, cancellationToken))
+        {
+            return ApiError.RuntimeNotFound.ToResult();
+        }
+
+        var now = time.GetUtcNow();
+        foreach (var connection in await connections.ListAsync(runtimeId, cancellationToken))
+        {
+            if (connection.DeletedAt is null && connection.ExpiresAt > now - TimeSpan.FromMinutes(1))
+            {
+                await connections.MarkDeletedAsync(connection.Id, now, cancellationToken);
+                await revocations.RevokeAsync(connection.Id, connection.ExpiresAt, terminate: false, cancellationToken);
+            }
+        }
+
+        return Results.NoContent();
+    }
 
     private static async Task<IResult> CreateConnectionAsync(
         string runtimeId,
@@ -147,19 +174,26 @@ internal static class ControlApi
     private static async Task<IResult> DeleteConnectionAsync(
         string runtimeId,
         string connectionId,
-        bool? terminate,
+        HttpContext context,
         IConnectionStore connections,
         IRevocationView revocations,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        // Read by hand: a bound bool would answer "?terminate=maybe" with an empty 400.
+        var terminateText = context.Request.Query["terminate"].ToString();
+        if (!bool.TryParse(terminateText.Length == 0 ? "false" : terminateText, out var terminate))
+        {
+            return Invalid("invalid_query", "terminate must be true or false.");
+        }
+
         if (await FindAsync(runtimeId, connectionId, connections, cancellationToken) is not { } record)
         {
             return ApiError.ConnectionNotFound.ToResult();
         }
 
         await connections.MarkDeletedAsync(record.Id, time.GetUtcNow(), cancellationToken);
-        await revocations.RevokeAsync(record.Id, record.ExpiresAt, terminate == true, cancellationToken);
+        await revocations.RevokeAsync(record.Id, record.ExpiresAt, terminate, cancellationToken);
         return Results.NoContent();
     }
 

@@ -58,7 +58,7 @@ internal sealed partial class DiscoveryEndpoint(LeaseGate gate, HttpClient http,
             Rewrite(node, endpoint.ConnectionUrl(token));
             await context.Response.WriteAsync(node?.ToJsonString() ?? "null", cancellationToken);
         }
-        catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (exception is HttpRequestException or JsonException or IOException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             RelayLog.DiscoveryFailed(logger, "runtime_unreachable");
             if (!context.Response.HasStarted)

@@ -17,9 +17,13 @@ internal static class ListenerRoles
 
         return options.ManagementUrls
             .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(u => new Uri(u.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal)).Port)
+            .Select(u => new Uri(Normalize(u)).Port)
             .ToHashSet();
     }
+
+    /// <summary>Kestrel's wildcard hosts (<c>+</c>, <c>*</c>) are not valid URI hosts; read them as localhost.</summary>
+    public static string Normalize(string url)
+        => url.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal);
 
     public static bool IsManagementPath(PathString path)
         => path.StartsWithSegments("/v1") || path.StartsWithSegments("/metrics")

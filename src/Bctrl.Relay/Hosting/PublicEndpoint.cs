@@ -28,10 +28,10 @@ internal sealed class PublicEndpoint(IOptions<RelayOptions> options, IServer ser
         var addresses = server.Features.Get<IServerAddressesFeature>()?.Addresses;
         var first = addresses?.FirstOrDefault(a => !IsManagement(a)) ?? addresses?.FirstOrDefault()
             ?? throw new InvalidOperationException("The relay has no listen address yet.");
-        var uri = new Uri(first.Replace("://+", "://localhost", StringComparison.Ordinal).Replace("://*", "://localhost", StringComparison.Ordinal));
+        var uri = new Uri(ListenerRoles.Normalize(first));
         var scheme = uri.Scheme == "https" ? "wss" : "ws";
         return $"{scheme}://{uri.Authority}";
     }
 
-    private bool IsManagement(string address) => ListenerRoles.ManagementPorts(options.Value).Contains(new Uri(address.Replace("://+", "://localhost", StringComparison.Ordinal)).Port);
+    private bool IsManagement(string address) => ListenerRoles.ManagementPorts(options.Value).Contains(new Uri(ListenerRoles.Normalize(address)).Port);
 }

@@ -114,7 +114,8 @@ internal static class RelayApp
         app.MapControlApi();
         AttachEndpoint.Map(app);
         DiscoveryEndpoint.Map(app);
-        app.MapFallback((HttpContext context) => ApiError.NotFound.ToResult());
+        // "{*path}" so that paths whose last segment has a dot (every token does) also get the JSON 404.
+        app.MapFallback("{*path}", (HttpContext context) => ApiError.NotFound.ToResult());
     }
 
     /// <summary>
@@ -134,8 +135,9 @@ internal static class RelayApp
         {
             await next(context);
         }
-        catch (Exception) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (!context.Response.HasStarted && !context.RequestAborted.IsCancellationRequested)
         {
+            RelayLog.RequestFault(context.RequestServices.GetRequiredService<ILogger<AttachRegistry>>(), exception.GetType().Name, exception.StackTrace ?? string.Empty);
             context.Response.Clear();
             await new ApiError(500, "relay_fault", "The relay failed to handle the request.").WriteAsync(context);
         }

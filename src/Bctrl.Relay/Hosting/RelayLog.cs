@@ -42,6 +42,10 @@ internal static partial class RelayLog
     [LoggerMessage(11, LogLevel.Debug, "Attach {AttachId} splices the client through {Transport}.", EventName = "SpliceTransport")]
     public static partial void SpliceTransport(ILogger logger, long attachId, string transport);
 
+    // The exception's message is left out on purpose: a framework message may quote the request line, which holds a token.
+    [LoggerMessage(12, LogLevel.Error, "A request failed inside the relay with {ExceptionType}: {StackTrace}", EventName = "RequestFault")]
+    public static partial void RequestFault(ILogger logger, string exceptionType, string stackTrace);
+
     [LoggerMessage(10, LogLevel.Warning, "Discovery request to the runtime failed with {Code}.", EventName = "DiscoveryFailed")]
     public static partial void DiscoveryFailed(ILogger logger, string code);
 }

@@ -1,3 +1,4 @@
+using Bctrl.Relay.Hosting;
 using Bctrl.Relay.Leases;
 using Bctrl.Relay.Splice;
 
@@ -61,9 +62,31 @@ internal sealed class RelayOptions
                 throw new InvalidOperationException($"Relay:SigningKeys:{i} needs both Id and Secret.");
             }
 
+            if (!LeaseKeyRing.IsValidKeyId(key.Id))
+            {
+                throw new InvalidOperationException(
+                    $"Relay:SigningKeys:{i}:Id must be 1 to {LeaseKeyRing.MaxKeyIdLength} characters of A-Z a-z 0-9 '-' '_'.");
+            }
+
+            if (SigningKeys.Take(i).Any(other => other.Id == key.Id))
+            {
+                throw new InvalidOperationException($"Relay:SigningKeys:{i}:Id repeats the id of an earlier key.");
+            }
+
             if (!TryDecodeSecret(key.Secret, out var secret) || secret.Length < 32)
             {
                 throw new InvalidOperationException($"Relay:SigningKeys:{i}:Secret must be base64 of at least 32 bytes.");
+            }
+        }
+
+        if (!string.IsNullOrWhiteSpace(ManagementUrls))
+        {
+            foreach (var url in ManagementUrls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+            {
+                if (!Uri.TryCreate(ListenerRoles.Normalize(url), UriKind.Absolute, out var parsed) || parsed.Scheme is not ("http" or "https") || parsed.Port == 0)
+                {
+                    throw new InvalidOperationException("Relay:ManagementUrls must be ';'-separated http:// or https:// URLs with fixed ports.");
+                }
             }
         }
 
