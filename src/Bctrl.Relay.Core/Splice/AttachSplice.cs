@@ -72,6 +72,10 @@ internal sealed partial class AttachSplice : IDisposable
 
     public long FramesFromRuntime => Volatile.Read(ref _framesFromRuntime);
 
+    public long MessagesFromClient => Volatile.Read(ref _messagesFromClient);
+
+    public long MessagesFromRuntime => Volatile.Read(ref _messagesFromRuntime);
+
     public async Task<AttachSummary> RunAsync()
     {
         var toRuntime = PumpClientToRuntimeAsync();
@@ -84,8 +88,12 @@ internal sealed partial class AttachSplice : IDisposable
         await Task.WhenAll(toRuntime, toClient).ConfigureAwait(false);
 
         var (toClientClose, toRuntimeClose) = CloseCodes.For(Reason, _violation);
+        // Both legs at once: the runtime's close must not wait while the relay lingers (up to CloseTimeout) for the
+        // client's answering close. The runtime's close is started first because it reads the client tracker before
+        // its first await, and AwaitClientCloseAsync moves that tracker on.
+        var closingRuntime = CloseRuntimeAsync(toRuntimeClose);
         var sentToClient = await CloseClientAsync(toClientClose).ConfigureAwait(false);
-        var sentToRuntime = await CloseRuntimeAsync(toRuntimeClose).ConfigureAwait(false);
+        var sentToRuntime = await closingRuntime.ConfigureAwait(false);
 
         return new AttachSummary(
             Reason,
@@ -98,8 +106,8 @@ internal sealed partial class AttachSplice : IDisposable
             BytesFromRuntime,
             FramesFromClient,
             FramesFromRuntime,
-            Volatile.Read(ref _messagesFromClient),
-            Volatile.Read(ref _messagesFromRuntime));
+            MessagesFromClient,
+            MessagesFromRuntime);
     }
 
     /// <summary>Ends the attach from outside (terminate, drain, heartbeat); the first reason recorded wins.</summary>

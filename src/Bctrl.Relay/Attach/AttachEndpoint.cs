@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Handshake;
+using Bctrl.Relay.Metrics;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
@@ -21,6 +22,8 @@ internal sealed class AttachEndpoint(
     AttachRegistry registry,
     IConnectionStore connections,
     SpliceClock clock,
+    RelayMetrics metrics,
+    TimeProvider time,
     IOptions<RelayOptions> options,
     ILogger<AttachEndpoint> logger)
 {
@@ -39,6 +42,7 @@ internal sealed class AttachEndpoint(
 
     public async Task HandleAsync(HttpContext context, string token, string? socketPath)
     {
+        var started = time.GetTimestamp();
         var cancellationToken = context.RequestAborted;
         var (lease, refusal) = await gate.AdmitAsync(token, cancellationToken);
         var key = string.Empty;
@@ -72,7 +76,7 @@ internal sealed class AttachEndpoint(
                 return;
             }
 
-            await SpliceAsync(context, key, lease, upstream);
+            await SpliceAsync(context, key, lease, upstream, started);
         }
         finally
         {
@@ -84,11 +88,12 @@ internal sealed class AttachEndpoint(
 
     private Task RefuseAsync(HttpContext context, ApiError refusal)
     {
+        metrics.AttachAttempted(refusal.Code);
         RelayLog.AttachRefused(logger, refusal.Status, refusal.Code);
         return refusal.WriteAsync(context);
     }
 
-    private async Task SpliceAsync(HttpContext context, string key, AdmittedLease lease, UpstreamConnection upstream)
+    private async Task SpliceAsync(HttpContext context, string key, AdmittedLease lease, UpstreamConnection upstream, long started)
     {
         var headers = context.Response.Headers;
         headers.Upgrade = "websocket";
@@ -121,12 +126,15 @@ internal sealed class AttachEndpoint(
         using var splice = new AttachSplice(client, upstream.Socket, upstream.Leftover, options.Value.ToSpliceSettings(), clock);
         var live = new LiveAttach(registry.NextId(), lease.ConnectionId, lease.Runtime.Id, splice, DateTimeOffset.UtcNow);
         registry.Add(live);
+        metrics.AttachAttempted("opened");
+        metrics.AttachSetUp(time.GetElapsedTime(started));
         await connections.AttachOpenedAsync(lease.ConnectionId, CancellationToken.None);
         RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
         RelayLog.SpliceTransport(logger, live.Id, transport is null ? "the upgraded stream" : "Kestrel's transport pipes");
+        AttachSummary? summary = null;
         try
         {
-            var summary = await splice.RunAsync();
+            summary = await splice.RunAsync();
             RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
                 summary.SentToClient.Code, summary.SentToRuntime.Code, summary.BytesFromClient, summary.BytesFromRuntime);
         }
@@ -136,7 +144,15 @@ internal sealed class AttachEndpoint(
         }
         finally
         {
-            registry.Remove(live);
+            if (summary is null)
+            {
+                registry.Remove(live);
+            }
+            else
+            {
+                metrics.AttachEnded(live, summary);
+            }
+
             await connections.AttachClosedAsync(lease.ConnectionId, CancellationToken.None);
         }
     }

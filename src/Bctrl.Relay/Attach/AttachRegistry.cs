@@ -14,6 +14,9 @@ internal sealed class AttachRegistry
     private int _draining;
     private int _places;
 
+    /// <summary>Attaches splicing now.</summary>
+    public int LiveCount => _live.Count;
+
     /// <summary>Places taken: live attaches and attaches being set up.</summary>
     public int Count => Volatile.Read(ref _places);
 

@@ -5,6 +5,9 @@ using Bctrl.Relay.Control;
 using Bctrl.Relay.DevRuntime;
 using Bctrl.Relay.Discovery;
 using Bctrl.Relay.Leases;
+using Bctrl.Relay.Metrics;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
@@ -73,6 +76,12 @@ internal static class RelayApp
         {
             Timeout = options.Limits.HandshakeTimeout,
         });
+        services.AddSingleton<RelayMetrics>();
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("bctrl-relay"))
+            .WithMetrics(metrics => metrics
+            .AddMeter(RelayMetrics.MeterName)
+            .AddPrometheusExporter());
         services.AddHostedService<Heartbeat>();
         services.AddHostedService<DevRuntimeService>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, RelayJsonContext.Default));
@@ -85,6 +94,7 @@ internal static class RelayApp
     private static void Wire(WebApplication app, RelayOptions options, GeneratedSecrets generated)
     {
         var registry = app.Services.GetRequiredService<AttachRegistry>();
+        _ = app.Services.GetRequiredService<RelayMetrics>(); // instruments exist from the start, not from the first attach
         var revocations = app.Services.GetRequiredService<IRevocationView>();
         var logger = app.Services.GetRequiredService<ILogger<AttachRegistry>>();
         revocations.Terminated += connectionId =>
@@ -111,6 +121,7 @@ internal static class RelayApp
         app.MapGet("/readyz", (IRevocationView view) => view.Age <= options.Revocations.MaxStaleness
             ? Results.Text("{\"status\":\"ready\"}", "application/json")
             : LeaseGate.RevocationsStale.ToResult());
+        app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapControlApi();
         AttachEndpoint.Map(app);
         DiscoveryEndpoint.Map(app);

@@ -1,0 +1,105 @@
+using System.Diagnostics.Metrics;
+using Bctrl.Relay.Attach;
+using Bctrl.Relay.Splice;
+
+namespace Bctrl.Relay.Metrics;
+
+/// <summary>
+/// The relay's one <see cref="Meter"/>, <c>Bctrl.Relay</c> (design §7). Tags are low-cardinality only: never a lease,
+/// connection, runtime or target id. Per-frame counts live in each splice's own fields and are summed here by
+/// observable instruments when scraped, so the hot path never calls <c>Counter.Add</c>.
+/// </summary>
+internal sealed class RelayMetrics
+{
+    public const string MeterName = "Bctrl.Relay";
+
+    private static readonly KeyValuePair<string, object?> ClientToRuntime = new("direction", "client_to_runtime");
+    private static readonly KeyValuePair<string, object?> RuntimeToClient = new("direction", "runtime_to_client");
+
+    private readonly AttachRegistry _registry;
+    private readonly Counter<long> _attempts;
+    private readonly Counter<long> _closes;
+    private readonly Histogram<double> _setup;
+
+    // Totals of attaches that have ended; live attaches are added at scrape time.
+    private readonly Lock _retireLock = new();
+    private long _retiredBytesFromClient;
+    private long _retiredBytesFromRuntime;
+    private long _retiredFramesFromClient;
+    private long _retiredFramesFromRuntime;
+    private long _retiredMessagesFromClient;
+    private long _retiredMessagesFromRuntime;
+
+    public RelayMetrics(IMeterFactory meterFactory, AttachRegistry registry)
+    {
+        _registry = registry;
+        Meter = meterFactory.Create(MeterName);
+        _attempts = Meter.CreateCounter<long>("bctrl.relay.attach.attempts", "{attach}", "Attach attempts by result: opened, or the refusal's error code.");
+        _closes = Meter.CreateCounter<long>("bctrl.relay.attach.closes", "{attach}", "Ended attaches by reason and the close code the client got (0: pass-through or none).");
+        _setup = Meter.CreateHistogram<double>("bctrl.relay.attach.setup.duration", "s", "From the upgrade request to the client's 101: lease check, runtime dial and handshake.",
+            advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        Meter.CreateObservableUpDownCounter("bctrl.relay.attach.live", () => _registry.LiveCount, "{attach}", "Attaches splicing now.");
+        Meter.CreateObservableCounter("bctrl.relay.io", ObserveBytes, "By", "Bytes relayed, by direction.");
+        Meter.CreateObservableCounter("bctrl.relay.frames", ObserveFrames, "{frame}", "WebSocket frames relayed, by direction.");
+        Meter.CreateObservableCounter("bctrl.relay.messages", ObserveMessages, "{message}", "WebSocket data messages relayed, by direction.");
+    }
+
+    public Meter Meter { get; }
+
+    public void AttachAttempted(string result) => _attempts.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void AttachSetUp(TimeSpan elapsed) => _setup.Record(elapsed.TotalSeconds);
+
+    /// <summary>
+    /// Moves an ended attach's counts into the retired totals and takes it out of the registry in one step, under the
+    /// lock the scrape takes too, so that no scrape counts it twice or not at all (counters never go backwards).
+    /// Taken once per attach and once per scrape, never per frame.
+    /// </summary>
+    public void AttachEnded(LiveAttach attach, AttachSummary summary)
+    {
+        lock (_retireLock)
+        {
+            _retiredBytesFromClient += summary.BytesFromClient;
+            _retiredBytesFromRuntime += summary.BytesFromRuntime;
+            _retiredFramesFromClient += summary.FramesFromClient;
+            _retiredFramesFromRuntime += summary.FramesFromRuntime;
+            _retiredMessagesFromClient += summary.MessagesFromClient;
+            _retiredMessagesFromRuntime += summary.MessagesFromRuntime;
+            _registry.Remove(attach);
+        }
+
+        _closes.Add(1, new KeyValuePair<string, object?>("reason", ReasonTag(summary.Reason)), new KeyValuePair<string, object?>("code", (int)summary.SentToClient.Code));
+    }
+
+    private Measurement<long>[] ObserveBytes() => Observe(
+        ref _retiredBytesFromClient, ref _retiredBytesFromRuntime, s => s.BytesFromClient, s => s.BytesFromRuntime);
+
+    private Measurement<long>[] ObserveFrames() => Observe(
+        ref _retiredFramesFromClient, ref _retiredFramesFromRuntime, s => s.FramesFromClient, s => s.FramesFromRuntime);
+
+    private Measurement<long>[] ObserveMessages() => Observe(
+        ref _retiredMessagesFromClient, ref _retiredMessagesFromRuntime, s => s.MessagesFromClient, s => s.MessagesFromRuntime);
+
+    private Measurement<long>[] Observe(ref long retiredFromClient, ref long retiredFromRuntime, Func<AttachSplice, long> clientField, Func<AttachSplice, long> runtimeField)
+    {
+        lock (_retireLock)
+        {
+            var fromClient = retiredFromClient;
+            var fromRuntime = retiredFromRuntime;
+            foreach (var attach in _registry.Live)
+            {
+                fromClient += clientField(attach.Splice);
+                fromRuntime += runtimeField(attach.Splice);
+            }
+
+            return [new(fromClient, ClientToRuntime), new(fromRuntime, RuntimeToClient)];
+        }
+    }
+
+    /// <summary>snake_case of the reason, computed once per value.</summary>
+    private static string ReasonTag(AttachEndReason reason) => ReasonTags[(int)reason];
+
+    private static readonly string[] ReasonTags = Enum.GetValues<AttachEndReason>()
+        .Select(r => string.Concat(r.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())))
+        .ToArray();
+}
