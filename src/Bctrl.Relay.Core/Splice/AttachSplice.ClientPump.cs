@@ -98,6 +98,9 @@ internal sealed partial class AttachSplice
             var offset = 0;
             while (offset < span.Length)
             {
+                // Bytes of a frame begun in an earlier segment of this buffer: on a violation the tracker reports that
+                // frame's start as 0 in this span, but the frame really starts this many bytes earlier.
+                var heldBefore = _fromClient.PendingBytes;
                 var status = _fromClient.Track(span[offset..], out var consumed);
                 offset += consumed;
                 switch (status)
@@ -122,7 +125,7 @@ internal sealed partial class AttachSplice
 
                         continue;
                     case TrackStatus.Violation:
-                        cutStart = position + offset;
+                        cutStart = position + offset - heldBefore;
                         return ScanStop.Violation;
                 }
             }

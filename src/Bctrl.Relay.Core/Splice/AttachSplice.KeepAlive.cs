@@ -6,7 +6,7 @@ namespace Bctrl.Relay.Splice;
 internal sealed partial class AttachSplice
 {
     /// <summary>Relay pings carry "BCKA" and a sequence number, so the client's pongs to them can be told apart and dropped.</summary>
-    private const uint KeepAliveMagic = 0x424B4341; // "BCKA" big-endian
+    private const uint KeepAliveMagic = 0x42434B41; // "BCKA" big-endian: 0x42 B, 0x43 C, 0x4B K, 0x41 A
 
     private long _clientReads;
     private long _clientReadsAtPing;

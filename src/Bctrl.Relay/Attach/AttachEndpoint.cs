@@ -21,6 +21,7 @@ internal sealed class AttachEndpoint(
     RuntimeAddresses addresses,
     AttachRegistry registry,
     IConnectionStore connections,
+    IRevocationView revocations,
     SpliceClock clock,
     RelayMetrics metrics,
     TimeProvider time,
@@ -76,6 +77,14 @@ internal sealed class AttachEndpoint(
                 return;
             }
 
+            // The lease may have been deleted while the runtime was dialled: check again before the 101.
+            if (revocations.IsRevoked(lease.ConnectionId))
+            {
+                upstream.Socket.Dispose();
+                await RefuseAsync(context, ApiError.LeaseRevoked);
+                return;
+            }
+
             await SpliceAsync(context, key, lease, upstream, started);
         }
         finally
@@ -126,6 +135,13 @@ internal sealed class AttachEndpoint(
         using var splice = new AttachSplice(client, upstream.Socket, upstream.Leftover, options.Value.ToSpliceSettings(), clock);
         var live = new LiveAttach(registry.NextId(), lease.ConnectionId, lease.Runtime.Id, splice, DateTimeOffset.UtcNow);
         registry.Add(live);
+
+        // A terminate that came between the check before the 101 and this line found no attach to close: close it
+        // now. A plain delete in that window closes it too; refusing is the safe side of the race.
+        if (revocations.IsRevoked(lease.ConnectionId))
+        {
+            splice.Abort(AttachEndReason.LeaseTerminated);
+        }
         metrics.AttachAttempted("opened");
         metrics.AttachSetUp(time.GetElapsedTime(started));
         await connections.AttachOpenedAsync(lease.ConnectionId, CancellationToken.None);
