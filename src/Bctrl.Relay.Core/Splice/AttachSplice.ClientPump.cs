@@ -106,8 +106,14 @@ internal sealed partial class AttachSplice
                 switch (status)
                 {
                     case TrackStatus.NeedMoreData:
+                        continue;
                     case TrackStatus.DataFrameHeader:
-                        // Data frames pass through; the observation seam (issue: sampling) reads headers here.
+                        // Data frames pass through; the first frame of a text message is offered to the sampler.
+                        if (_observer is not null && _fromClient.Header.Opcode == WebSocketOpcode.Text)
+                        {
+                            ObserveClientMessage(buffer, position + offset, _fromClient.Header);
+                        }
+
                         continue;
                     case TrackStatus.ControlFrame:
                         var header = _fromClient.Header;
@@ -134,6 +140,20 @@ internal sealed partial class AttachSplice
         }
 
         return ScanStop.EndOfBuffer;
+    }
+
+    /// <summary>
+    /// Copies the bounded prefix of a client message's payload that is already in the buffer, unmasks the copy (the
+    /// forwarded bytes stay masked), and hands it to the sampler. The only payload copy on the hot path, and bounded.
+    /// </summary>
+    private void ObserveClientMessage(in ReadOnlySequence<byte> buffer, long payloadStart, in FrameHeader header)
+    {
+        Span<byte> prefix = stackalloc byte[_observer!.PrefixBytes];
+        var length = (int)Math.Min(Math.Min(prefix.Length, header.PayloadLength), buffer.Length - payloadStart);
+        prefix = prefix[..length];
+        buffer.Slice(payloadStart, length).CopyTo(prefix);
+        WebSocketMask.Apply(prefix, header.MaskKey, payloadOffset: 0);
+        _observer.OnClientMessage(prefix, header.PayloadLength, isWholeMessage: header.Fin && length == header.PayloadLength);
     }
 
     private static ushort ClosePayloadCode(ref FrameTracker tracker)

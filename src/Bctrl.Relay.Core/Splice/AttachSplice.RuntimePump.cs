@@ -7,7 +7,7 @@ namespace Bctrl.Relay.Splice;
 internal sealed partial class AttachSplice
 {
     /// <summary>
-    /// Runtime to client: wait for data with a zero-byte receive (an idle attach holds no buffer), then receive straight
+    /// Runtime to client: wait for data with a one-byte peek (an idle attach holds no pooled buffer), then receive straight
     /// into a block of Kestrel's output pipe, track it, and commit only whole frames and payload runs. A header or
     /// control frame cut by the end of a receive is not committed: the tracker holds its bytes and puts them at the
     /// start of the next block, so every committed byte ends at a point where a relay frame may follow.
@@ -21,7 +21,11 @@ internal sealed partial class AttachSplice
             {
                 if (_runtimeLeftover is null)
                 {
-                    await _runtime.ReceiveAsync(Memory<byte>.Empty, SocketFlags.None, cancellationToken).ConfigureAwait(false);
+                    // Wait for data holding no pooled buffer: a one-byte peek into the attach's own byte. A zero-byte
+                    // receive was tried first, but on Linux it can complete at once with nothing to read (readiness
+                    // left over from the handshake's reads), and the pump then blocked in the real receive holding
+                    // the client write gate and a 4 KiB block, so idle attaches got no keep-alive ping.
+                    await _runtime.ReceiveAsync(_peekByte, SocketFlags.Peek, cancellationToken).ConfigureAwait(false);
                 }
 
                 await _clientWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -106,7 +110,15 @@ internal sealed partial class AttachSplice
                 case TrackStatus.NeedMoreData:
                     return data.Length - _fromRuntime.PendingBytes;
                 case TrackStatus.DataFrameHeader:
-                    // The observation seam (issue: sampling) reads headers here.
+                    // The first frame of a text message is offered to the sampler: runtime frames are not masked, so
+                    // the prefix is read where it lies, with no copy.
+                    if (_observer is not null && _fromRuntime.Header.Opcode == WebSocketOpcode.Text)
+                    {
+                        var header = _fromRuntime.Header;
+                        var prefix = data.Slice(offset, (int)Math.Min(Math.Min(_observer.PrefixBytes, header.PayloadLength), data.Length - offset));
+                        _observer.OnRuntimeMessage(prefix, header.PayloadLength, isWholeMessage: header.Fin && prefix.Length == header.PayloadLength);
+                    }
+
                     continue;
                 case TrackStatus.ControlFrame:
                     if (_fromRuntime.Header.Opcode == WebSocketOpcode.Close)

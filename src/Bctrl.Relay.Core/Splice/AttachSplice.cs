@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Bctrl.Relay.Frames;
+using Bctrl.Relay.Observation;
 
 namespace Bctrl.Relay.Splice;
 
@@ -25,10 +26,12 @@ internal sealed partial class AttachSplice : IDisposable
     private readonly SpliceSettings _settings;
     private readonly SpliceClock _clock;
     private readonly CancellationTokenSource _stop = new();
+    private readonly AttachObserver? _observer;
 
     // Everything written to the client goes through this gate: the runtime pump, keep-alive pings, the final close.
     private readonly SemaphoreSlim _clientWrite = new(1, 1);
 
+    private readonly Memory<byte> _peekByte = new byte[1];
     private byte[]? _runtimeLeftover;
     private FrameTracker _fromClient;
     private FrameTracker _fromRuntime;
@@ -47,8 +50,10 @@ internal sealed partial class AttachSplice : IDisposable
     private long _messagesFromClient;
     private long _messagesFromRuntime;
 
-    public AttachSplice(IDuplexPipe client, Socket runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock)
+    public AttachSplice(
+        IDuplexPipe client, Socket runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null)
     {
+        _observer = observer;
         _clientInput = client.Input;
         _clientOutput = client.Output;
         _runtime = runtime;

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Bctrl.Relay.Observation;
+
+/// <summary>
+/// One attach's sampler. The splice hands it the unmasked prefix of each text message; it reads the top level with
+/// <see cref="CdpPeek"/>, records every command and result and a share of events, matches results to commands to time
+/// round trips, and counts commands by domain. It runs on the pump's thread but never waits: records go to a sink that
+/// drops when full.
+/// </summary>
+internal sealed class AttachObserver
+{
+    private readonly ObservationSettings _settings;
+    private readonly IRecordSink _sink;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<long, PendingCommand> _pending = [];
+    private readonly Dictionary<string, long> _commandsByDomain = new(StringComparer.Ordinal);
+
+    // Both pumps reach the pending table: the client pump adds, the runtime pump removes. One lock per attach.
+    private readonly Lock _lock = new();
+    private double _eventCredit;
+
+    public AttachObserver(string runtimeId, Guid connectionId, long attachId, ObservationSettings settings, IRecordSink sink, TimeProvider time)
+    {
+        RuntimeId = runtimeId;
+        ConnectionId = connectionId;
+        AttachId = attachId;
+        _settings = settings;
+        _sink = sink;
+        _time = time;
+    }
+
+    public string RuntimeId { get; }
+
+    public Guid ConnectionId { get; }
+
+    public long AttachId { get; }
+
+    public int PrefixBytes => _settings.PrefixBytes;
+
+    public IReadOnlyDictionary<string, long> CommandsByDomain()
+    {
+        lock (_lock)
+        {
+            return new Dictionary<string, long>(_commandsByDomain, StringComparer.Ordinal);
+        }
+    }
+
+    /// <summary>A text message from the client: a CDP command.</summary>
+    public void OnClientMessage(ReadOnlySpan<byte> prefix, long size, bool isWholeMessage)
+    {
+        if (!CdpPeek.TryRead(prefix, isWholeMessage, out var peek) || peek.Method.IsEmpty)
+        {
+            return;
+        }
+
+        var method = Encoding.UTF8.GetString(peek.Method);
+        var domain = CdpDomains.Of(peek.Method);
+        string? parameters = null;
+        if (_settings.StoreParams && peek.Complete && peek.ParamsEnd > peek.ParamsStart)
+        {
+            parameters = ParamsRedactor.Redact(method, prefix[peek.ParamsStart..peek.ParamsEnd]);
+        }
+
+        lock (_lock)
+        {
+            _commandsByDomain[domain] = _commandsByDomain.GetValueOrDefault(domain) + 1;
+            if (peek.HasId && _pending.Count < _settings.MaxPendingCommands)
+            {
+                _pending[peek.Id] = new PendingCommand(method, domain, Stopwatch.GetTimestamp());
+            }
+        }
+
+        _sink.TryWrite(new ObservationRecord
+        {
+            Type = RecordTypes.CdpCommand,
+            Time = _time.GetUtcNow(),
+            RuntimeId = RuntimeId,
+            ConnectionId = ConnectionId,
+            AttachId = AttachId,
+            Method = method,
+            Id = peek.HasId ? peek.Id : null,
+            SessionId = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId),
+            Size = size,
+            Params = parameters,
+        });
+    }
+
+    /// <summary>A text message from the runtime: a result (it has an id) or an event (it has a method).</summary>
+    public void OnRuntimeMessage(ReadOnlySpan<byte> prefix, long size, bool isWholeMessage)
+    {
+        if (!CdpPeek.TryRead(prefix, isWholeMessage, out var peek))
+        {
+            return;
+        }
+
+        if (peek.HasId)
+        {
+            PendingCommand command;
+            bool matched;
+            lock (_lock)
+            {
+                matched = _pending.Remove(peek.Id, out command);
+            }
+
+            TimeSpan? latency = matched ? Stopwatch.GetElapsedTime(command.StartedAt) : null;
+            if (matched)
+            {
+                _sink.CommandCompleted(command.Domain, latency!.Value);
+            }
+
+            _sink.TryWrite(new ObservationRecord
+            {
+                Type = RecordTypes.CdpResult,
+                Time = _time.GetUtcNow(),
+                RuntimeId = RuntimeId,
+                ConnectionId = ConnectionId,
+                AttachId = AttachId,
+                Method = matched ? command.Method : null,
+                Id = peek.Id,
+                SessionId = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId),
+                Size = size,
+                LatencyMs = latency?.TotalMilliseconds,
+                Error = peek.HasError,
+            });
+            return;
+        }
+
+        if (peek.Method.IsEmpty || !SampleEvent())
+        {
+            return;
+        }
+
+        _sink.TryWrite(new ObservationRecord
+        {
+            Type = RecordTypes.CdpEvent,
+            Time = _time.GetUtcNow(),
+            RuntimeId = RuntimeId,
+            ConnectionId = ConnectionId,
+            AttachId = AttachId,
+            Method = Encoding.UTF8.GetString(peek.Method),
+            SessionId = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId),
+            Size = size,
+        });
+    }
+
+    /// <summary>Deterministic sampling: a rate of 0.25 records every fourth event, with no random numbers.</summary>
+    private bool SampleEvent()
+    {
+        _eventCredit += _settings.EventSampleRate;
+        if (_eventCredit < 1)
+        {
+            return false;
+        }
+
+        _eventCredit -= 1;
+        return true;
+    }
+
+    private readonly record struct PendingCommand(string Method, string Domain, long StartedAt);
+}

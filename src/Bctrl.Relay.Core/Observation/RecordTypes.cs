@@ -1,0 +1,13 @@
+namespace Bctrl.Relay.Observation;
+
+/// <summary>The record types of design §6.</summary>
+internal static class RecordTypes
+{
+    public const string AttachOpened = "attach.opened";
+    public const string AttachClosed = "attach.closed";
+    public const string CdpCommand = "cdp.command";
+    public const string CdpResult = "cdp.result";
+    public const string CdpEvent = "cdp.event";
+
+    public static IReadOnlyList<string> All { get; } = [AttachOpened, AttachClosed, CdpCommand, CdpResult, CdpEvent];
+}
