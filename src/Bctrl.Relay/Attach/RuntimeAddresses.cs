@@ -1,3 +1,5 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.State;
@@ -19,24 +21,52 @@ internal sealed class RuntimeAddresses(HttpClient http)
         Port = runtime.CdpUrl.Port,
     }.Uri;
 
+    /// <summary>
+    /// The runtime's address with a DNS name replaced by the address it resolves to now: Chromium answers DevTools
+    /// requests only when their <c>Host</c> is an IP address or <c>localhost</c>, and the relay sends the runtime's
+    /// own address as <c>Host</c>. Resolved at every attach, so a runtime that moves is followed.
+    /// </summary>
+    public static async Task<Uri> ResolveHostAsync(Uri address, CancellationToken cancellationToken)
+    {
+        if (address.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || address.IsLoopback)
+        {
+            return address;
+        }
+
+        var candidates = await Dns.GetHostAddressesAsync(address.DnsSafeHost, cancellationToken);
+        var chosen = candidates.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? candidates.FirstOrDefault()
+            ?? throw new SocketException((int)SocketError.HostNotFound);
+        return new UriBuilder(address) { Host = chosen.ToString() }.Uri;
+    }
+
     /// <summary>The socket to dial: <paramref name="socketPath"/> (like <c>/devtools/page/ID</c>) or the browser socket when null.</summary>
     public async Task<(Uri? Target, ApiError? Error)> ResolveAsync(RuntimeRecord runtime, string? socketPath, CancellationToken cancellationToken)
     {
-        var origin = new UriBuilder("ws", runtime.CdpUrl.Host, runtime.CdpUrl.Port);
+        Uri cdpUrl;
+        try
+        {
+            cdpUrl = await ResolveHostAsync(runtime.CdpUrl, cancellationToken);
+        }
+        catch (SocketException)
+        {
+            return (null, UpstreamDialer.Unreachable);
+        }
+
+        var origin = new UriBuilder("ws", cdpUrl.Host, cdpUrl.Port);
         if (socketPath is not null)
         {
             origin.Path = socketPath;
             return (origin.Uri, null);
         }
 
-        if (runtime.CdpUrl.Scheme == "ws")
+        if (cdpUrl.Scheme == "ws")
         {
-            return (runtime.CdpUrl, null);
+            return (cdpUrl, null);
         }
 
         try
         {
-            using var response = await http.GetAsync(new Uri(HttpBase(runtime), "json/version"), cancellationToken);
+            using var response = await http.GetAsync(new Uri(HttpBase(runtime with { CdpUrl = cdpUrl }), "json/version"), cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 return (null, UpstreamDialer.Unreachable);

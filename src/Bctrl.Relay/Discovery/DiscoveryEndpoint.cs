@@ -38,7 +38,8 @@ internal sealed partial class DiscoveryEndpoint(LeaseGate gate, HttpClient http,
 
         try
         {
-            using var response = await http.GetAsync(new Uri(RuntimeAddresses.HttpBase(lease.Runtime), document), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            var runtime = lease.Runtime with { CdpUrl = await RuntimeAddresses.ResolveHostAsync(lease.Runtime.CdpUrl, cancellationToken) };
+            using var response = await http.GetAsync(new Uri(RuntimeAddresses.HttpBase(runtime), document), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
                 await new ApiError(502, "runtime_unreachable", $"The runtime answered {document} with status {(int)response.StatusCode}.").WriteAsync(context);
@@ -58,7 +59,7 @@ internal sealed partial class DiscoveryEndpoint(LeaseGate gate, HttpClient http,
             Rewrite(node, endpoint.ConnectionUrl(token));
             await context.Response.WriteAsync(node?.ToJsonString() ?? "null", cancellationToken);
         }
-        catch (Exception exception) when (exception is HttpRequestException or JsonException or IOException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (exception is HttpRequestException or JsonException or IOException or System.Net.Sockets.SocketException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             RelayLog.DiscoveryFailed(logger, "runtime_unreachable");
             if (!context.Response.HasStarted)
