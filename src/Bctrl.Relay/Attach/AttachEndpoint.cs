@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Handshake;
 using Bctrl.Relay.Metrics;
+using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
@@ -24,6 +25,7 @@ internal sealed class AttachEndpoint(
     IRevocationView revocations,
     SpliceClock clock,
     RelayMetrics metrics,
+    AttachRecorder recorder,
     TimeProvider time,
     IOptions<RelayOptions> options,
     ILogger<AttachEndpoint> logger)
@@ -132,8 +134,10 @@ internal sealed class AttachEndpoint(
             : null;
         var client = transport ?? new DuplexPipe(PipeReader.Create(upgraded), PipeWriter.Create(upgraded));
 
-        using var splice = new AttachSplice(client, upstream.Socket, upstream.Leftover, options.Value.ToSpliceSettings(), clock);
-        var live = new LiveAttach(registry.NextId(), lease.ConnectionId, lease.Runtime.Id, splice, DateTimeOffset.UtcNow);
+        var attachId = registry.NextId();
+        var (observer, opened) = await recorder.OpenAsync(context, attachId, lease.ConnectionId, lease.Runtime.Id);
+        using var splice = new AttachSplice(client, upstream.Socket, upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
+        var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         registry.Add(live);
 
         // A terminate that came between the check before the 101 and this line found no attach to close: close it
@@ -142,9 +146,11 @@ internal sealed class AttachEndpoint(
         {
             splice.Abort(AttachEndReason.LeaseTerminated);
         }
+
         metrics.AttachAttempted("opened");
         metrics.AttachSetUp(time.GetElapsedTime(started));
-        await connections.AttachOpenedAsync(lease.ConnectionId, CancellationToken.None);
+        // Counting goes on beside the splice: a slow or absent Redis must neither delay nor fail a live attach.
+        var counted = CountAsync(ct => connections.AttachOpenedAsync(lease.ConnectionId, ct));
         RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
         RelayLog.SpliceTransport(logger, live.Id, transport is null ? "the upgraded stream" : "Kestrel's transport pipes");
         AttachSummary? summary = null;
@@ -153,6 +159,7 @@ internal sealed class AttachEndpoint(
             summary = await splice.RunAsync();
             RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
                 summary.SentToClient.Code, summary.SentToRuntime.Code, summary.BytesFromClient, summary.BytesFromRuntime);
+            await recorder.CloseAsync(opened, observer, summary);
         }
         catch (Exception exception)
         {
@@ -169,7 +176,22 @@ internal sealed class AttachEndpoint(
                 metrics.AttachEnded(live, summary);
             }
 
-            await connections.AttachClosedAsync(lease.ConnectionId, CancellationToken.None);
+            await counted;
+            await CountAsync(ct => connections.AttachClosedAsync(lease.ConnectionId, ct));
+        }
+    }
+
+    /// <summary>Attach counts are bookkeeping: bounded in time, and a failure is swallowed rather than failing the attach.</summary>
+    private static async Task CountAsync(Func<CancellationToken, ValueTask> count)
+    {
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+            await count(timeout.Token);
+        }
+        catch (Exception exception) when (exception is not OutOfMemoryException)
+        {
+            // The live count of this connection is off until its node record expires (fleet) or the process ends.
         }
     }
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Bctrl.Relay.Hosting;
 using Bctrl.Relay.Leases;
+using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.State;
 using Microsoft.Extensions.Options;
@@ -26,6 +27,7 @@ internal static class ControlApi
         v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync);
         v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}", GetConnectionAsync);
         v1.MapDelete("/runtimes/{runtimeId}/connections/{connectionId}", DeleteConnectionAsync);
+        v1.MapObservation();
     }
 
     private static async Task<IResult> PutRuntimeAsync(

@@ -6,6 +6,7 @@ using Bctrl.Relay.DevRuntime;
 using Bctrl.Relay.Discovery;
 using Bctrl.Relay.Leases;
 using Bctrl.Relay.Metrics;
+using Bctrl.Relay.Observation;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using Bctrl.Relay.Options;
@@ -57,9 +58,7 @@ internal static class RelayApp
         services.AddSingleton(options.BuildKeyRing()!);
         services.AddSingleton(sp => new LeaseTokens(sp.GetRequiredService<LeaseKeyRing>(), sp.GetRequiredService<TimeProvider>(), options.Leases.ClockSkew));
         services.AddSingleton(new ControlAuth(Encoding.UTF8.GetBytes(options.ControlApiKey!)));
-        services.AddSingleton<IRuntimeStore, InMemoryRuntimeStore>();
-        services.AddSingleton<IConnectionStore, InMemoryConnectionStore>();
-        services.AddSingleton<IRevocationView, InMemoryRevocationView>();
+        services.AddRelayState(options);
         services.AddSingleton<AttachRegistry>();
         services.AddSingleton<SpliceClock>();
         services.AddSingleton<PublicEndpoint>();
@@ -77,6 +76,11 @@ internal static class RelayApp
             Timeout = options.Limits.HandshakeTimeout,
         });
         services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<RecordQueue>();
+        services.AddSingleton<AttachRecorder>();
+        services.AddSingleton<IEventStore>(new InMemoryEventStore(options.Observation.RecordsPerRuntime));
+        services.AddSingleton<IAttachRecordStore, InMemoryAttachRecordStore>();
+        services.AddHostedService<RecordPump>();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("bctrl-relay"))
             .WithMetrics(metrics => metrics

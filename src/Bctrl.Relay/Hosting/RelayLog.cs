@@ -46,6 +46,9 @@ internal static partial class RelayLog
     [LoggerMessage(12, LogLevel.Error, "A request failed inside the relay with {ExceptionType}: {StackTrace}", EventName = "RequestFault")]
     public static partial void RequestFault(ILogger logger, string exceptionType, string stackTrace);
 
+    [LoggerMessage(13, LogLevel.Warning, "The event store refused a batch of {Count} records ({ExceptionType}); they are counted as dropped.", EventName = "EventStoreFailed")]
+    public static partial void EventStoreFailed(ILogger logger, int count, string exceptionType);
+
     [LoggerMessage(10, LogLevel.Warning, "Discovery request to the runtime failed with {Code}.", EventName = "DiscoveryFailed")]
     public static partial void DiscoveryFailed(ILogger logger, string code);
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Bctrl.Relay.Attach;
 using Bctrl.Relay.Splice;
+using Bctrl.Relay.State;
 
 namespace Bctrl.Relay.Metrics;
 
@@ -30,15 +31,19 @@ internal sealed class RelayMetrics
     private long _retiredMessagesFromClient;
     private long _retiredMessagesFromRuntime;
 
-    public RelayMetrics(IMeterFactory meterFactory, AttachRegistry registry)
+    public RelayMetrics(IMeterFactory meterFactory, AttachRegistry registry, IRevocationView revocations, TimeProvider time)
     {
         _registry = registry;
+        var created = time.GetTimestamp();
         Meter = meterFactory.Create(MeterName);
         _attempts = Meter.CreateCounter<long>("bctrl.relay.attach.attempts", "{attach}", "Attach attempts by result: opened, or the refusal's error code.");
         _closes = Meter.CreateCounter<long>("bctrl.relay.attach.closes", "{attach}", "Ended attaches by reason and the close code the client got (0: pass-through or none).");
         _setup = Meter.CreateHistogram<double>("bctrl.relay.attach.setup.duration", "s", "From the upgrade request to the client's 101: lease check, runtime dial and handshake.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
         Meter.CreateObservableUpDownCounter("bctrl.relay.attach.live", () => _registry.LiveCount, "{attach}", "Attaches splicing now.");
+        // A view never confirmed (Redis down since the start) is as old as the node: a finite number that still alerts.
+        Meter.CreateObservableGauge("bctrl.relay.revocations.age", () => (revocations.Age == TimeSpan.MaxValue ? time.GetElapsedTime(created) : revocations.Age).TotalSeconds,
+            "s", "Age of the node's revocation view: time since it was last confirmed complete (0 in memory). Above Relay:Revocations:MaxStaleness, attaches are refused.");
         Meter.CreateObservableCounter("bctrl.relay.io", ObserveBytes, "By", "Bytes relayed, by direction.");
         Meter.CreateObservableCounter("bctrl.relay.frames", ObserveFrames, "{frame}", "WebSocket frames relayed, by direction.");
         Meter.CreateObservableCounter("bctrl.relay.messages", ObserveMessages, "{message}", "WebSocket data messages relayed, by direction.");
@@ -68,7 +73,7 @@ internal sealed class RelayMetrics
             _registry.Remove(attach);
         }
 
-        _closes.Add(1, new KeyValuePair<string, object?>("reason", ReasonTag(summary.Reason)), new KeyValuePair<string, object?>("code", (int)summary.SentToClient.Code));
+        _closes.Add(1, new KeyValuePair<string, object?>("reason", Observation.ReasonNames.Of(summary.Reason)), new KeyValuePair<string, object?>("code", (int)summary.SentToClient.Code));
     }
 
     private Measurement<long>[] ObserveBytes() => Observe(
@@ -95,11 +100,4 @@ internal sealed class RelayMetrics
             return [new(fromClient, ClientToRuntime), new(fromRuntime, RuntimeToClient)];
         }
     }
-
-    /// <summary>snake_case of the reason, computed once per value.</summary>
-    private static string ReasonTag(AttachEndReason reason) => ReasonTags[(int)reason];
-
-    private static readonly string[] ReasonTags = Enum.GetValues<AttachEndReason>()
-        .Select(r => string.Concat(r.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + char.ToLowerInvariant(c) : char.ToLowerInvariant(c).ToString())))
-        .ToArray();
 }

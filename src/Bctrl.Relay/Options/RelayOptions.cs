@@ -1,5 +1,6 @@
 using Bctrl.Relay.Hosting;
 using Bctrl.Relay.Leases;
+using Bctrl.Relay.Redis;
 using Bctrl.Relay.Splice;
 
 namespace Bctrl.Relay.Options;
@@ -24,8 +25,13 @@ internal sealed class RelayOptions
     /// <summary>The key ring; entry 0 signs. Default: one key generated for the process (not in Production).</summary>
     public List<SigningKeyOptions> SigningKeys { get; set; } = [];
 
-    /// <summary>StackExchange.Redis configuration. Default: unset, in-memory stores.</summary>
+    /// <summary>
+    /// StackExchange.Redis configuration (<c>host:port,password=…</c>, or several masters of a Redis Cluster): runtimes,
+    /// leases and revocations are kept there and shared by every node (design §5). Default: unset, in-memory stores.
+    /// </summary>
     public string? Redis { get; set; }
+
+    public FleetOptions Fleet { get; set; } = new();
 
     public RevocationOptions Revocations { get; set; } = new();
 
@@ -40,6 +46,8 @@ internal sealed class RelayOptions
     public DevRuntimeOptions DevRuntime { get; set; } = new();
 
     public SpliceOptions Splice { get; set; } = new();
+
+    public ObservationOptions Observation { get; set; } = new();
 
     public void Validate()
     {
@@ -90,13 +98,31 @@ internal sealed class RelayOptions
             }
         }
 
-        if (!string.IsNullOrWhiteSpace(Redis))
+        if (!string.IsNullOrWhiteSpace(Redis) && !RedisStateSettings.IsValidConfiguration(Redis))
         {
-            // Fleet state in Redis is not in this build: failing here beats a fleet of nodes that silently disagree.
-            throw new InvalidOperationException("Relay:Redis is set, but this build keeps state in memory only; unset it.");
+            // Never echoed: the string may hold a password.
+            throw new InvalidOperationException("Relay:Redis must be a StackExchange.Redis configuration string naming at least one endpoint.");
+        }
+
+        if (!RedisStateSettings.IsValidKeyPrefix(Fleet.KeyPrefix))
+        {
+            throw new InvalidOperationException("Relay:Fleet:KeyPrefix must be 1 to 32 characters of A-Z a-z 0-9 '_' '-' '.' ':'.");
         }
 
         Positive(Revocations.MaxStaleness, "Relay:Revocations:MaxStaleness");
+        Positive(Revocations.ConfirmInterval, "Relay:Revocations:ConfirmInterval");
+        Positive(Fleet.NodeTimeout, "Relay:Fleet:NodeTimeout");
+        if (!string.IsNullOrWhiteSpace(Redis) && Revocations.ConfirmInterval >= Revocations.MaxStaleness)
+        {
+            // A view confirmed less often than it goes stale would flap between ready and not ready.
+            throw new InvalidOperationException("Relay:Revocations:ConfirmInterval must be shorter than Relay:Revocations:MaxStaleness.");
+        }
+
+        if (!string.IsNullOrWhiteSpace(Redis) && Fleet.NodeTimeout < 2 * Revocations.ConfirmInterval)
+        {
+            throw new InvalidOperationException("Relay:Fleet:NodeTimeout must be at least twice Relay:Revocations:ConfirmInterval.");
+        }
+
         Positive(Connections.DefaultTtl, "Relay:Connections:DefaultTtl");
         Positive(Connections.MaxTtl, "Relay:Connections:MaxTtl");
         if (Connections.DefaultTtl > Connections.MaxTtl)
@@ -124,6 +150,7 @@ internal sealed class RelayOptions
         Positive(Limits.CloseTimeout, "Relay:Limits:CloseTimeout");
         Positive(KeepAlive.Interval, "Relay:KeepAlive:Interval");
         Positive(KeepAlive.Timeout, "Relay:KeepAlive:Timeout");
+        Observation.Validate();
     }
 
     public SpliceSettings ToSpliceSettings() => new(
@@ -182,6 +209,28 @@ internal sealed class RevocationOptions
 {
     /// <summary>An older revocation view refuses new attaches (503 <c>revocations_stale</c>). Default 5 s.</summary>
     public TimeSpan MaxStaleness { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// With Redis: how often a node confirms its view (a ping of its own through the revocation channel); the view's
+    /// age stays under this plus a round trip while Redis is healthy. Must be shorter than <see cref="MaxStaleness"/>.
+    /// Default 1 s.
+    /// </summary>
+    public TimeSpan ConfirmInterval { get; set; } = TimeSpan.FromSeconds(1);
+}
+
+internal sealed class FleetOptions
+{
+    /// <summary>
+    /// Prefix of every Redis key and of the channel; also the Redis Cluster hash tag of the revocation view. Fleets
+    /// sharing one Redis use different prefixes. Default <c>bctrl</c>.
+    /// </summary>
+    public string KeyPrefix { get; set; } = "bctrl";
+
+    /// <summary>
+    /// A node not heard from this long (it pings every <see cref="RevocationOptions.ConfirmInterval"/>) no longer counts
+    /// toward a connection's live attaches: a node that died does not hold counts up. Default 15 s.
+    /// </summary>
+    public TimeSpan NodeTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
 internal sealed class ConnectionOptions

@@ -1,0 +1,191 @@
+using Bctrl.Relay.Leases;
+using Bctrl.Relay.State;
+using StackExchange.Redis;
+
+namespace Bctrl.Relay.Redis;
+
+/// <summary>
+/// Leases as hashes <c>prefix:conn:{id}</c> (fields rt, p, c, e, d and one n:NODE per node that attached it) that expire <see cref="RedisStateSettings.ConnectionRetention"/> after the
+/// lease does, indexed per runtime in <c>prefix:rt:{runtime}:conns</c> (a sorted set that expires with its last lease).
+/// Attach counts are written by <see cref="NodeAttachCounts"/> and summed over the nodes still heard from.
+/// </summary>
+internal sealed class RedisConnectionStore(
+    RedisConnections connections, RedisKeys keys, NodeAttachCounts counts, RedisStateSettings settings, TimeProvider time) : IConnectionStore
+{
+    /// <summary>KEYS[1] the record; ARGV runtime, protocol, created ms, expires ms, keep-until ms. Returns 0 if it exists.</summary>
+    private const string CreateScript = """
+        if redis.call('EXISTS', KEYS[1]) == 1 then
+          return 0
+        end
+        redis.call('HSET', KEYS[1], 'rt', ARGV[1], 'p', ARGV[2], 'c', ARGV[3], 'e', ARGV[4])
+        redis.call('PEXPIREAT', KEYS[1], ARGV[5])
+        return 1
+        """;
+
+    /// <summary>KEYS[1] the runtime's index; ARGV connection id, created ms, time to live (ms) of the new lease record.</summary>
+    private const string IndexScript = """
+        redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+        local ttl = tonumber(ARGV[3])
+        local current = redis.call('PTTL', KEYS[1])
+        if current == -1 or current < ttl then
+          redis.call('PEXPIRE', KEYS[1], ttl)
+        end
+        return 1
+        """;
+
+    /// <summary>KEYS[1] the record; ARGV deleted ms. Keeps the first deletion time; returns the fields, or nil.</summary>
+    private const string MarkDeletedScript = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then
+          return false
+        end
+        redis.call('HSETNX', KEYS[1], 'd', ARGV[1])
+        return redis.call('HMGET', KEYS[1], 'rt', 'p', 'c', 'e', 'd')
+        """;
+
+    private static readonly RedisValue[] RecordFields = ["rt", "p", "c", "e", "d"];
+
+    public async ValueTask CreateAsync(ConnectionRecord connection, CancellationToken cancellationToken)
+    {
+        var db = await DatabaseAsync(cancellationToken);
+        var keepUntil = connection.ExpiresAt + settings.ConnectionRetention;
+        var created = await db.ScriptEvaluateAsync(CreateScript, [keys.Connection(connection.Id)],
+        [
+            connection.RuntimeId,
+            (int)connection.Protocol,
+            connection.CreatedAt.ToUnixTimeMilliseconds(),
+            connection.ExpiresAt.ToUnixTimeMilliseconds(),
+            keepUntil.ToUnixTimeMilliseconds(),
+        ]);
+        if ((long)created == 0)
+        {
+            throw new InvalidOperationException("A connection with this id exists already.");
+        }
+
+        var ttl = (long)(keepUntil - time.GetUtcNow()).TotalMilliseconds;
+        await db.ScriptEvaluateAsync(IndexScript, [keys.RuntimeConnections(connection.RuntimeId)],
+            [connection.Id.ToString("N"), connection.CreatedAt.ToUnixTimeMilliseconds(), Math.Max(1000, ttl)]);
+    }
+
+    public async ValueTask<ConnectionRecord?> GetAsync(Guid connectionId, CancellationToken cancellationToken)
+    {
+        var db = await DatabaseAsync(cancellationToken);
+        return Decode(connectionId, await db.HashGetAsync(keys.Connection(connectionId), RecordFields));
+    }
+
+    public async ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)
+    {
+        var db = await DatabaseAsync(cancellationToken);
+        var index = keys.RuntimeConnections(runtimeId);
+        var members = await db.SortedSetRangeByRankAsync(index, order: Order.Descending);
+        var reads = new Task<RedisValue[]>[members.Length];
+        var ids = new Guid[members.Length];
+        for (var i = 0; i < members.Length; i++)
+        {
+            FleetSnapshot.TryParseId(members[i], out ids[i]);
+            reads[i] = db.HashGetAsync(keys.Connection(ids[i]), RecordFields);
+        }
+
+        var records = new List<ConnectionRecord>(members.Length);
+        var gone = new List<RedisValue>();
+        for (var i = 0; i < members.Length; i++)
+        {
+            if (Decode(ids[i], await reads[i]) is { } record && record.RuntimeId == runtimeId)
+            {
+                records.Add(record);
+            }
+            else
+            {
+                gone.Add(members[i]);
+            }
+        }
+
+        if (gone.Count > 0)
+        {
+            // Records that expired: drop them from the index on the side; the next list tries again if this fails.
+            _ = db.SortedSetRemoveAsync(index, [.. gone], CommandFlags.FireAndForget);
+        }
+
+        return [.. records.OrderByDescending(r => r.CreatedAt).ThenByDescending(r => r.Id)];
+    }
+
+    public async ValueTask<ConnectionRecord?> MarkDeletedAsync(Guid connectionId, DateTimeOffset at, CancellationToken cancellationToken)
+    {
+        var db = await DatabaseAsync(cancellationToken);
+        var result = await db.ScriptEvaluateAsync(MarkDeletedScript, [keys.Connection(connectionId)], [at.ToUnixTimeMilliseconds()]);
+        return result.IsNull ? null : Decode(connectionId, (RedisValue[])result!);
+    }
+
+    /// <summary>
+    /// Sums the nodes' fields (<see cref="NodeAttachCounts"/>): totals of every node that ever attached the lease, live
+    /// counts only of nodes heard from within the node timeout.
+    /// </summary>
+    public async ValueTask<AttachCounts> GetAttachCountsAsync(Guid connectionId, CancellationToken cancellationToken)
+    {
+        var db = await DatabaseAsync(cancellationToken);
+        var fields = await db.HashGetAllAsync(keys.Connection(connectionId));
+        long total = 0;
+        var nodes = new List<RedisValue>();
+        var live = new List<long>();
+        foreach (var field in fields)
+        {
+            var name = (string)field.Name!;
+            if (name.StartsWith(NodeAttachCounts.FieldPrefix, StringComparison.Ordinal)
+                && NodeAttachCounts.TryParse(field.Value, out var nodeLive, out var nodeTotal))
+            {
+                total += nodeTotal;
+                if (nodeLive > 0)
+                {
+                    nodes.Add(name[NodeAttachCounts.FieldPrefix.Length..]);
+                    live.Add(nodeLive);
+                }
+            }
+        }
+
+        long liveSum = 0;
+        if (nodes.Count > 0)
+        {
+            var heard = await db.SortedSetScoresAsync(keys.Nodes, [.. nodes]);
+            var since = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)settings.NodeTimeout.TotalMilliseconds;
+            for (var i = 0; i < nodes.Count; i++)
+            {
+                if (heard[i] is { } lastHeard && lastHeard >= since)
+                {
+                    liveSum += live[i];
+                }
+            }
+        }
+
+        return new AttachCounts(liveSum, total);
+    }
+
+    public ValueTask AttachOpenedAsync(Guid connectionId, CancellationToken cancellationToken)
+    {
+        counts.Opened(connectionId);
+        return ValueTask.CompletedTask;
+    }
+
+    public ValueTask AttachClosedAsync(Guid connectionId, CancellationToken cancellationToken)
+    {
+        counts.Closed(connectionId);
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask<IDatabase> DatabaseAsync(CancellationToken cancellationToken)
+        => (await connections.State.WaitAsync(cancellationToken)).GetDatabase();
+
+    private static ConnectionRecord? Decode(Guid connectionId, RedisValue[] values)
+    {
+        if (values.Length < 5 || values[0].IsNull)
+        {
+            return null;
+        }
+
+        return new ConnectionRecord(
+            connectionId,
+            (string)values[0]!,
+            (LeaseProtocol)(int)values[1],
+            DateTimeOffset.FromUnixTimeMilliseconds((long)values[2]),
+            DateTimeOffset.FromUnixTimeMilliseconds((long)values[3]),
+            values[4].IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)values[4]));
+    }
+}

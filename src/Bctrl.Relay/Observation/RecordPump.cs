@@ -1,0 +1,46 @@
+namespace Bctrl.Relay.Observation;
+
+/// <summary>Moves records from the queue to the event store in batches, on its own task, off the splice.</summary>
+internal sealed class RecordPump(RecordQueue queue, IEventStore store, ILogger<RecordPump> logger) : BackgroundService
+{
+    private const int BatchSize = 256;
+
+    // One warning per this long while the store keeps failing (a paused Redis fails every batch).
+    private static readonly TimeSpan WarnEvery = TimeSpan.FromSeconds(10);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var batch = new List<ObservationRecord>(BatchSize);
+        var lastWarning = DateTime.MinValue;
+        try
+        {
+            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                while (batch.Count < BatchSize && queue.Reader.TryRead(out var record))
+                {
+                    batch.Add(record);
+                }
+
+                try
+                {
+                    await store.AppendAsync(batch, stoppingToken);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    queue.CountDropped(batch.Count);
+                    if (DateTime.UtcNow - lastWarning >= WarnEvery)
+                    {
+                        lastWarning = DateTime.UtcNow;
+                        RelayLog.EventStoreFailed(logger, batch.Count, exception.GetType().Name);
+                    }
+                }
+
+                batch.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: what is still queued is dropped with the process.
+        }
+    }
+}

@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using Bctrl.Relay.FleetTests.Infrastructure;
+using Bctrl.Relay.Testing;
+using Xunit.Abstractions;
+
+namespace Bctrl.Relay.FleetTests;
+
+/// <summary>
+/// Issue 3's lease, attach and revoke tests on three relays sharing one Redis deployment; run against a single Redis
+/// (<see cref="SingleRedisTests"/>) and a three-master Redis Cluster (<see cref="ClusterTests"/>).
+/// </summary>
+public abstract class FleetScenarios(ITestOutputHelper output)
+{
+    protected abstract string Redis { get; }
+
+    protected abstract string Label { get; }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_lease_created_on_A_attaches_on_B_and_C_and_its_counts_sum_over_the_nodes()
+    {
+        await using var fleet = await Fleet.StartAsync(Redis);
+        var (id, endpoint) = await fleet.CreateLeaseAsync(fleet.A);
+
+        await using var onB = await AttachClient.OpenAsync(fleet.B.BaseUrl, endpoint);
+        await using var onC = await AttachClient.OpenAsync(fleet.C.BaseUrl, endpoint);
+        var trafficB = new Traffic(onB, 1);
+        var trafficC = new Traffic(onC, 2);
+        await trafficB.RoundTripAsync();
+        await trafficC.RoundTripAsync();
+        trafficB.AssertIntact();
+        trafficC.AssertIntact();
+
+        await Eventually.HoldsAsync(async () => await Api.AttachCountsAsync(fleet.A, id) == (2, 2), TimeSpan.FromSeconds(5), "A sees 2 live, 2 total");
+        Assert.Equal((2, 2), await Api.AttachCountsAsync(fleet.C, id));
+
+        await onB.CloseAsync();
+        await Eventually.HoldsAsync(async () => await Api.AttachCountsAsync(fleet.B, id) == (1, 2), TimeSpan.FromSeconds(5), "B sees 1 live, 2 total");
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task A_delete_on_A_refuses_new_attaches_on_B_and_C_within_a_second_p99_over_100_deletes()
+    {
+        await using var fleet = await Fleet.StartAsync(Redis);
+        var (warm, warmEndpoint) = await fleet.CreateLeaseAsync(fleet.A);
+        await using (var client = await AttachClient.OpenAsync(fleet.B.BaseUrl, warmEndpoint))
+        {
+            await client.CloseAsync();
+        }
+
+        var viewB = Fleet.View(fleet.B);
+        var viewC = Fleet.View(fleet.C);
+        var times = new List<double>();
+        for (var i = 0; i < 100; i++)
+        {
+            var (id, endpoint) = await fleet.CreateLeaseAsync(fleet.A);
+            Assert.False(viewB.IsRevoked(id) || viewC.IsRevoked(id));
+
+            var watch = Stopwatch.StartNew();
+            var delete = fleet.DeleteAsync(fleet.A, id);
+            await Eventually.HoldsAsync(() => viewB.IsRevoked(id) && viewC.IsRevoked(id), TimeSpan.FromSeconds(5), "B and C refuse the deleted lease");
+            times.Add(watch.Elapsed.TotalMilliseconds);
+            await delete;
+
+            if (i % 10 == 0)
+            {
+                // The view is what the gate reads: a real attach says the same.
+                foreach (var relay in (RelayServer[])[fleet.B, fleet.C])
+                {
+                    var refused = await AttachClient.AttachAsync(relay.BaseUrl, endpoint);
+                    Assert.Equal((401, "lease_revoked"), (refused.Status, refused.ErrorCode));
+                }
+            }
+        }
+
+        times.Sort();
+        var p50 = times[49];
+        var p99 = times[98];
+        output.WriteLine($"[{Label}] delete on A → refused on B and C, 100 deletes: p50 {p50:F1} ms, p99 {p99:F1} ms, max {times[^1]:F1} ms");
+        Console.WriteLine($"[{Label}] delete propagation p50 {p50:F1} ms, p99 {p99:F1} ms, max {times[^1]:F1} ms");
+        Assert.True(p99 < 1000, $"p99 {p99} ms");
+        Assert.False(Fleet.View(fleet.A).IsRevoked(warm));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task Terminate_on_A_closes_live_attaches_on_A_and_C_within_two_seconds_with_4001()
+    {
+        await using var fleet = await Fleet.StartAsync(Redis);
+        var (id, endpoint) = await fleet.CreateLeaseAsync(fleet.A);
+        var (other, otherEndpoint) = await fleet.CreateLeaseAsync(fleet.B);
+        await using var onA = await AttachClient.OpenAsync(fleet.A.BaseUrl, endpoint);
+        await using var onC = await AttachClient.OpenAsync(fleet.C.BaseUrl, endpoint);
+        await using var bystander = await AttachClient.OpenAsync(fleet.C.BaseUrl, otherEndpoint);
+        await new Traffic(onC, 3).RoundTripAsync();
+
+        var watch = Stopwatch.StartNew();
+        await fleet.DeleteAsync(fleet.A, id, terminate: true);
+        var closeOnC = await onC.ReadAsync();
+        var elapsed = watch.Elapsed;
+        var closeOnA = await onA.ReadAsync();
+
+        output.WriteLine($"[{Label}] terminate on A → close on C after {elapsed.TotalMilliseconds:F1} ms");
+        Assert.Equal((FakeRuntimeFrame.Close, (ushort)4001), (closeOnC.Opcode, closeOnC.CloseCode));
+        Assert.Equal((FakeRuntimeFrame.Close, (ushort)4001), (closeOnA.Opcode, closeOnA.CloseCode));
+        Assert.True(elapsed < TimeSpan.FromSeconds(2), $"{elapsed}");
+
+        // Only that lease: the other one keeps relaying, and the terminated one is refused everywhere.
+        var traffic = new Traffic(bystander, 4);
+        await traffic.RoundTripAsync();
+        traffic.AssertIntact();
+        var refused = await AttachClient.AttachAsync(fleet.B.BaseUrl, endpoint);
+        Assert.Equal((401, "lease_revoked"), (refused.Status, refused.ErrorCode));
+        Assert.Equal("deleted", await Api.StateAsync(fleet.C, id));
+        Assert.Equal("active", await Api.StateAsync(fleet.A, other));
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_runtime_registered_replaced_and_deleted_on_one_node_is_seen_by_the_others()
+    {
+        await using var fleet = await Fleet.StartAsync(Redis);
+        var (_, endpoint) = await fleet.CreateLeaseAsync(fleet.A);
+        await using var second = FakeRuntime.Start();
+        second.Echo = true;
+
+        await fleet.B.PutRuntimeAsync(Fleet.RuntimeId, second.WebSocketUrl);
+        await Eventually.HoldsAsync(async () => (await fleet.C.Http.GetStringAsync($"v1/runtimes/{Fleet.RuntimeId}")).Contains($":{second.Port}/", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(2), "C sees the replaced runtime");
+        await using (var client = await AttachClient.OpenAsync(fleet.C.BaseUrl, endpoint))
+        {
+            await new Traffic(client, 5).RoundTripAsync();
+        }
+
+        Assert.Equal(1, second.AcceptedConnections);
+
+        using var deleted = await fleet.A.Http.DeleteAsync($"v1/runtimes/{Fleet.RuntimeId}");
+        Assert.Equal(204, (int)deleted.StatusCode);
+        await Eventually.HoldsAsync(async () => (await AttachClient.AttachAsync(fleet.B.BaseUrl, endpoint)).ErrorCode == "runtime_not_found",
+            TimeSpan.FromSeconds(2), "B refuses the deleted runtime's lease");
+    }
+}
