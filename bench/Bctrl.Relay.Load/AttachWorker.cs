@@ -1,0 +1,147 @@
+using System.Net.WebSockets;
+
+namespace Bctrl.Relay.Load;
+
+/// <summary>
+/// One attach of a run: a closed loop of message and echo (checked byte for byte), or a reader of the runtime's
+/// stream (checked for message size). Counters are written by the loop alone and read by the runner between windows.
+/// </summary>
+internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario, byte[] message)
+{
+    private const int ReceiveBufferBytes = 64 * 1024;
+    private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(10);
+
+    private long _messages;
+    private long _bytes;
+    private int _stopping;
+    private string? _error;
+
+    public long Messages => Volatile.Read(ref _messages);
+
+    /// <summary>Payload bytes echoed back whole, or received from the stream.</summary>
+    public long Bytes => Volatile.Read(ref _bytes);
+
+    public string? Error => Volatile.Read(ref _error);
+
+    public ClientWebSocket Socket => socket;
+
+    /// <summary>Asks the loop to end after the message in hand; the socket stays open for <see cref="CloseAsync"/>.</summary>
+    public void Stop() => Volatile.Write(ref _stopping, 1);
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (scenario.Kind == ScenarioKind.Stream)
+            {
+                await ReadStreamAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else
+            {
+                await EchoAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception exception)
+        {
+            Fail(Describe(exception));
+        }
+    }
+
+    /// <summary>The client's close handshake; the relay must pass the runtime's answering 1000 back unchanged.</summary>
+    public async Task CloseAsync()
+    {
+        if (socket.State != WebSocketState.Open)
+        {
+            return;
+        }
+
+        using var timeout = new CancellationTokenSource(s_closeTimeout);
+        try
+        {
+            await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "load run done", timeout.Token).ConfigureAwait(false);
+            if (socket.CloseStatus != WebSocketCloseStatus.NormalClosure)
+            {
+                Fail($"close answered with {(int?)socket.CloseStatus} {socket.CloseStatusDescription}");
+            }
+        }
+        catch (Exception exception)
+        {
+            Fail("close: " + Describe(exception));
+        }
+    }
+
+    private async Task EchoAsync(CancellationToken cancellationToken)
+    {
+        var buffer = new byte[Math.Min(ReceiveBufferBytes, Math.Max(4096, message.Length))];
+        while (Volatile.Read(ref _stopping) == 0)
+        {
+            await socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            var received = 0;
+            while (true)
+            {
+                var result = await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    throw new InvalidDataException($"closed by the peer with {(int?)socket.CloseStatus} {socket.CloseStatusDescription}");
+                }
+
+                if (received + result.Count > message.Length
+                    || !buffer.AsSpan(0, result.Count).SequenceEqual(message.AsSpan(received, result.Count)))
+                {
+                    throw new InvalidDataException($"the echo differs from the message sent, at or after byte {received}");
+                }
+
+                received += result.Count;
+                if (result.EndOfMessage)
+                {
+                    break;
+                }
+            }
+
+            if (received != message.Length)
+            {
+                throw new InvalidDataException($"the echo has {received} bytes, the message sent {message.Length}");
+            }
+
+            Volatile.Write(ref _messages, _messages + 1);
+            Volatile.Write(ref _bytes, _bytes + received);
+        }
+    }
+
+    private async Task ReadStreamAsync(CancellationToken cancellationToken)
+    {
+        await socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        var buffer = new byte[ReceiveBufferBytes];
+        var inMessage = 0;
+        while (Volatile.Read(ref _stopping) == 0)
+        {
+            var result = await socket.ReceiveAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                throw new InvalidDataException($"closed by the peer with {(int?)socket.CloseStatus} {socket.CloseStatusDescription}");
+            }
+
+            inMessage += result.Count;
+            Volatile.Write(ref _bytes, _bytes + result.Count);
+            if (result.EndOfMessage)
+            {
+                if (inMessage != scenario.MessageBytes)
+                {
+                    throw new InvalidDataException($"a streamed message has {inMessage} bytes, not {scenario.MessageBytes}");
+                }
+
+                inMessage = 0;
+                Volatile.Write(ref _messages, _messages + 1);
+            }
+        }
+    }
+
+    private void Fail(string error) => Interlocked.CompareExchange(ref _error, error, null);
+
+    private static string Describe(Exception exception) => exception switch
+    {
+        WebSocketException ws => $"WebSocketException ({ws.WebSocketErrorCode}): {ws.Message}",
+        OperationCanceledException => "timed out (the run's time bound passed)",
+        _ => $"{exception.GetType().Name}: {exception.Message}",
+    };
+}

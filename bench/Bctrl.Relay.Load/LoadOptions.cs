@@ -1,0 +1,148 @@
+using System.Globalization;
+
+namespace Bctrl.Relay.Load;
+
+/// <summary>The command line. Every value is bounded, so a run always ends by itself.</summary>
+internal sealed class LoadOptions
+{
+    public const string Usage = """
+        Bctrl.Relay.Load: drives design §9's scenarios against a fake runtime directly and through relay processes
+        (Relay:Splice:ClientTransport = Pipes and Stream), interleaved in rounds; prints medians and ratios to direct.
+
+          dotnet run -c Release --project bench/Bctrl.Relay.Load -- [options]
+
+          --rounds N           measured rounds (1-50; default 3)
+          --seconds S          measured window per scenario and target (0.5-300; default 5)
+          --warmup S           traffic before each window (0-60; default 1)
+          --quick              1 s windows, 0.5 s warm-up, no warm-up round (a smoke run of about a minute)
+          --no-warmup-round    skip the unrecorded first round that lets every process reach tier-1 code
+          --max-other-cpu C    re-run a window in which other processes used more than C cores, and wait briefly
+                               for a quiet machine before each (default 0.25; 0 turns both off); bounded by a
+                               budget of the run's nominal length
+          --retries N          re-runs of one disturbed window (0-5; default 2)
+          --out PATH           also write the results as JSON
+          --scenarios LIST     comma-separated, of: rt-256b-16, rt-600b-64, echo-1mib-4, stream-1mib-2 (default all)
+          --targets LIST       comma-separated, of: direct, pipes, stream (default all)
+          --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)
+          --allow-debug        run even though this tool or the relay is a Debug build (numbers are then meaningless)
+        """;
+
+    public int Rounds { get; private set; } = 3;
+
+    public TimeSpan Measure { get; private set; } = TimeSpan.FromSeconds(5);
+
+    public TimeSpan Warmup { get; private set; } = TimeSpan.FromSeconds(1);
+
+    public bool WarmupRound { get; private set; } = true;
+
+    public bool Quick { get; private set; }
+
+    public double MaxOtherCores { get; private set; } = 0.25;
+
+    public int Retries { get; private set; } = 2;
+
+    public string? OutPath { get; private set; }
+
+    public string? RelayDll { get; private set; }
+
+    public bool AllowDebug { get; private set; }
+
+    public IReadOnlyList<Scenario> Scenarios { get; private set; } = Scenario.All;
+
+    /// <summary>Short names: <c>direct</c>, <c>pipes</c>, <c>stream</c>, in the order each round visits them.</summary>
+    public IReadOnlyList<string> Targets { get; private set; } = ["direct", "pipes", "stream"];
+
+    public IReadOnlyList<string> Arguments { get; private set; } = [];
+
+    /// <summary>Parses <paramref name="args"/>; on a bad one, writes why and returns null.</summary>
+    public static LoadOptions? Parse(string[] args, TextWriter error)
+    {
+        var options = new LoadOptions { Arguments = args };
+        if (args.Contains("--quick"))
+        {
+            options.Quick = true;
+            options.Measure = TimeSpan.FromSeconds(1);
+            options.Warmup = TimeSpan.FromSeconds(0.5);
+            options.WarmupRound = false;
+        }
+
+        for (var i = 0; i < args.Length; i++)
+        {
+            var name = args[i];
+            string Value() => i + 1 < args.Length ? args[++i] : throw new FormatException($"{name} needs a value.");
+            try
+            {
+                switch (name)
+                {
+                    case "--quick":
+                        break;
+                    case "--rounds":
+                        options.Rounds = (int)Number(Value(), name, 1, 50);
+                        break;
+                    case "--seconds":
+                        options.Measure = TimeSpan.FromSeconds(Number(Value(), name, 0.5, 300));
+                        break;
+                    case "--warmup":
+                        options.Warmup = TimeSpan.FromSeconds(Number(Value(), name, 0, 60));
+                        break;
+                    case "--no-warmup-round":
+                        options.WarmupRound = false;
+                        break;
+                    case "--max-other-cpu":
+                        options.MaxOtherCores = Number(Value(), name, 0, 64);
+                        break;
+                    case "--retries":
+                        options.Retries = (int)Number(Value(), name, 0, 5);
+                        break;
+                    case "--out":
+                        options.OutPath = Value();
+                        break;
+                    case "--relay-dll":
+                        options.RelayDll = Path.GetFullPath(Value());
+                        break;
+                    case "--allow-debug":
+                        options.AllowDebug = true;
+                        break;
+                    case "--scenarios":
+                        options.Scenarios = List(Value(), Scenario.All.Select(s => s.Name))
+                            .Select(n => Scenario.All.First(s => s.Name == n)).ToArray();
+                        break;
+                    case "--targets":
+                        var wanted = List(Value(), ["direct", "pipes", "stream"]);
+                        options.Targets = new[] { "direct", "pipes", "stream" }.Where(wanted.Contains).ToArray();
+                        break;
+                    case "--help" or "-h":
+                        error.WriteLine(Usage);
+                        return null;
+                    default:
+                        throw new FormatException($"Unknown option {name}.");
+                }
+            }
+            catch (FormatException exception)
+            {
+                error.WriteLine(exception.Message);
+                error.WriteLine(Usage);
+                return null;
+            }
+        }
+
+        return options;
+    }
+
+    private static double Number(string text, string name, double min, double max)
+        => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max
+            ? value
+            : throw new FormatException($"{name} must be a number from {min} to {max}.");
+
+    private static string[] List(string text, IEnumerable<string> known)
+    {
+        var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var unknown = names.Except(known).ToArray();
+        if (names.Length == 0 || unknown.Length > 0)
+        {
+            throw new FormatException($"Unknown: {string.Join(", ", unknown)}; known: {string.Join(", ", known)}.");
+        }
+
+        return names;
+    }
+}

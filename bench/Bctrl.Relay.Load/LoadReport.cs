@@ -1,0 +1,327 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace Bctrl.Relay.Load;
+
+/// <summary>Medians per scenario and target, ratios to direct, relay CPU per GB; printed as a table and written as JSON.</summary>
+internal sealed class LoadReport(
+    LoadOptions options,
+    IReadOnlyList<string> targets,
+    IReadOnlyList<RunSample> samples,
+    IReadOnlyDictionary<string, RelayProcess> relays,
+    FakeRuntime runtime,
+    DateTimeOffset startedAt,
+    string relayDll,
+    bool cancelled,
+    string? sourceVersion)
+{
+    private const string Direct = "direct";
+
+    private readonly Dictionary<string, RelayOutput.Snapshot> _relayOutput = relays.ToDictionary(r => r.Key, r => r.Value.Output.Read());
+
+    public bool HasProblems => cancelled || samples.Any(s => s.Errors > 0 || s.Failed) || runtime.Errors > 0 || _relayOutput.Values.Any(o => o.Errors > 0);
+
+    public static string TargetName(string shortName) => shortName == Direct ? Direct : "relay-" + shortName;
+
+    public void Print(TextWriter output)
+    {
+        var text = new StringBuilder();
+        text.AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"Medians of {(cancelled ? "the windows done before the run was cancelled, of " : string.Empty)}{options.Rounds} rounds, {options.Measure.TotalSeconds:0.#} s each after {options.Warmup.TotalSeconds:0.#} s of warm-up; ratio to direct in parentheses.")
+            .AppendLine();
+        var columns = targets.Select(TargetName).ToArray();
+        text.Append(CultureInfo.InvariantCulture, $"{"scenario",-36} {"unit",-6}");
+        foreach (var column in columns)
+        {
+            text.Append(CultureInfo.InvariantCulture, $" {column,18}");
+        }
+
+        text.AppendLine();
+        foreach (var scenario in options.Scenarios)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{scenario.Title,-36} {scenario.Unit,-6}");
+            foreach (var column in columns)
+            {
+                var median = MedianValue(scenario, column);
+                var ratio = Ratio(scenario, column);
+                var cell = median is null ? (Ran(scenario, column) ? "failed" : "-") : Format(scenario, median.Value) + (column == Direct || ratio is null ? string.Empty : $" ({ratio:0.00})");
+                text.Append(CultureInfo.InvariantCulture, $" {cell,18}");
+            }
+
+            text.AppendLine();
+        }
+
+        var relayColumns = columns.Where(c => c != Direct).ToArray();
+        if (relayColumns.Length > 0)
+        {
+            text.AppendLine()
+                .AppendLine("Relay process CPU seconds per GB relayed (median; GB = 10^9 payload bytes crossing the relay, both ways summed).")
+                .AppendLine();
+            text.Append(CultureInfo.InvariantCulture, $"{"scenario",-36}");
+            foreach (var column in relayColumns)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {column,14}");
+            }
+
+            var compare = relayColumns.Length == 2;
+            if (compare)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {"stream/pipes",14}");
+            }
+
+            text.AppendLine();
+            foreach (var scenario in options.Scenarios)
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{scenario.Title,-36}");
+                var values = relayColumns.Select(c => MedianCpuPerGB(scenario, c)).ToArray();
+                foreach (var value in values)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $" {(value is null ? "-" : value.Value.ToString("0.00", CultureInfo.InvariantCulture)),14}");
+                }
+
+                if (compare)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $" {(values[0] is > 0 && values[1] is { } b ? (b / values[0]!.Value).ToString("0.00", CultureInfo.InvariantCulture) : "-"),14}");
+                }
+
+                text.AppendLine();
+            }
+
+            text.Append(CultureInfo.InvariantCulture, $"{"all scenarios (pooled)",-36}");
+            var pooled = relayColumns.Select(PooledCpuPerGB).ToArray();
+            foreach (var value in pooled)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {(value is null ? "-" : value.Value.ToString("0.00", CultureInfo.InvariantCulture)),14}");
+            }
+
+            if (compare)
+            {
+                text.Append(CultureInfo.InvariantCulture, $" {(pooled[0] is > 0 && pooled[1] is { } p ? (p / pooled[0]!.Value).ToString("0.00", CultureInfo.InvariantCulture) : "-"),14}");
+            }
+
+            text.AppendLine();
+        }
+
+        AppendProblems(text);
+        output.Write(text.ToString());
+    }
+
+    public void WriteJson(string path)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
+        using var stream = File.Create(path);
+        using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
+        json.WriteStartObject();
+        json.WriteString("tool", "Bctrl.Relay.Load");
+        json.WriteString("startedAt", startedAt);
+        json.WriteString("arguments", string.Join(' ', options.Arguments));
+        json.WriteBoolean("cancelled", cancelled);
+        json.WriteStartObject("machine");
+        json.WriteNumber("processors", Environment.ProcessorCount);
+        json.WriteString("os", System.Runtime.InteropServices.RuntimeInformation.OSDescription);
+        json.WriteString("runtime", System.Runtime.InteropServices.RuntimeInformation.FrameworkDescription);
+        json.WriteEndObject();
+        json.WriteStartObject("settings");
+        json.WriteNumber("rounds", options.Rounds);
+        json.WriteNumber("seconds", options.Measure.TotalSeconds);
+        json.WriteNumber("warmupSeconds", options.Warmup.TotalSeconds);
+        json.WriteBoolean("warmupRound", options.WarmupRound);
+        json.WriteNumber("maxOtherCores", options.MaxOtherCores);
+        json.WriteNumber("retries", options.Retries);
+        json.WriteString("relayDll", relayDll);
+        json.WriteString("relaySource", sourceVersion);
+        json.WriteEndObject();
+
+        json.WriteStartArray("scenarios");
+        foreach (var scenario in options.Scenarios)
+        {
+            json.WriteStartObject();
+            json.WriteString("name", scenario.Name);
+            json.WriteString("title", scenario.Title);
+            json.WriteString("unit", scenario.Unit);
+            json.WriteNumber("messageBytes", scenario.MessageBytes);
+            json.WriteNumber("attaches", scenario.Attaches);
+            json.WriteStartObject("targets");
+            foreach (var target in targets.Select(TargetName))
+            {
+                var mine = Ok(scenario, target).ToArray();
+                json.WriteStartObject(target);
+                WriteNullable(json, "median", MedianValue(scenario, target));
+                WriteNullable(json, "ratioToDirect", Ratio(scenario, target));
+                json.WriteStartArray("values");
+                foreach (var sample in mine)
+                {
+                    json.WriteNumberValue(Math.Round(sample.Value(scenario), 3));
+                }
+
+                json.WriteEndArray();
+                if (target != Direct)
+                {
+                    WriteNullable(json, "cpuSecondsPerGBMedian", MedianCpuPerGB(scenario, target));
+                    json.WriteStartArray("cpuSecondsPerGB");
+                    foreach (var sample in mine)
+                    {
+                        if (sample.CpuSecondsPerGB is { } cpu)
+                        {
+                            json.WriteNumberValue(Math.Round(cpu, 4));
+                        }
+                    }
+
+                    json.WriteEndArray();
+                }
+
+                json.WriteNumber("failedRuns", samples.Count(s => s.Scenario == scenario.Name && s.Target == target && s.Failed));
+                json.WriteNumber("errors", samples.Where(s => s.Scenario == scenario.Name && s.Target == target).Sum(s => s.Errors));
+                json.WriteEndObject();
+            }
+
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+
+        json.WriteStartObject("relays");
+        foreach (var (name, relay) in relays)
+        {
+            var output = _relayOutput[name];
+            json.WriteStartObject(name);
+            json.WriteString("clientTransport", relay.Transport);
+            WriteNullable(json, "cpuSecondsPerGBPooled", PooledCpuPerGB(name));
+            json.WriteNumber("logWarnings", output.Warnings);
+            json.WriteNumber("logErrors", output.Errors);
+            WriteCounts(json, "attachCloseReasons", output.CloseReasons);
+            WriteCounts(json, "spliceTransports", output.Transports);
+            json.WriteStartArray("logProblems");
+            foreach (var problem in output.Problems)
+            {
+                json.WriteStringValue(problem);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+
+        json.WriteStartObject("fakeRuntime");
+        json.WriteNumber("errors", runtime.Errors);
+        json.WriteString("firstError", runtime.FirstError);
+        json.WriteEndObject();
+
+        json.WriteStartArray("runs");
+        foreach (var sample in samples)
+        {
+            json.WriteStartObject();
+            json.WriteNumber("round", sample.Round);
+            json.WriteString("scenario", sample.Scenario);
+            json.WriteString("target", sample.Target);
+            json.WriteBoolean("failed", sample.Failed);
+            json.WriteNumber("attempts", sample.Attempts);
+            json.WriteNumber("seconds", Math.Round(sample.Seconds, 4));
+            json.WriteNumber("messages", sample.Messages);
+            json.WriteNumber("payloadBytes", sample.PayloadBytes);
+            json.WriteNumber("relayedBytes", sample.RelayedBytes);
+            WriteNullable(json, "relayCpuSeconds", sample.RelayCpuSeconds);
+            json.WriteNumber("loadToolCpuSeconds", Math.Round(sample.LoadCpuSeconds, 3));
+            json.WriteNumber("idleRelaysCpuSeconds", Math.Round(sample.IdleRelayCpuSeconds, 3));
+            WriteNullable(json, "otherProcessesCpuSeconds", sample.ForeignCpuSeconds);
+            json.WriteNumber("errors", sample.Errors);
+            json.WriteString("firstError", sample.FirstError);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+
+    private bool Ran(Scenario scenario, string target) => samples.Any(s => s.Scenario == scenario.Name && s.Target == target);
+
+    private IEnumerable<RunSample> Ok(Scenario scenario, string target)
+        => samples.Where(s => s.Scenario == scenario.Name && s.Target == target && !s.Failed);
+
+    private double? MedianValue(Scenario scenario, string target) => Stats.Median(Ok(scenario, target).Select(s => s.Value(scenario)));
+
+    private double? Ratio(Scenario scenario, string target)
+        => MedianValue(scenario, target) is { } value && MedianValue(scenario, Direct) is { } direct && direct > 0 ? value / direct : null;
+
+    private double? MedianCpuPerGB(Scenario scenario, string target)
+        => Stats.Median(Ok(scenario, target).Where(s => s.CpuSecondsPerGB is not null).Select(s => s.CpuSecondsPerGB!.Value));
+
+    private double? PooledCpuPerGB(string target)
+    {
+        var mine = samples.Where(s => s.Target == target && !s.Failed && s.RelayCpuSeconds is not null).ToArray();
+        var bytes = mine.Sum(s => s.RelayedBytes);
+        return bytes > 0 ? mine.Sum(s => s.RelayCpuSeconds!.Value) / (bytes / RunSample.BytesPerGB) : null;
+    }
+
+    private static string Format(Scenario scenario, double value)
+        => value.ToString(scenario.Kind == ScenarioKind.RoundTrip ? "#,0" : "#,0.0", CultureInfo.InvariantCulture);
+
+    private void AppendProblems(StringBuilder text)
+    {
+        text.AppendLine();
+        var idle = samples.Where(s => s.Seconds > 0).Select(s => s.IdleRelayCpuSeconds / s.Seconds).DefaultIfEmpty(0).Max();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Idle relays used at most {idle * 100:0.0}% of a core while another target ran.");
+        var foreign = samples.Where(s => s.Seconds > 0 && s.ForeignCpuSeconds is not null).Select(s => Math.Max(0, s.ForeignCpuSeconds!.Value) / s.Seconds).ToArray();
+        if (foreign.Length > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"Other processes on the machine used {Stats.Median(foreign) * 100:0}% of a core in the median window, {foreign.Max() * 100:0}% at most (of {Environment.ProcessorCount * 100}%).");
+            var rerun = samples.Count(s => s.Attempts > 1);
+            if (rerun > 0)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"{rerun} window(s) were run again because other processes used more than {options.MaxOtherCores:0.##} core(s); the least disturbed attempt is kept.");
+            }
+        }
+
+        foreach (var sample in samples.Where(s => s.Errors > 0 || s.Failed))
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"round {sample.Round} {sample.Scenario} {sample.Target}: {(sample.Failed ? "FAILED, " : string.Empty)}{sample.Errors} attach error(s), first: {sample.FirstError}");
+        }
+
+        if (runtime.Errors > 0)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"fake runtime: {runtime.Errors} error(s), first: {runtime.FirstError}");
+        }
+
+        foreach (var (name, output) in _relayOutput)
+        {
+            text.Append(CultureInfo.InvariantCulture, $"{name}: {output.Warnings} warning(s), {output.Errors} error(s) logged; attaches closed: ");
+            text.AppendLine(string.Join(", ", output.CloseReasons.OrderByDescending(c => c.Value).Select(c => $"{c.Key} ×{c.Value}")));
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{new string(' ', name.Length)}  spliced through: {string.Join(", ", output.Transports.Select(t => $"{t.Key} ×{t.Value}"))}");
+            foreach (var problem in output.Problems)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"{new string(' ', name.Length)}  {problem}");
+            }
+        }
+    }
+
+    private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
+    {
+        if (value is { } number)
+        {
+            json.WriteNumber(name, Math.Round(number, 4));
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void WriteCounts(Utf8JsonWriter json, string name, IReadOnlyDictionary<string, int> counts)
+    {
+        json.WriteStartObject(name);
+        foreach (var (key, count) in counts)
+        {
+            json.WriteNumber(key, count);
+        }
+
+        json.WriteEndObject();
+    }
+}

@@ -1,0 +1,241 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+
+namespace Bctrl.Relay.Load;
+
+/// <summary>
+/// The whole run: start the fake runtime and one relay process per client transport, visit every scenario and target
+/// in interleaved rounds (direct, pipes, stream, direct, …) so drift in the shared machine spreads over all targets,
+/// then report medians. Relays are stopped on every way out.
+/// </summary>
+internal static class LoadRun
+{
+    private static readonly Dictionary<string, string> s_transports = new(StringComparer.Ordinal)
+    {
+        ["pipes"] = "Pipes",
+        ["stream"] = "Stream",
+    };
+
+    public static async Task<int> RunAsync(LoadOptions options)
+    {
+#if DEBUG
+        const bool debugBuild = true;
+#else
+        const bool debugBuild = false;
+#endif
+        var relayDll = options.RelayDll ?? DefaultRelayDll();
+        if ((debugBuild || relayDll.Contains($"{Path.DirectorySeparatorChar}Debug{Path.DirectorySeparatorChar}", StringComparison.Ordinal)) && !options.AllowDebug)
+        {
+            Console.Error.WriteLine("Refusing to measure a Debug build: run with -c Release (or pass --allow-debug for a smoke test).");
+            return 2;
+        }
+
+        var relayTargets = options.Targets.Where(s_transports.ContainsKey).ToArray();
+        if (relayTargets.Length > 0 && !File.Exists(relayDll))
+        {
+            Console.Error.WriteLine($"No relay at {relayDll}: build it (dotnet build -c Release src/Bctrl.Relay) or pass --relay-dll.");
+            return 2;
+        }
+
+        if (!ProcStat.IsSupported)
+        {
+            Console.Error.WriteLine("No /proc here: relay CPU cannot be measured; this tool needs Linux.");
+            return 2;
+        }
+
+        // Ctrl+C or a SIGTERM (someone's broad kill on a shared machine) ends the run cleanly: relays stopped, rounds reported.
+        using var cancel = new CancellationTokenSource();
+        void Stop(PosixSignalContext context)
+        {
+            context.Cancel = true;
+            Console.Error.WriteLine($"{context.Signal} received: stopping.");
+            cancel.Cancel();
+        }
+
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+        var startedAt = DateTimeOffset.UtcNow;
+        var source = SourceVersion(relayDll);
+        var samples = new List<RunSample>();
+        var relays = new Dictionary<string, RelayProcess>(StringComparer.Ordinal);
+        await using var runtime = FakeRuntime.Start();
+        try
+        {
+            foreach (var shortName in relayTargets)
+            {
+                var relay = await RelayProcess.StartAsync(relayDll, s_transports[shortName], runtime, cancel.Token).ConfigureAwait(false);
+                relays[LoadReport.TargetName(shortName)] = relay;
+            }
+
+            var targets = options.Targets
+                .Select(t => new LoadTarget(LoadReport.TargetName(t), runtime, relays.GetValueOrDefault(LoadReport.TargetName(t))))
+                .ToArray();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"fake runtime on 127.0.0.1:{runtime.Port}; {string.Join("; ", relays.Select(r => $"{r.Key} (pid {r.Value.ProcessId}) on {r.Value.BaseUrl}"))}"));
+
+            var perWindow = options.Warmup + options.Measure + TimeSpan.FromSeconds(0.5);
+            var nominal = perWindow * options.Rounds * options.Scenarios.Count * targets.Length;
+            var quiet = new QuietMachine(options.MaxOtherCores, nominal, relays.Values);
+            var firstRound = options.WarmupRound ? 0 : 1;
+            for (var round = firstRound; round <= options.Rounds; round++)
+            {
+                foreach (var scenario in options.Scenarios)
+                {
+                    foreach (var target in targets)
+                    {
+                        var idle = relays.Values.Where(r => r != target.Relay).ToArray();
+                        var measure = round == 0 ? TimeSpan.FromSeconds(Math.Min(1, options.Measure.TotalSeconds)) : options.Measure;
+                        var sample = await RunQuietlyAsync(scenario, target, idle, round, options.Warmup, measure, quiet, round == 0 ? 0 : options.Retries, cancel.Token)
+                            .ConfigureAwait(false);
+                        Console.WriteLine(Describe(round, scenario, sample));
+                        if (round > 0)
+                        {
+                            samples.Add(sample);
+                        }
+
+                        var dead = relays.FirstOrDefault(r => r.Value.HasExited);
+                        if (dead.Value is not null)
+                        {
+                            Console.Error.WriteLine($"{dead.Key} exited during the run:");
+                            Console.Error.WriteLine(string.Join(Environment.NewLine, dead.Value.Output.Read().Tail));
+                            cancel.Cancel();
+                            cancel.Token.ThrowIfCancellationRequested();
+                        }
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancel.IsCancellationRequested)
+        {
+            Console.Error.WriteLine("Cancelled; reporting the rounds done.");
+        }
+        catch (InvalidOperationException exception)
+        {
+            Console.Error.WriteLine(exception.Message);
+            return 1;
+        }
+        finally
+        {
+            foreach (var relay in relays.Values)
+            {
+                await relay.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        var report = new LoadReport(options, options.Targets, samples, relays, runtime, startedAt, relayDll, cancel.IsCancellationRequested, source);
+        report.Print(Console.Out);
+        if (options.OutPath is not null)
+        {
+            report.WriteJson(options.OutPath);
+            Console.WriteLine($"wrote {options.OutPath}");
+        }
+
+        return report.HasProblems ? 1 : 0;
+    }
+
+    /// <summary>One window; run again (bounded) while other processes disturbed it, keeping the least disturbed one.</summary>
+    private static async Task<RunSample> RunQuietlyAsync(
+        Scenario scenario, LoadTarget target, IReadOnlyList<RelayProcess> idle, int round, TimeSpan warmup, TimeSpan measure, QuietMachine quiet,
+        int retries, CancellationToken cancellationToken)
+    {
+        RunSample? best = null;
+        for (var attempt = 1; ; attempt++)
+        {
+            await quiet.WaitAsync(cancellationToken).ConfigureAwait(false);
+            var started = Stopwatch.GetTimestamp();
+            var sample = await ScenarioRunner.RunAsync(scenario, target, idle, round, warmup, measure, cancellationToken).ConfigureAwait(false);
+            if (attempt > 1)
+            {
+                quiet.Spend(Stopwatch.GetElapsedTime(started));
+            }
+
+            if (best is null || (!sample.Failed && (best.Failed || QuietMachine.OtherCores(sample) < QuietMachine.OtherCores(best))))
+            {
+                best = sample with { Attempts = attempt };
+            }
+            else
+            {
+                best = best with { Attempts = attempt };
+            }
+
+            if (sample.Failed || !quiet.IsDisturbed(sample) || attempt > retries || !quiet.HasBudget)
+            {
+                return best;
+            }
+        }
+    }
+
+    private static string Describe(int round, Scenario scenario, RunSample sample)
+    {
+        var label = round == 0 ? "warm-up" : $"round {round}";
+        if (sample.Failed)
+        {
+            return $"{label,-8} {scenario.Name,-14} {sample.Target,-13} FAILED: {sample.FirstError}";
+        }
+
+        var value = sample.Value(scenario).ToString(scenario.Kind == ScenarioKind.RoundTrip ? "#,0" : "#,0.0", CultureInfo.InvariantCulture);
+        var cpu = sample.CpuSecondsPerGB is { } perGB ? string.Create(CultureInfo.InvariantCulture, $"  relay {perGB:0.00} CPU s/GB") : string.Empty;
+        var other = sample.ForeignCpuSeconds is { } foreign && foreign / sample.Seconds > 0.2
+            ? string.Create(CultureInfo.InvariantCulture, $"  (other processes {foreign / sample.Seconds * 100:0}% of a core)")
+            : string.Empty;
+        var attempts = sample.Attempts > 1 ? $"  (best of {sample.Attempts})" : string.Empty;
+        var errors = sample.Errors > 0 ? $"  {sample.Errors} error(s): {sample.FirstError}" : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture, $"{label,-8} {scenario.Name,-14} {sample.Target,-13} {value,12} {scenario.Unit}{cpu}{other}{attempts}{errors}");
+    }
+
+    /// <summary>
+    /// <c>git describe --always --dirty</c> of the relay's tree when the run starts (best effort), so a result names what
+    /// it measured; with <c>--no-build</c> the relay may be older than the tree.
+    /// </summary>
+    private static string? SourceVersion(string relayDll)
+    {
+        try
+        {
+            var start = new ProcessStartInfo("git", "describe --always --dirty")
+            {
+                WorkingDirectory = Path.GetDirectoryName(relayDll)!,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            using var git = Process.Start(start);
+            if (git is null)
+            {
+                return null;
+            }
+
+            var output = git.StandardOutput.ReadToEndAsync();
+            if (!git.WaitForExit(5000))
+            {
+                git.Kill();
+                return null;
+            }
+
+            return git.ExitCode == 0 ? output.Result.Trim() : null;
+        }
+        catch (Exception exception) when (exception is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The relay built next to this tool: <c>src/Bctrl.Relay/bin/&lt;configuration&gt;/net10.0/Bctrl.Relay.dll</c> of the repository.</summary>
+    private static string DefaultRelayDll()
+    {
+#if DEBUG
+        const string configuration = "Debug";
+#else
+        const string configuration = "Release";
+#endif
+        var directory = new DirectoryInfo(AppContext.BaseDirectory);
+        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Bctrl.Relay.sln")))
+        {
+            directory = directory.Parent;
+        }
+
+        var root = directory?.FullName ?? Directory.GetCurrentDirectory();
+        return Path.Combine(root, "src", "Bctrl.Relay", "bin", configuration, "net10.0", "Bctrl.Relay.dll");
+    }
+}

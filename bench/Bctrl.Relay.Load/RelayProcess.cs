@@ -1,0 +1,240 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text.Json;
+
+namespace Bctrl.Relay.Load;
+
+/// <summary>
+/// One relay as a child process (<c>dotnet Bctrl.Relay.dll</c>) on 127.0.0.1, with a known control key and signing
+/// key, no dev runtime, and one client transport. The fake runtime is registered as runtime <c>fake</c> by its
+/// <c>http://</c> address, so every attach resolves the browser socket through <c>/json/version</c> as with Chromium.
+/// </summary>
+internal sealed class RelayProcess : IAsyncDisposable
+{
+    public const string RuntimeId = "fake";
+
+    private static readonly TimeSpan s_startTimeout = TimeSpan.FromSeconds(30);
+    private static readonly List<Process> s_children = [];
+
+    private readonly Process _process;
+    private readonly HttpClient _http;
+
+    static RelayProcess()
+    {
+        // Whatever way this tool ends, no relay outlives it.
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            lock (s_children)
+            {
+                foreach (var child in s_children)
+                {
+                    KillQuietly(child);
+                }
+            }
+        };
+    }
+
+    private RelayProcess(string transport, Process process, Uri baseUrl, HttpClient http, RelayOutput output)
+    {
+        Transport = transport;
+        _process = process;
+        BaseUrl = baseUrl;
+        _http = http;
+        Output = output;
+    }
+
+    /// <summary><c>Pipes</c> or <c>Stream</c>: <c>Relay:Splice:ClientTransport</c>.</summary>
+    public string Transport { get; }
+
+    public Uri BaseUrl { get; }
+
+    public int ProcessId => _process.Id;
+
+    public bool HasExited => _process.HasExited;
+
+    public RelayOutput Output { get; }
+
+    public static async Task<RelayProcess> StartAsync(string relayDll, string transport, FakeRuntime runtime, CancellationToken cancellationToken)
+    {
+        // A port taken by someone between the probe and the relay's bind shows as an early exit: try another.
+        Exception? last = null;
+        for (var attempt = 0; attempt < 3; attempt++)
+        {
+            var port = FreePort();
+            var output = new RelayOutput();
+            var controlKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
+            var process = Launch(relayDll, transport, port, controlKey, output);
+            var baseUrl = new Uri($"http://127.0.0.1:{port}/");
+            var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(15) };
+            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", controlKey);
+            var relay = new RelayProcess(transport, process, baseUrl, http, output);
+            try
+            {
+                await relay.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
+                await relay.PutRuntimeAsync(runtime.HttpUrl, cancellationToken).ConfigureAwait(false);
+                return relay;
+            }
+            catch (Exception exception) when (exception is InvalidOperationException or HttpRequestException or TimeoutException)
+            {
+                last = exception;
+                await relay.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        throw new InvalidOperationException($"The relay ({transport}) did not start: {last?.Message}", last);
+    }
+
+    /// <summary>A fresh lease on the fake runtime; returns its endpoint URL (<c>ws://127.0.0.1:PORT/cdp/&lt;token&gt;</c>).</summary>
+    public async Task<Uri> CreateLeaseAsync(CancellationToken cancellationToken)
+    {
+        using var response = await _http.PostAsJsonAsync($"v1/runtimes/{RuntimeId}/connections", new LeaseRequest("cdp", 600), cancellationToken)
+            .ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+        using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken)
+            .ConfigureAwait(false);
+        return new Uri(json.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!);
+    }
+
+    /// <summary>CPU seconds the relay has used so far (<c>/proc/&lt;pid&gt;/stat</c>).</summary>
+    public double? CpuSeconds() => ProcStat.CpuSeconds(_process.Id);
+
+    public async ValueTask DisposeAsync()
+    {
+        _http.Dispose();
+        if (!_process.HasExited)
+        {
+            // SIGTERM first, so the relay drains as it would in a rollout; then SIGKILL if it hangs.
+            ProcStat.Terminate(_process.Id);
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            try
+            {
+                await _process.WaitForExitAsync(grace.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                Output.Add("fail: load tool: the relay did not stop within 10 s of SIGTERM; killed");
+                Output.Add("      (killed)");
+                KillQuietly(_process);
+            }
+        }
+
+        lock (s_children)
+        {
+            s_children.Remove(_process);
+        }
+
+        _process.Dispose();
+    }
+
+    private static Process Launch(string relayDll, string transport, int port, string controlKey, RelayOutput output)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            UseShellExecute = false,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            WorkingDirectory = Path.GetDirectoryName(relayDll)!,
+        };
+        foreach (var argument in (string[])[relayDll, "--urls", $"http://127.0.0.1:{port}", "--environment", "Benchmark"])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["Relay__ControlApiKey"] = controlKey;
+        start.Environment["Relay__SigningKeys__0__Id"] = "load";
+        start.Environment["Relay__SigningKeys__0__Secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
+        start.Environment["Relay__DevRuntime__Enabled"] = "false";
+        start.Environment["Relay__Splice__ClientTransport"] = transport;
+
+        // One debug line per attach names the transport it spliced through, so the run can prove the setting took.
+        start.Environment["Logging__LogLevel__Bctrl.Relay.Attach.AttachEndpoint"] = "Debug";
+        start.Environment.Remove("ASPNETCORE_URLS");
+        start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
+        start.Environment.Remove("DOTNET_ENVIRONMENT");
+
+        var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => output.Add(e.Data);
+        process.ErrorDataReceived += (_, e) => output.Add(e.Data);
+        if (!process.Start())
+        {
+            throw new InvalidOperationException("dotnet did not start.");
+        }
+
+        lock (s_children)
+        {
+            s_children.Add(process);
+        }
+
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private async Task WaitReadyAsync(CancellationToken cancellationToken)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < s_startTimeout)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException(
+                    $"it exited with {_process.ExitCode}:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", Output.Read().Tail)}");
+            }
+
+            try
+            {
+                using var response = await _http.GetAsync("healthz", cancellationToken).ConfigureAwait(false);
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            await Task.Delay(100, cancellationToken).ConfigureAwait(false);
+        }
+
+        throw new TimeoutException($"it was not healthy within {s_startTimeout.TotalSeconds:0} s.");
+    }
+
+    private async Task PutRuntimeAsync(Uri cdpUrl, CancellationToken cancellationToken)
+    {
+        using var response = await _http.PutAsJsonAsync($"v1/runtimes/{RuntimeId}", new RuntimeRequest(cdpUrl.ToString()), cancellationToken)
+            .ConfigureAwait(false);
+        response.EnsureSuccessStatusCode();
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        probe.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)probe.LocalEndPoint!).Port;
+    }
+
+    private static void KillQuietly(Process process)
+    {
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+        catch (Exception exception) when (exception is InvalidOperationException or System.ComponentModel.Win32Exception)
+        {
+            // Already gone.
+        }
+    }
+
+    private sealed record RuntimeRequest(string CdpUrl);
+
+    private sealed record LeaseRequest(string Protocol, int TtlSeconds);
+}
