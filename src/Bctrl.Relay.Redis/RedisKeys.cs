@@ -16,6 +16,8 @@ namespace Bctrl.Relay.Redis;
 /// {bctrl}:fleet         channel the view's changes, in version order, and the nodes' pings
 /// bctrl:conn:{id}       hash    one lease: rt, p, c, e, d, and n:NODE = "sequence live total" per node
 /// bctrl:rt:{runtime}:conns zset connection id → created (Unix ms)
+/// bctrl:rt:{runtime}:events stream the runtime's observation records, capped with MAXLEN ~
+/// bctrl:conn:{id}:attaches  hash attach id → attach metadata (JSON)
 /// </code>
 /// </summary>
 internal sealed class RedisKeys
@@ -48,6 +50,10 @@ internal sealed class RedisKeys
     public RedisKey Connection(Guid connectionId) => _connectionPrefix + connectionId.ToString("N") + "}";
 
     public RedisKey RuntimeConnections(string runtimeId) => _runtimePrefix + runtimeId + "}:conns";
+
+    public RedisKey RuntimeEvents(string runtimeId) => _runtimePrefix + runtimeId + "}:events";
+
+    public RedisKey ConnectionAttaches(Guid connectionId) => _connectionPrefix + connectionId.ToString("N") + "}:attaches";
 
     /// <summary>Set by the first node to restore runtimes after Redis lost the state of <paramref name="lostEpoch"/>.</summary>
     public RedisKey Reseeded(string lostEpoch) => _tag + ":reseeded:" + lostEpoch;

@@ -10,7 +10,9 @@ namespace Bctrl.Relay.Attach;
 internal sealed class AttachRegistry
 {
     private readonly ConcurrentDictionary<long, LiveAttach> _live = new();
-    private long _nextId;
+    // Attach ids must not collide across the nodes of a fleet (attach metadata is kept by id in Redis): each process
+    // starts counting at a random point, kept under 2^53 so that JavaScript readers of the JSON see them exactly.
+    private long _nextId = Random.Shared.NextInt64(1L << 44) << 8;
     private int _draining;
     private int _places;
 

@@ -35,6 +35,5 @@ internal sealed record ListResponse<T>(IReadOnlyList<T> Data);
 [JsonSerializable(typeof(CreatedConnectionResponse))]
 [JsonSerializable(typeof(ConnectionResponse))]
 [JsonSerializable(typeof(ListResponse<ConnectionResponse>))]
-[JsonSerializable(typeof(Bctrl.Relay.Observation.ObservationRecord))]
 [JsonSerializable(typeof(ListResponse<Bctrl.Relay.Observation.AttachRecord>))]
 internal sealed partial class RelayJsonContext : JsonSerializerContext;

@@ -78,8 +78,6 @@ internal static class RelayApp
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<RecordQueue>();
         services.AddSingleton<AttachRecorder>();
-        services.AddSingleton<IEventStore>(new InMemoryEventStore(options.Observation.RecordsPerRuntime));
-        services.AddSingleton<IAttachRecordStore, InMemoryAttachRecordStore>();
         services.AddHostedService<RecordPump>();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("bctrl-relay"))

@@ -1,4 +1,5 @@
 using Bctrl.Relay.Metrics;
+using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Redis;
 using Bctrl.Relay.State;
@@ -18,6 +19,8 @@ internal static class RelayStateServices
             services.AddSingleton<IRuntimeStore, InMemoryRuntimeStore>();
             services.AddSingleton<IConnectionStore, InMemoryConnectionStore>();
             services.AddSingleton<IRevocationView, InMemoryRevocationView>();
+            services.AddSingleton<IEventStore>(new InMemoryEventStore(options.Observation.RecordsPerRuntime));
+            services.AddSingleton<IAttachRecordStore, InMemoryAttachRecordStore>();
             return services;
         }
 
@@ -33,6 +36,16 @@ internal static class RelayStateServices
         services.AddSingleton<IRuntimeStore>(sp => sp.GetRequiredService<RedisFleet>().Runtimes);
         services.AddSingleton<IConnectionStore>(sp => sp.GetRequiredService<RedisFleet>().ConnectionStore);
         services.AddSingleton<IRevocationView>(sp => sp.GetRequiredService<RedisFleet>().Revocations);
+        services.AddSingleton<IEventStore>(sp =>
+        {
+            var fleet = sp.GetRequiredService<RedisFleet>();
+            return new RedisEventStore(fleet.Connections, fleet.Keys, options.Observation.RecordsPerRuntime);
+        });
+        services.AddSingleton<IAttachRecordStore>(sp =>
+        {
+            var fleet = sp.GetRequiredService<RedisFleet>();
+            return new RedisAttachRecordStore(fleet.Connections, fleet.Keys, options.Connections.MaxTtl + InMemoryConnectionStore.Retention);
+        });
         services.AddSingleton<FleetMetrics>();
         services.AddHostedService<RedisFleetService>();
         return services;

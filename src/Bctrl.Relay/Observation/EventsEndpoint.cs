@@ -74,7 +74,7 @@ internal static class EventsEndpoint
                     {
                         text.Append("id: ").Append(stored.Id).Append('\n')
                             .Append("event: ").Append(stored.Record.Type).Append('\n')
-                            .Append("data: ").Append(JsonSerializer.Serialize(stored.Record, RelayJsonContext.Default.ObservationRecord)).Append("\n\n");
+                            .Append("data: ").Append(JsonSerializer.Serialize(stored.Record, ObservationJson.Default.ObservationRecord)).Append("\n\n");
                     }
                 }
 
