@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 
 namespace Bctrl.Relay.Observation;
@@ -14,7 +13,8 @@ internal sealed class AttachObserver
     private readonly ObservationSettings _settings;
     private readonly IRecordSink _sink;
     private readonly TimeProvider _time;
-    private readonly Dictionary<long, PendingCommand> _pending = [];
+    // CDP ids are per session (PuppeteerSharp numbers each session from 1): commands are keyed by session and id.
+    private readonly Dictionary<(string? Session, long Id), PendingCommand> _pending = [];
     private readonly Dictionary<string, long> _commandsByDomain = new(StringComparer.Ordinal);
 
     // Both pumps reach the pending table: the client pump adds, the runtime pump removes. One lock per attach.
@@ -57,6 +57,7 @@ internal sealed class AttachObserver
 
         var method = Encoding.UTF8.GetString(peek.Method);
         var domain = CdpDomains.Of(peek.Method);
+        var session = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId);
         string? parameters = null;
         if (_settings.StoreParams && peek.Complete && peek.ParamsEnd > peek.ParamsStart)
         {
@@ -68,7 +69,7 @@ internal sealed class AttachObserver
             _commandsByDomain[domain] = _commandsByDomain.GetValueOrDefault(domain) + 1;
             if (peek.HasId && _pending.Count < _settings.MaxPendingCommands)
             {
-                _pending[peek.Id] = new PendingCommand(method, domain, Stopwatch.GetTimestamp());
+                _pending[(session, peek.Id)] = new PendingCommand(method, domain, _time.GetTimestamp());
             }
         }
 
@@ -81,7 +82,7 @@ internal sealed class AttachObserver
             AttachId = AttachId,
             Method = method,
             Id = peek.HasId ? peek.Id : null,
-            SessionId = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId),
+            SessionId = session,
             Size = size,
             Params = parameters,
         });
@@ -97,14 +98,16 @@ internal sealed class AttachObserver
 
         if (peek.HasId)
         {
+            var session = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId);
             PendingCommand command;
             bool matched;
             lock (_lock)
             {
-                matched = _pending.Remove(peek.Id, out command);
+                matched = _pending.Remove((session, peek.Id), out command)
+                    || (session is null && !peek.Complete && TryRemoveOnly(peek.Id, out command, out session));
             }
 
-            TimeSpan? latency = matched ? Stopwatch.GetElapsedTime(command.StartedAt) : null;
+            TimeSpan? latency = matched ? _time.GetElapsedTime(command.StartedAt) : null;
             if (matched)
             {
                 _sink.CommandCompleted(command.Domain, latency!.Value);
@@ -119,7 +122,7 @@ internal sealed class AttachObserver
                 AttachId = AttachId,
                 Method = matched ? command.Method : null,
                 Id = peek.Id,
-                SessionId = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId),
+                SessionId = session,
                 Size = size,
                 LatencyMs = latency?.TotalMilliseconds,
                 Error = peek.HasError,
@@ -143,6 +146,33 @@ internal sealed class AttachObserver
             SessionId = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId),
             Size = size,
         });
+    }
+
+    /// <summary>
+    /// Chromium writes a result's <c>sessionId</c> last, so behind a large result it lies past the prefix: match by id
+    /// alone then, but only when exactly one pending command has that id. Called under the lock.
+    /// </summary>
+    private bool TryRemoveOnly(long id, out PendingCommand command, out string? session)
+    {
+        command = default;
+        session = null;
+        var found = 0;
+        foreach (var key in _pending.Keys)
+        {
+            if (key.Id == id)
+            {
+                found++;
+                session = key.Session;
+            }
+        }
+
+        if (found != 1)
+        {
+            session = null;
+            return false;
+        }
+
+        return _pending.Remove((session, id), out command);
     }
 
     /// <summary>Deterministic sampling: a rate of 0.25 records every fourth event, with no random numbers.</summary>

@@ -101,7 +101,13 @@ internal sealed partial class AttachSplice
                 // Bytes of a frame begun in an earlier segment of this buffer: on a violation the tracker reports that
                 // frame's start as 0 in this span, but the frame really starts this many bytes earlier.
                 var heldBefore = _fromClient.PendingBytes;
+                var payloadBefore = _fromClient.PayloadRemaining;
                 var status = _fromClient.Track(span[offset..], out var consumed);
+                if (_clientPrefix is { Gathering: true } gathering && payloadBefore > 0)
+                {
+                    gathering.Feed(span.Slice(offset, (int)Math.Min(consumed, payloadBefore)));
+                }
+
                 offset += consumed;
                 switch (status)
                 {
@@ -149,7 +155,14 @@ internal sealed partial class AttachSplice
     private void ObserveClientMessage(in ReadOnlySequence<byte> buffer, long payloadStart, in FrameHeader header)
     {
         Span<byte> prefix = stackalloc byte[_observer!.PrefixBytes];
-        var length = (int)Math.Min(Math.Min(prefix.Length, header.PayloadLength), buffer.Length - payloadStart);
+        var length = (int)Math.Min(prefix.Length, header.PayloadLength);
+        if (buffer.Length - payloadStart < length)
+        {
+            // The prefix runs past this read: gather it as the payload passes.
+            _clientPrefix!.Begin(header);
+            return;
+        }
+
         prefix = prefix[..length];
         buffer.Slice(payloadStart, length).CopyTo(prefix);
         WebSocketMask.Apply(prefix, header.MaskKey, payloadOffset: 0);

@@ -7,19 +7,30 @@ namespace Bctrl.Relay.Splice;
 internal sealed partial class AttachSplice
 {
     /// <summary>
+    /// Up to this many blocks are received per flush when the runtime streams: 16 × 4 KiB is Kestrel's default response
+    /// buffer (64 KiB), so a flush then applies backpressure as before. One flush per block made bulk transfers cost a
+    /// peek, a receive and a flush per 4 KiB (bench/README.md, splice design).
+    /// </summary>
+    private const int MaxBlocksPerFlush = 16;
+
+    /// <summary>
     /// Runtime to client: wait for data with a one-byte peek (an idle attach holds no pooled buffer), then receive straight
-    /// into a block of Kestrel's output pipe, track it, and commit only whole frames and payload runs. A header or
-    /// control frame cut by the end of a receive is not committed: the tracker holds its bytes and puts them at the
-    /// start of the next block, so every committed byte ends at a point where a relay frame may follow.
+    /// into blocks of Kestrel's output pipe with non-blocking receives until the socket is drained (or
+    /// <see cref="MaxBlocksPerFlush"/>), track them, and commit only whole frames and payload runs. A header or control
+    /// frame cut by the end of a receive is not committed: the tracker holds its bytes and puts them at the start of the
+    /// next block, so every committed byte ends at a point where a relay frame may follow.
     /// </summary>
     private async Task PumpRuntimeToClientAsync()
     {
         var cancellationToken = _stop.Token;
         try
         {
+            // Receives below are non-blocking; the only wait is the peek.
+            _runtime.Blocking = false;
+            var dataWaiting = false;
             while (true)
             {
-                if (_runtimeLeftover is null)
+                if (_runtimeLeftover is null && !dataWaiting)
                 {
                     // Wait for data holding no pooled buffer: a one-byte peek into the attach's own byte. A zero-byte
                     // receive was tried first, but on Linux it can complete at once with nothing to read (readiness
@@ -31,44 +42,19 @@ internal sealed partial class AttachSplice
                 await _clientWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
                 try
                 {
-                    var memory = _clientOutput.GetMemory(BlockSize);
-                    memory = memory[..Math.Min(memory.Length, BlockSize)];
-                    var filled = _fromRuntime.CopyPendingTo(memory.Span);
-                    _fromRuntime.ResetPending();
-                    int received;
-                    if (_runtimeLeftover is { } leftover)
+                    var (blocks, end) = ReceiveBlocks(out dataWaiting);
+                    if (blocks > 0)
                     {
-                        // Bytes the runtime sent right behind its 101, read with the handshake.
-                        received = Math.Min(leftover.Length, memory.Length - filled);
-                        leftover.AsSpan(0, received).CopyTo(memory.Span[filled..]);
-                        _runtimeLeftover = received == leftover.Length ? null : leftover[received..];
-                    }
-                    else
-                    {
-                        received = await _runtime.ReceiveAsync(memory[filled..], SocketFlags.None, cancellationToken).ConfigureAwait(false);
-                        if (received == 0)
+                        var flushed = await FlushToClientAsync(cancellationToken).ConfigureAwait(false);
+                        if (flushed.IsCompleted && end == AttachEndReason.None)
                         {
-                            TryEnd(EndOfStream(AttachEndReason.RuntimeGone));
-                            return;
+                            end = AttachEndReason.ClientGone;
                         }
                     }
 
-                    var commit = ScanRuntime(memory.Span[..(filled + received)], out var violation);
-                    _clientOutput.Advance(commit);
-                    Interlocked.Add(ref _bytesFromRuntime, commit);
-                    Volatile.Write(ref _framesFromRuntime, _fromRuntime.Frames);
-                    Volatile.Write(ref _messagesFromRuntime, _fromRuntime.Messages);
-
-                    var flushed = await FlushToClientAsync(cancellationToken).ConfigureAwait(false);
-                    if (violation)
+                    if (end != AttachEndReason.None)
                     {
-                        TryEnd(ViolationReason(_fromRuntime.Violation, fromClient: false));
-                        return;
-                    }
-
-                    if (flushed.IsCompleted)
-                    {
-                        TryEnd(AttachEndReason.ClientGone);
+                        TryEnd(end);
                         return;
                     }
                 }
@@ -96,6 +82,67 @@ internal sealed partial class AttachSplice
         }
     }
 
+    /// <summary>
+    /// Receives and commits blocks while the runtime has data at hand. Returns how many blocks were committed and, when
+    /// the attach must end (end of stream, violation), why; <paramref name="dataWaiting"/> says the last block was full
+    /// and the cap was reached, so the next round may skip the peek.
+    /// </summary>
+    private (int Blocks, AttachEndReason End) ReceiveBlocks(out bool dataWaiting)
+    {
+        dataWaiting = false;
+        for (var blocks = 0; blocks < MaxBlocksPerFlush; blocks++)
+        {
+            var memory = _clientOutput.GetMemory(BlockSize);
+            var span = memory.Span[..Math.Min(memory.Length, BlockSize)];
+            var filled = _fromRuntime.CopyPendingTo(span);
+            int received;
+            if (_runtimeLeftover is { } leftover)
+            {
+                // Bytes the runtime sent right behind its 101, read with the handshake.
+                received = Math.Min(leftover.Length, span.Length - filled);
+                leftover.AsSpan(0, received).CopyTo(span[filled..]);
+                _runtimeLeftover = received == leftover.Length ? null : leftover[received..];
+            }
+            else
+            {
+                received = _runtime.Receive(span[filled..], SocketFlags.None, out var error);
+                if (error == SocketError.WouldBlock)
+                {
+                    return (blocks, AttachEndReason.None);
+                }
+
+                if (error != SocketError.Success)
+                {
+                    throw new SocketException((int)error);
+                }
+
+                if (received == 0)
+                {
+                    return (blocks, EndOfStream(AttachEndReason.RuntimeGone));
+                }
+            }
+
+            _fromRuntime.ResetPending();
+            var commit = ScanRuntime(span[..(filled + received)], out var violation);
+            _clientOutput.Advance(commit);
+            Interlocked.Add(ref _bytesFromRuntime, commit);
+            Volatile.Write(ref _framesFromRuntime, _fromRuntime.Frames);
+            Volatile.Write(ref _messagesFromRuntime, _fromRuntime.Messages);
+            if (violation)
+            {
+                return (blocks + 1, ViolationReason(_fromRuntime.Violation, fromClient: false));
+            }
+
+            if (filled + received < span.Length)
+            {
+                return (blocks + 1, AttachEndReason.None); // a short read: the socket is drained for now
+            }
+        }
+
+        dataWaiting = true;
+        return (MaxBlocksPerFlush, AttachEndReason.None);
+    }
+
     /// <summary>Tracks a received block; returns how many bytes to commit (all but a held-back partial frame, or up to a violation).</summary>
     private int ScanRuntime(ReadOnlySpan<byte> data, out bool violation)
     {
@@ -103,7 +150,13 @@ internal sealed partial class AttachSplice
         var offset = 0;
         while (true)
         {
+            var payloadBefore = _fromRuntime.PayloadRemaining;
             var status = _fromRuntime.Track(data[offset..], out var consumed);
+            if (_runtimePrefix is { Gathering: true } gathering && payloadBefore > 0)
+            {
+                gathering.Feed(data.Slice(offset, (int)Math.Min(consumed, payloadBefore)));
+            }
+
             offset += consumed;
             switch (status)
             {
@@ -115,8 +168,15 @@ internal sealed partial class AttachSplice
                     if (_observer is not null && _fromRuntime.Header.Opcode == WebSocketOpcode.Text)
                     {
                         var header = _fromRuntime.Header;
-                        var prefix = data.Slice(offset, (int)Math.Min(Math.Min(_observer.PrefixBytes, header.PayloadLength), data.Length - offset));
-                        _observer.OnRuntimeMessage(prefix, header.PayloadLength, isWholeMessage: header.Fin && prefix.Length == header.PayloadLength);
+                        var length = (int)Math.Min(_observer.PrefixBytes, header.PayloadLength);
+                        if (data.Length - offset < length)
+                        {
+                            _runtimePrefix!.Begin(header); // the prefix runs past this read: gather it as it passes
+                        }
+                        else
+                        {
+                            _observer.OnRuntimeMessage(data.Slice(offset, length), header.PayloadLength, isWholeMessage: header.Fin && length == header.PayloadLength);
+                        }
                     }
 
                     continue;

@@ -27,6 +27,8 @@ internal sealed partial class AttachSplice : IDisposable
     private readonly SpliceClock _clock;
     private readonly CancellationTokenSource _stop = new();
     private readonly AttachObserver? _observer;
+    private readonly SamplePrefix? _clientPrefix;
+    private readonly SamplePrefix? _runtimePrefix;
 
     // Everything written to the client goes through this gate: the runtime pump, keep-alive pings, the final close.
     private readonly SemaphoreSlim _clientWrite = new(1, 1);
@@ -54,6 +56,12 @@ internal sealed partial class AttachSplice : IDisposable
         IDuplexPipe client, Socket runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null)
     {
         _observer = observer;
+        if (observer is not null)
+        {
+            _clientPrefix = new SamplePrefix(observer, fromClient: true);
+            _runtimePrefix = new SamplePrefix(observer, fromClient: false);
+        }
+
         _clientInput = client.Input;
         _clientOutput = client.Output;
         _runtime = runtime;
@@ -126,6 +134,8 @@ internal sealed partial class AttachSplice : IDisposable
 
     public void Dispose()
     {
+        _clientPrefix?.Release();
+        _runtimePrefix?.Release();
         _stop.Dispose();
         _clientWrite.Dispose();
         _runtime.Dispose();

@@ -19,9 +19,12 @@ internal static class EventsEndpoint
         v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}/attaches", ListAttachesAsync);
     }
 
-    private static async Task StreamAsync(string runtimeId, HttpContext context, IRuntimeStore runtimes, IEventStore store)
+    private static async Task StreamAsync(
+        string runtimeId, HttpContext context, IRuntimeStore runtimes, IEventStore store, IHostApplicationLifetime lifetime)
     {
-        var cancellationToken = context.RequestAborted;
+        // A stream ends when its reader leaves or when the relay stops (else it would hold shutdown for its whole timeout).
+        using var ending = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var cancellationToken = ending.Token;
         var filter = Filter.From(context.Request);
         if (filter.Error is not null)
         {
