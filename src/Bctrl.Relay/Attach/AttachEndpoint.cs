@@ -135,7 +135,7 @@ internal sealed class AttachEndpoint(
         var client = transport ?? new DuplexPipe(PipeReader.Create(upgraded), PipeWriter.Create(upgraded));
 
         var attachId = registry.NextId();
-        var (observer, opened) = await recorder.OpenAsync(context, attachId, lease.ConnectionId, lease.Runtime.Id);
+        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id);
         using var splice = new AttachSplice(client, upstream.Socket, upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         registry.Add(live);
@@ -159,7 +159,7 @@ internal sealed class AttachEndpoint(
             summary = await splice.RunAsync();
             RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
                 summary.SentToClient.Code, summary.SentToRuntime.Code, summary.BytesFromClient, summary.BytesFromRuntime);
-            await recorder.CloseAsync(opened, observer, summary);
+            recorder.Close(opened, observer, summary);
         }
         catch (Exception exception)
         {

@@ -14,8 +14,11 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
 
     public bool Enabled => options.Value.Observation.Enabled;
 
-    /// <summary>Starts recording an attach; returns its sampler, or null when observation is off.</summary>
-    public async Task<(AttachObserver? Observer, AttachRecord? Record)> OpenAsync(HttpContext context, long attachId, Guid connectionId, string runtimeId)
+    /// <summary>
+    /// Starts recording an attach; returns its sampler (null when observation is off) and the opened record. The record
+    /// is saved in the background: a slow or paused store must never hold up an attach.
+    /// </summary>
+    public (AttachObserver? Observer, OpenedAttach? Opened) Open(HttpContext context, long attachId, Guid connectionId, string runtimeId)
     {
         if (!Enabled)
         {
@@ -32,19 +35,20 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
             ClientAddress = context.Connection.RemoteIpAddress?.ToString(),
             UserAgent = userAgent.Length == 0 ? null : userAgent[..Math.Min(userAgent.Length, MaxUserAgentLength)],
         };
-        await SaveAsync(record);
+        var saved = SaveAsync(record, after: Task.CompletedTask);
         queue.TryWrite(Wrap(RecordTypes.AttachOpened, record));
-        return (new AttachObserver(runtimeId, connectionId, attachId, options.Value.Observation.ToSettings(), queue, time), record);
+        return (new AttachObserver(runtimeId, connectionId, attachId, options.Value.Observation.ToSettings(), queue, time), new OpenedAttach(record, saved));
     }
 
-    public async Task CloseAsync(AttachRecord? opened, AttachObserver? observer, AttachSummary summary)
+    /// <summary>Records how the attach ended; the metadata is saved in the background, after the opened record.</summary>
+    public void Close(OpenedAttach? opened, AttachObserver? observer, AttachSummary summary)
     {
         if (opened is null)
         {
             return;
         }
 
-        var record = opened with
+        var record = opened.Record with
         {
             ClosedAt = time.GetUtcNow(),
             Reason = ReasonNames.Of(summary.Reason),
@@ -62,7 +66,7 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
             MessagesFromRuntime = summary.MessagesFromRuntime,
             CommandsByDomain = observer?.CommandsByDomain(),
         };
-        await SaveAsync(record);
+        _ = SaveAsync(record, after: opened.Saved);
         queue.TryWrite(Wrap(RecordTypes.AttachClosed, record));
     }
 
@@ -85,13 +89,17 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
         Attach = record,
     };
 
-    /// <summary>Metadata is saved on the side: a store that fails loses the record, never the attach.</summary>
-    private async Task SaveAsync(AttachRecord record)
+    /// <summary>
+    /// Metadata is saved on the side, after <paramref name="after"/> (so a closed record never lands before its opened
+    /// one): a store that fails loses the record, never the attach. Never throws.
+    /// </summary>
+    private async Task SaveAsync(AttachRecord record, Task after)
     {
         try
         {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await attaches.SaveAsync(record, timeout.Token);
+            await after.ConfigureAwait(false);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            await attaches.SaveAsync(record, timeout.Token).ConfigureAwait(false);
         }
         catch (Exception exception) when (exception is not OutOfMemoryException)
         {
@@ -99,3 +107,6 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
         }
     }
 }
+
+/// <summary>An attach's opened record and the task saving it.</summary>
+internal sealed record OpenedAttach(AttachRecord Record, Task Saved);
