@@ -11,6 +11,7 @@
 #   FLEET_NODES=3             number of relays
 #   FLEET_BASE_PORT=18080     relay i listens on FLEET_BASE_PORT+i-1
 #   FLEET_DIR=deploy/.fleet   pids, logs, Chromium's profile and fleet.env (sourceable: the URLs and the key)
+#   FLEET_REDIS_PORT          redis-server's port; default the first free one from 16379
 #   FLEET_REDIS=1             0 runs each relay on in-memory stores and registers the runtime on each: a lease then
 #                             works only on the relay that issued it (for a build without fleet state)
 #   FLEET_RELAY_DLL           the relay to run; default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll,
@@ -171,12 +172,19 @@ start_fleet() {
 
   local redis_endpoint=
   if [ "$use_redis" = 1 ]; then
-    local redis_port
-    redis_port=$(free_port 16379)
+    local redis_port=${FLEET_REDIS_PORT:-}
+    if [ -n "$redis_port" ]; then
+      [[ $redis_port =~ ^[1-9][0-9]*$ ]] || fail "FLEET_REDIS_PORT must be a port number"
+      ! port_in_use "$redis_port" || fail "port $redis_port is in use: set FLEET_REDIS_PORT to another port"
+    else
+      redis_port=$(free_port 16379)
+    fi
     # No persistence: fleet state is leases and revocations that expire within the hour.
     launch redis redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --protected-mode yes
     redis_endpoint=127.0.0.1:$redis_port
-    wait_for "Redis on $redis_endpoint" 10 redis port_in_use "$redis_port"
+    # Ready when this redis-server says so, not when something answers on the port: another fleet's Redis that took
+    # the port first would answer too, while ours exits on the failed bind.
+    wait_for "Redis on $redis_endpoint" 10 redis grep -q 'Ready to accept connections' "$state/redis.log"
   fi
 
   # The flags of src/Bctrl.Relay/DevRuntime/ChromiumProcess.cs; the OS picks the DevTools port, read back from the

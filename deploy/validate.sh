@@ -8,7 +8,14 @@
 #    @kubernetes/client-node, both generated from the Kubernetes OpenAPI definitions); nothing is downloaded at run
 #    time except those packages, installed once into deploy/validate/node_modules.
 #  - compose.yaml as YAML (no repeated keys), its shape, the files and services it refers to, and the Prometheus
-#    configuration it mounts.
+#    configuration it mounts (its targets, and its rule files mounted beside it).
+#  - monitoring: prometheus.yml, the alert rules and their tests, the Grafana dashboard and its provisioning. Every
+#    PromQL expression is parsed with the Prometheus project's grammar (npm @prometheus-io/lezer-promql) and may
+#    name only the metrics and labels the relay exports (validate.mjs's RELAY_METRICS). Then, with promtool,
+#    `promtool check config` and `promtool test rules` (the alerts fire on the series of their unit tests): promtool
+#    from PROMTOOL=/path, from PATH, or, as root with apt-get, unpacked once from Debian's prometheus package into
+#    validate/.promtool (the one static binary: nothing installed, no service started). Without it, those two are
+#    skipped with a note.
 #  - the shell scripts' syntax.
 #
 # Needs Node.js 20 or later and npm. Usage: deploy/validate.sh
@@ -29,6 +36,30 @@ else
 fi
 
 node validate/validate.mjs compose compose.yaml
+node validate/validate.mjs prometheus prometheus/prometheus.yml prometheus/alerts.test.yml
+node validate/validate.mjs grafana grafana/bctrl-relay.json grafana/provisioning
+
+promtool=${PROMTOOL:-$(command -v promtool || true)}
+if [ -z "$promtool" ] && [ ! -x validate/.promtool/promtool ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  rm -rf validate/.promtool && mkdir -p validate/.promtool
+  if (cd validate/.promtool && apt-get download -qq prometheus >/dev/null 2>&1 \
+      && dpkg-deb --fsys-tarfile prometheus_*.deb | tar -x --strip-components=3 ./usr/bin/promtool); then
+    rm -f validate/.promtool/prometheus_*.deb
+  else
+    echo "could not unpack promtool from Debian's prometheus package (apt-get update first?)"
+    rm -rf validate/.promtool
+  fi
+fi
+if [ -z "$promtool" ] && [ -x validate/.promtool/promtool ]; then
+  promtool=validate/.promtool/promtool
+fi
+
+if [ -n "$promtool" ]; then
+  "$promtool" check config prometheus/prometheus.yml
+  "$promtool" test rules prometheus/alerts.test.yml
+else
+  echo "promtool not found: the alert rules were checked by validate.mjs only, their unit tests not run"
+fi
 
 bash -n fleet.sh
 sh -n chromium/entrypoint.sh

@@ -2,6 +2,9 @@
 //
 //   node validate.mjs kubernetes <dir|file|->...   every manifest, against the Kubernetes API schemas
 //   node validate.mjs compose <compose.yaml>        YAML, the Compose shape, and the files it refers to
+//   node validate.mjs prometheus <file>...          prometheus.yml and its rule files, or promtool's rule tests
+//   node validate.mjs grafana <dashboard|dir>...    a dashboard JSON, or a provisioning folder
+//   node validate.mjs metrics <url|file>            a scrape of a running relay against RELAY_METRICS (by hand)
 //
 // Kubernetes schemas, all shipped inside npm packages, nothing fetched at run time:
 //  - kubernetes-models: the API's OpenAPI definitions compiled to JSON-schema validators (types, required
@@ -11,12 +14,16 @@
 //    the list is reported, as `kubectl apply --validate=strict` would.
 // Then checks across the set that a schema cannot make: selectors that match the pod template, references to
 // Secrets, ConfigMaps, ports and the scale target that exist, and the drain budget of the relay's Deployment.
+// Monitoring: every PromQL expression of the alert rules, their tests and the dashboard is parsed with the Prometheus
+// project's grammar (@prometheus-io/lezer-promql) and may name only metrics, and labels, that the relay exports
+// (RELAY_METRICS below, taken from a scrape); the alert rules may read a few named external series as well.
 // Exits 1 when anything is wrong, printing one line per problem.
 
 import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import * as openapiTypes from '@kubernetes/client-node/dist/gen/models/all.js';
+import { parser as promqlParser } from '@prometheus-io/lezer-promql';
 
 const problems = [];
 const report = (where, message) => problems.push(`${where}: ${message}`);
@@ -346,7 +353,10 @@ function checkDrainBudget(workload, container, objects, where) {
 // ---------------------------------------------------------------------------------------------------------------
 // Compose
 
+let composeFile;
+
 function validateCompose(file) {
+  composeFile = file;
   const [compose] = readYaml(file);
   if (!isObject(compose)) {
     report(file, 'not a mapping');
@@ -425,8 +435,9 @@ function validateCompose(file) {
     // Prometheus's configuration mounted from this folder: every scrape target must be a service of this file.
     for (const volume of service.volumes ?? []) {
       const source = typeof volume === 'string' ? volume.split(':')[0] : volume?.source;
+      const target = typeof volume === 'string' ? volume.split(':')[1] : volume?.target;
       if (typeof source === 'string' && /prometheus\.ya?ml$/.test(source) && existsSync(path.resolve(directory, source))) {
-        validatePrometheus(path.resolve(directory, source), services);
+        validatePrometheus(path.resolve(directory, source), services, service, target);
       }
     }
   }
@@ -434,7 +445,9 @@ function validateCompose(file) {
   if (problems.length === 0) console.log(`compose: ${file} valid (${Object.keys(services).length} services)`);
 }
 
-function validatePrometheus(file, services) {
+// Prometheus's configuration as compose mounts it: every scrape target must be a service of this file, and every rule
+// file it names must be mounted beside it in the container (an unmatched rule_files glob loads nothing, silently).
+function validatePrometheus(file, services, service, mountedAt) {
   const [config] = readYaml(file);
   const jobs = config?.scrape_configs;
   if (!Array.isArray(jobs) || jobs.length === 0) {
@@ -451,6 +464,608 @@ function validatePrometheus(file, services) {
       }
     }
   }
+
+  const mounts = (service.volumes ?? []).map((volume) => (typeof volume === 'string'
+    ? { source: volume.split(':')[0], target: volume.split(':')[1] }
+    : { source: volume?.source, target: volume?.target }));
+  for (const ruleFile of config.rule_files ?? []) {
+    const inContainer = path.posix.resolve(path.posix.dirname(mountedAt), String(ruleFile));
+    const onHost = path.resolve(path.dirname(file), String(ruleFile));
+    const mount = mounts.find((m) => m.target === inContainer);
+    if (mount === undefined) {
+      report(file, `rule_files: ${ruleFile} is ${inContainer} in the container, which compose does not mount`);
+    } else if (path.resolve(path.dirname(composeFile), String(mount.source)) !== onHost) {
+      report(file, `rule_files: ${inContainer} is mounted from ${mount.source}, not from ${path.relative(path.dirname(composeFile), onHost)}`);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Monitoring: the metrics the relay exports, and the PromQL that Prometheus's rules and Grafana's dashboard read
+
+// Every series the relay exports at /metrics, as the OpenTelemetry Prometheus exporter names them (the meter
+// Bctrl.Relay: src/Bctrl.Relay/Metrics/RelayMetrics.cs, FleetMetrics.cs, Observation/RecordQueue.cs). Taken from a
+// scrape of a running relay with Relay:Redis set; `validate.mjs metrics <url|file>` compares a scrape with this
+// list, both ways, so that a renamed metric is found here and not by a silent dashboard. A histogram stands for its
+// _bucket (with le), _sum and _count series; every series also carries otel_scope_name="Bctrl.Relay".
+const RELAY_METRICS = {
+  bctrl_relay_attach_attempts_total: { type: 'counter', labels: ['result'] },
+  bctrl_relay_attach_closes_total: { type: 'counter', labels: ['reason', 'code'] },
+  bctrl_relay_attach_live: { type: 'gauge', labels: [] },
+  bctrl_relay_attach_setup_duration_seconds: { type: 'histogram', labels: [] },
+  bctrl_relay_io_bytes_total: { type: 'counter', labels: ['direction'] },
+  bctrl_relay_frames_total: { type: 'counter', labels: ['direction'] },
+  bctrl_relay_messages_total: { type: 'counter', labels: ['direction'] },
+  bctrl_relay_cdp_command_duration_seconds: { type: 'histogram', labels: ['cdp_domain'] },
+  bctrl_relay_observation_dropped_total: { type: 'counter', labels: [] },
+  bctrl_relay_observation_queued: { type: 'gauge', labels: [] },
+  bctrl_relay_revocations_age_seconds: { type: 'gauge', labels: [] },
+  // Only with Relay:Redis.
+  bctrl_relay_redis_up: { type: 'gauge', labels: ['connection'], redis: true },
+  bctrl_relay_revocations_resyncs_total: { type: 'counter', labels: ['reason'], redis: true },
+  bctrl_relay_revocations_held: { type: 'gauge', labels: [], redis: true },
+  // The OpenTelemetry resource (service_name="bctrl-relay", the SDK, the instance id).
+  target_info: { type: 'gauge', labels: ['service_name', 'service_instance_id', 'telemetry_sdk_name', 'telemetry_sdk_language', 'telemetry_sdk_version'], scope: false },
+};
+
+// Series that Prometheus makes for every target.
+const PROMETHEUS_METRICS = {
+  up: { type: 'gauge', labels: [] },
+};
+
+// Series the relay does not export, read by alert rules only (never by the dashboard): the CPU of the relay's
+// container, from the kubelet's cAdvisor and from kube-state-metrics, which a Kubernetes Prometheus scrapes anyway.
+const EXTERNAL_METRICS = {
+  container_cpu_usage_seconds_total: { type: 'counter', labels: ['namespace', 'pod', 'container', 'cpu', 'id', 'image', 'name'], target: false },
+  kube_pod_container_resource_limits: { type: 'gauge', labels: ['namespace', 'pod', 'container', 'resource', 'unit', 'node'], target: false },
+};
+
+// Labels Prometheus adds to every series of a target: job and instance, the static labels of prometheus.yml, and
+// those a Kubernetes scrape job usually copies from the pod.
+const TARGET_LABELS = ['job', 'instance', 'fleet', 'namespace', 'pod'];
+
+const RATE_FUNCTIONS = new Set(['Rate', 'Irate', 'Increase', 'Resets']);
+const RANGE_FUNCTIONS = new Set(['Rate', 'Irate', 'Increase', 'Resets', 'Delta', 'Idelta', 'Deriv', 'Changes',
+  'PredictLinear', 'HoltWinters', 'DoubleExponentialSmoothing', 'AvgOverTime', 'MinOverTime', 'MaxOverTime',
+  'SumOverTime', 'CountOverTime', 'QuantileOverTime', 'StddevOverTime', 'StdvarOverTime', 'LastOverTime',
+  'PresentOverTime', 'AbsentOverTime', 'MadOverTime']);
+
+// Series name -> { type, labels, metric }, with each histogram expanded into its three series.
+function seriesCatalogue(...sets) {
+  const series = new Map();
+  for (const set of sets) {
+    for (const [name, metric] of Object.entries(set)) {
+      const labels = [...metric.labels, ...(metric.scope === false || set !== RELAY_METRICS ? [] : ['otel_scope_name']),
+        ...(metric.target === false ? [] : TARGET_LABELS)];
+      if (metric.type === 'histogram') {
+        series.set(`${name}_bucket`, { type: 'counter', labels: [...labels, 'le'], metric: name });
+        series.set(`${name}_sum`, { type: 'counter', labels, metric: name });
+        series.set(`${name}_count`, { type: 'counter', labels, metric: name });
+      } else {
+        series.set(name, { type: metric.type, labels, metric: name });
+      }
+    }
+  }
+
+  return series;
+}
+
+function editDistance(a, b) {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+
+  return row[b.length];
+}
+
+function closest(name, names) {
+  const [best] = [...names].map((n) => [n, editDistance(name, n)]).sort((x, y) => x[1] - y[1]);
+  return best !== undefined && best[1] <= Math.max(3, name.length / 4) ? ` (did you mean ${best[0]}?)` : '';
+}
+
+// Parses one PromQL expression with the Prometheus project's own grammar (@prometheus-io/lezer-promql) and checks
+// what a grammar cannot: that every metric is one of `series`, every matcher's label one that metric has, every
+// grouping label one that some series has, and counters, gauges and ranges are used as such. Returns the labels
+// named in by (...) clauses, for the callers' template checks, or undefined when it did not parse.
+function checkPromQL(expr, where, series) {
+  if (typeof expr !== 'string' || expr.trim() === '') {
+    report(where, 'expr: missing');
+    return undefined;
+  }
+
+  const tree = promqlParser.parse(expr);
+  let syntaxError;
+  tree.iterate({
+    enter: (node) => {
+      if (node.type.isError && syntaxError === undefined) syntaxError = node.from;
+    },
+  });
+  if (syntaxError !== undefined) {
+    const line = expr.slice(0, syntaxError).split('\n').length;
+    const near = expr.slice(Math.max(0, syntaxError - 20), syntaxError + 20).replace(/\s+/g, ' ');
+    report(where, `PromQL syntax error at line ${line} of the expression, near "${near}"`);
+    return undefined;
+  }
+
+  const text = (node) => expr.slice(node.from, node.to);
+  const allLabels = new Set([...series.values()].flatMap((s) => s.labels));
+  const byLabels = new Set();
+  const cursor = tree.cursor();
+  do {
+    const node = cursor.node;
+    if (node.name === 'VectorSelector') {
+      const identifier = node.getChild('Identifier');
+      if (identifier === null) {
+        report(where, `${text(node)}: select metrics by name, not by a {__name__} matcher`);
+        continue;
+      }
+
+      const name = text(identifier);
+      const known = series.get(name);
+      if (known === undefined) {
+        report(where, `unknown metric ${name}${closest(name, series.keys())}`);
+        continue;
+      }
+
+      for (const matcher of node.getChild('LabelMatchers')?.getChildren('UnquotedLabelMatcher') ?? []) {
+        const label = text(matcher.getChild('LabelName'));
+        if (!known.labels.includes(label)) report(where, `${name} has no label ${label} (it has ${known.labels.join(', ')})`);
+      }
+    } else if (node.name === 'GroupingLabels') {
+      for (const label of node.getChildren('LabelName').map(text)) {
+        if (node.parent?.name === 'AggregateModifier' && node.parent.firstChild?.name === 'By') byLabels.add(label);
+        if (!allLabels.has(label)) report(where, `grouping by ${label}, which no series has${closest(label, allLabels)}`);
+      }
+    } else if (node.name === 'FunctionCall') {
+      const fn = node.getChild('FunctionIdentifier')?.firstChild?.name;
+      const args = argumentsOf(node);
+      if (RANGE_FUNCTIONS.has(fn) && args[0] !== undefined && !['MatrixSelector', 'SubqueryExpr'].includes(args[0].name)) {
+        report(where, `${text(node.getChild('FunctionIdentifier'))}() needs a range, like metric[5m], not ${text(args[0])}`);
+      }
+
+      if (RATE_FUNCTIONS.has(fn) && args[0]?.name === 'MatrixSelector') {
+        const name = text(args[0].getChild('VectorSelector')?.getChild('Identifier') ?? args[0]);
+        if (series.get(name)?.type === 'gauge') report(where, `${text(node.getChild('FunctionIdentifier'))}() of ${name}, a gauge: use it as is, or deriv()/delta()`);
+      }
+
+      if (fn === 'HistogramQuantile') {
+        let grouped = true;
+        let bucket = false;
+        const inner = args[1];
+        if (inner?.name === 'AggregateExpr') {
+          const modifier = inner.getChild('AggregateModifier');
+          const labels = modifier?.getChild('GroupingLabels')?.getChildren('LabelName').map(text) ?? [];
+          grouped = modifier?.firstChild?.name === 'Without' ? !labels.includes('le') : labels.includes('le');
+        }
+
+        const sub = inner?.cursor();
+        if (sub) {
+          do {
+            if (sub.name === 'Identifier' && sub.node.parent?.name === 'VectorSelector' && text(sub.node).endsWith('_bucket')) bucket = true;
+          } while (sub.next() && sub.from < inner.to);
+        }
+
+        if (!grouped) report(where, 'histogram_quantile() over an aggregation that drops le');
+        if (!bucket) report(where, 'histogram_quantile() of no _bucket series');
+      }
+    }
+  } while (cursor.next());
+
+  return byLabels;
+}
+
+function argumentsOf(call) {
+  const body = call.getChild('FunctionCallBody');
+  const args = [];
+  for (let child = body?.firstChild; child; child = child.nextSibling) {
+    if (!['(', ')', ','].includes(child.name)) args.push(child);
+  }
+
+  return args;
+}
+
+const DURATION = /^(\d+y)?(\d+w)?(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?$/;
+const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
+function checkStringMap(value, where, field) {
+  if (value === undefined) return {};
+  if (!isObject(value)) {
+    report(where, `${field}: must be a mapping`);
+    return {};
+  }
+
+  for (const [key, item] of Object.entries(value)) {
+    if (!LABEL_NAME.test(key)) report(where, `${field}.${key}: not a valid label name`);
+    if (typeof item !== 'string') report(where, `${field}.${key}: must be a string (quote it)`);
+  }
+
+  return value;
+}
+
+// Alert templates: {{ $labels.x }} must name a label the alert's series can have, {{ $value }} and the humanize
+// functions are Prometheus's; the braces must balance.
+function checkTemplates(text, where, labels) {
+  if ((text.match(/\{\{/g) ?? []).length !== (text.match(/\}\}/g) ?? []).length) report(where, 'unbalanced {{ }} in a template');
+  for (const [, label] of text.matchAll(/\$labels\.([a-zA-Z_][a-zA-Z0-9_]*)/g)) {
+    if (!labels.has(label)) report(where, `template reads $labels.${label}, which the expression's result does not have`);
+  }
+}
+
+// A Prometheus rules file: groups of recording and alerting rules.
+function validateRules(file, records) {
+  const [rules] = readYaml(file);
+  if (!isObject(rules) || !Array.isArray(rules.groups) || rules.groups.length === 0) {
+    report(file, 'groups: none defined');
+    return;
+  }
+
+  for (const key of Object.keys(rules)) if (key !== 'groups') report(file, `unknown top-level key "${key}"`);
+
+  // Recording rules first: an expression may read a rule recorded in another group.
+  for (const group of rules.groups) {
+    for (const rule of group?.rules ?? []) if (typeof rule?.record === 'string') records.set(rule.record, { type: 'gauge', labels: [...TARGET_LABELS], metric: rule.record });
+  }
+
+  const series = new Map([...seriesCatalogue(RELAY_METRICS, PROMETHEUS_METRICS, EXTERNAL_METRICS), ...records]);
+  const groupNames = new Set();
+  const alertNames = new Set();
+  for (const group of rules.groups) {
+    const where = `${file}: group ${group?.name ?? '?'}`;
+    if (!isObject(group) || typeof group.name !== 'string' || group.name === '') {
+      report(file, 'a group without a name');
+      continue;
+    }
+
+    if (groupNames.has(group.name)) report(where, 'group name repeated');
+    groupNames.add(group.name);
+    for (const key of Object.keys(group)) {
+      if (!['name', 'interval', 'limit', 'rules', 'query_offset', 'labels'].includes(key)) report(where, `unknown key "${key}"`);
+    }
+
+    if (group.interval !== undefined && !DURATION.test(String(group.interval))) report(where, `interval: "${group.interval}" is no duration`);
+    if (!Array.isArray(group.rules) || group.rules.length === 0) {
+      report(where, 'rules: none defined');
+      continue;
+    }
+
+    for (const rule of group.rules) {
+      const name = rule?.alert ?? rule?.record;
+      const at = `${where}: ${rule?.alert !== undefined ? 'alert' : 'record'} ${name ?? '?'}`;
+      if (!isObject(rule) || (rule.alert === undefined) === (rule.record === undefined)) {
+        report(where, 'a rule needs exactly one of alert and record');
+        continue;
+      }
+
+      const known = rule.alert !== undefined
+        ? ['alert', 'expr', 'for', 'keep_firing_for', 'labels', 'annotations']
+        : ['record', 'expr', 'labels'];
+      for (const key of Object.keys(rule)) if (!known.includes(key)) report(at, `unknown key "${key}"`);
+
+      if (rule.record !== undefined && !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(rule.record)) report(at, 'record: not a valid metric name');
+      if (rule.record !== undefined && !rule.record.includes(':')) report(at, 'record: name recorded series level:metric:operation, with a colon, so that they are never taken for exported metrics');
+      if (rule.alert !== undefined && !/^[A-Za-z][A-Za-z0-9_]*$/.test(rule.alert)) report(at, 'alert: name alerts in CamelCase');
+      if (rule.alert !== undefined) {
+        if (alertNames.has(rule.alert)) report(at, 'alert name repeated');
+        alertNames.add(rule.alert);
+      }
+
+      for (const field of ['for', 'keep_firing_for']) {
+        if (rule[field] !== undefined && !DURATION.test(String(rule[field]))) report(at, `${field}: "${rule[field]}" is no duration`);
+      }
+
+      const byLabels = checkPromQL(rule.expr, at, series);
+      const labels = checkStringMap(rule.labels, at, 'labels');
+      if (rule.alert === undefined) continue;
+
+      const annotations = checkStringMap(rule.annotations, at, 'annotations');
+      if (!['critical', 'warning', 'info'].includes(labels.severity)) report(at, 'labels.severity: critical, warning or info');
+      for (const required of ['summary', 'description']) {
+        if (typeof annotations[required] !== 'string' || annotations[required].trim() === '') report(at, `annotations.${required}: missing`);
+      }
+
+      // Labels an alert can carry: those it keeps by (...), or, with no by clause, any label of any series.
+      const available = new Set([...Object.keys(labels),
+        ...(byLabels && byLabels.size > 0 ? byLabels : [...series.values()].flatMap((s) => s.labels))]);
+      for (const [key, value] of [...Object.entries(annotations), ...Object.entries(labels)]) {
+        if (typeof value === 'string') checkTemplates(value, `${at}: ${key}`, available);
+      }
+    }
+  }
+
+  return alertNames;
+}
+
+// promtool's unit tests of the rules: shape, and input series of known metrics, so that a test cannot pass on a
+// metric that does not exist. promtool itself runs them when installed (validate.sh).
+function validateRuleTests(file, config) {
+  const directory = path.dirname(file);
+  const records = new Map();
+  const alerts = new Set();
+  for (const ruleFile of config.rule_files ?? []) {
+    const resolved = path.join(directory, String(ruleFile));
+    if (!existsSync(resolved)) {
+      report(file, `rule_files: ${ruleFile} does not exist`);
+      continue;
+    }
+
+    for (const alert of validateRules(resolved, records) ?? []) alerts.add(alert);
+  }
+
+  const series = new Map([...seriesCatalogue(RELAY_METRICS, PROMETHEUS_METRICS, EXTERNAL_METRICS), ...records]);
+  if (!Array.isArray(config.tests) || config.tests.length === 0) report(file, 'tests: none defined');
+  const tested = new Set();
+  for (const [i, test] of (config.tests ?? []).entries()) {
+    const where = `${file}: test ${test?.name ?? i}`;
+    for (const input of test?.input_series ?? []) checkPromQL(input?.series, `${where}: series`, series);
+    for (const check of test?.alert_rule_test ?? []) {
+      if (!alerts.has(check?.alertname)) report(where, `alert_rule_test names ${check?.alertname}, which is no alert of the rule files${closest(String(check?.alertname), alerts)}`);
+      if (!DURATION.test(String(check?.eval_time))) report(where, `eval_time "${check?.eval_time}" is no duration`);
+      if ((check?.exp_alerts ?? []).length > 0) tested.add(check.alertname);
+    }
+
+    for (const check of test?.promql_expr_test ?? []) checkPromQL(check?.expr, `${where}: promql_expr_test`, series);
+  }
+
+  for (const alert of alerts) if (!tested.has(alert)) report(file, `alert ${alert} has no test that expects it to fire`);
+  if (problems.length === 0) console.log(`prometheus: ${file}: ${(config.tests ?? []).length} tests of ${alerts.size} alerts valid`);
+}
+
+// prometheus.yml (its shape and rule files), a rules file, or a file of rule tests, told apart by their content.
+function validatePrometheusFile(file) {
+  const [config] = readYaml(file);
+  if (!isObject(config)) {
+    report(file, 'not a mapping');
+    return;
+  }
+
+  if (Array.isArray(config.tests)) {
+    validateRuleTests(file, config);
+    return;
+  }
+
+  if (Array.isArray(config.groups)) {
+    const alerts = validateRules(file, new Map());
+    if (problems.length === 0) console.log(`prometheus: ${file}: ${alerts?.size ?? 0} alerts valid`);
+    return;
+  }
+
+  for (const key of Object.keys(config)) {
+    if (!['global', 'rule_files', 'scrape_configs', 'alerting', 'remote_write', 'remote_read', 'storage', 'tracing', 'scrape_config_files', 'runtime', 'otlp'].includes(key)) {
+      report(file, `unknown top-level key "${key}"`);
+    }
+  }
+
+  for (const field of ['scrape_interval', 'evaluation_interval', 'scrape_timeout']) {
+    const value = config.global?.[field];
+    if (value !== undefined && !DURATION.test(String(value))) report(file, `global.${field}: "${value}" is no duration`);
+  }
+
+  const jobNames = new Set();
+  for (const job of config.scrape_configs ?? []) {
+    if (jobNames.has(job?.job_name)) report(file, `job_name ${job?.job_name} repeated`);
+    jobNames.add(job?.job_name);
+    if (job?.metrics_path !== undefined && job.metrics_path !== '/metrics') report(file, `job ${job.job_name}: the relay serves its metrics at /metrics, not ${job.metrics_path}`);
+  }
+
+  if (!jobNames.has('bctrl-relay')) report(file, 'no scrape job named bctrl-relay: the alert BctrlRelayDown selects up{job="bctrl-relay"}');
+  if (!Array.isArray(config.rule_files) || config.rule_files.length === 0) report(file, 'rule_files: none, so no alert is ever evaluated');
+  const records = new Map();
+  let alerts = 0;
+  for (const ruleFile of config.rule_files ?? []) {
+    const resolved = path.join(path.dirname(file), String(ruleFile));
+    if (/[*?[]/.test(String(ruleFile))) continue; // a glob: promtool check config resolves it
+    if (!existsSync(resolved)) {
+      report(file, `rule_files: ${ruleFile} does not exist beside it`);
+      continue;
+    }
+
+    alerts += validateRules(resolved, records)?.size ?? 0;
+  }
+
+  if (problems.length === 0) console.log(`prometheus: ${file} valid (${jobNames.size} scrape job(s), ${alerts} alerts)`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Grafana
+
+const PANEL_TYPES = new Set(['row', 'timeseries', 'stat', 'gauge', 'bargauge', 'table', 'heatmap', 'state-timeline', 'status-history', 'text', 'piechart', 'histogram']);
+const UNITS = new Set(['short', 'none', 's', 'ms', 'Bps', 'bytes', 'ops', 'reqps', 'percent', 'percentunit']);
+const GRAFANA_VARIABLES = new Set(['__rate_interval', '__interval', '__interval_ms', '__range', '__range_s', '__range_ms', '__dashboard', '__from', '__to']);
+
+// A dashboard JSON: the layout, the data sources, the variables, and every query as PromQL over the series the
+// relay exports (no external series: the dashboard is the relay's own).
+function validateDashboard(file) {
+  let dashboard;
+  try {
+    dashboard = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    report(file, `JSON: ${error.message}`);
+    return;
+  }
+
+  for (const field of ['uid', 'title']) if (typeof dashboard[field] !== 'string' || dashboard[field] === '') report(file, `${field}: missing`);
+  if (!Number.isInteger(dashboard.schemaVersion)) report(file, 'schemaVersion: missing');
+  if (!Array.isArray(dashboard.panels) || dashboard.panels.length === 0) {
+    report(file, 'panels: none');
+    return;
+  }
+
+  const series = seriesCatalogue(RELAY_METRICS, PROMETHEUS_METRICS);
+  const variables = new Map((dashboard.templating?.list ?? []).map((v) => [v?.name, v]));
+  const datasourceVariables = [...variables.values()].filter((v) => v?.type === 'datasource');
+  for (const v of datasourceVariables) if (v.query !== 'prometheus') report(file, `variable ${v.name}: a datasource variable of type prometheus`);
+
+  // $name, ${name} and ${name:format} must be variables of the dashboard or Grafana's own.
+  const checkVariables = (text, where) => {
+    for (const [, a, b] of String(text).matchAll(/\$(?:([a-zA-Z_][a-zA-Z0-9_]*)|\{([a-zA-Z_][a-zA-Z0-9_]*)(?::[a-z]+)?\})/g)) {
+      const name = a ?? b;
+      if (!variables.has(name) && !GRAFANA_VARIABLES.has(name)) report(where, `uses $${name}, which is no variable of the dashboard`);
+    }
+  };
+
+  // Grafana replaces its interval variables before Prometheus sees the query; a duration stands in for them here.
+  const promql = (expr) => String(expr).replace(/\$\{?__(rate_interval|interval|range)\}?/g, '5m');
+  const checkDatasource = (datasource, where) => {
+    if (!isObject(datasource)) return;
+    if (datasource.type !== undefined && !['prometheus', 'grafana'].includes(datasource.type)) report(where, `datasource type ${datasource.type}: the dashboard reads Prometheus`);
+    if (typeof datasource.uid === 'string' && datasource.uid.startsWith('$')) checkVariables(datasource.uid, where);
+  };
+
+  for (const variable of variables.values()) {
+    const where = `${file}: variable ${variable?.name}`;
+    if (variable?.type !== 'query') continue;
+    checkDatasource(variable.datasource, where);
+    const query = typeof variable.query === 'string' ? variable.query : variable.query?.query;
+    if (variable.definition !== undefined && variable.definition !== query) report(where, 'definition (what Grafana shows) differs from query (what it runs)');
+    const match = /^\s*label_values\(\s*(.+?)\s*,\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\)\s*$/.exec(String(query));
+    if (match === null) {
+      report(where, `query "${query}": label_values(selector, label) expected`);
+      continue;
+    }
+
+    checkPromQL(match[1], where, series);
+    checkVariables(match[1], where);
+    const name = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(match[1])?.[0];
+    if (series.has(name) && !series.get(name).labels.includes(match[2])) report(where, `${name} has no label ${match[2]}`);
+  }
+
+  const flat = [];
+  for (const panel of dashboard.panels) {
+    flat.push(panel);
+    for (const inner of panel?.panels ?? []) flat.push(inner);
+  }
+
+  const ids = new Set();
+  const cells = new Map();
+  let queries = 0;
+  for (const panel of flat) {
+    const where = `${file}: panel ${panel?.id ?? '?'} "${panel?.title ?? ''}"`;
+    if (!isObject(panel)) {
+      report(file, 'a panel that is not an object');
+      continue;
+    }
+
+    if (!Number.isInteger(panel.id)) report(where, 'id: missing');
+    if (ids.has(panel.id)) report(where, 'id repeated');
+    ids.add(panel.id);
+    if (!PANEL_TYPES.has(panel.type)) report(where, `type "${panel.type}" is not a panel type this validator knows`);
+    if (typeof panel.title !== 'string' || panel.title === '') report(where, 'title: missing');
+
+    const { x, y, w, h } = panel.gridPos ?? {};
+    if (![x, y, w, h].every(Number.isInteger) || x < 0 || y < 0 || w < 1 || h < 1 || x + w > 24) {
+      report(where, `gridPos ${JSON.stringify(panel.gridPos)}: integers, within the 24 columns`);
+    } else if (!dashboard.panels.some((p) => p.collapsed && p.panels?.includes(panel))) {
+      for (let row = y; row < y + h; row++) {
+        for (let column = x; column < x + w; column++) {
+          const other = cells.get(`${row},${column}`);
+          if (other !== undefined) report(where, `overlaps panel ${other}`);
+          cells.set(`${row},${column}`, panel.id);
+        }
+      }
+    }
+
+    if (panel.type === 'row' || panel.type === 'text') continue;
+    checkDatasource(panel.datasource, where);
+    const unit = panel.fieldConfig?.defaults?.unit;
+    if (unit !== undefined && !UNITS.has(unit)) report(where, `unit "${unit}" is not one this validator knows`);
+    if (!Array.isArray(panel.targets) || panel.targets.length === 0) {
+      report(where, 'targets: none');
+      continue;
+    }
+
+    const refIds = new Set();
+    for (const target of panel.targets) {
+      const at = `${where}: ${target?.refId ?? '?'}`;
+      if (refIds.has(target?.refId)) report(at, 'refId repeated');
+      refIds.add(target?.refId);
+      checkDatasource(target?.datasource, at);
+      checkVariables(target?.expr, at);
+      const byLabels = checkPromQL(promql(target?.expr), at, series);
+      queries++;
+
+      // A legend's {{label}} must survive the query's aggregation.
+      const legend = String(target?.legendFormat ?? '');
+      for (const [, label] of legend.matchAll(/\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g)) {
+        if (byLabels && byLabels.size > 0 && !byLabels.has(label)) report(at, `legend {{${label}}}: the query keeps only ${[...byLabels].join(', ')}`);
+      }
+    }
+  }
+
+  if (problems.length === 0) console.log(`grafana: ${file} valid (${flat.length} panels, ${queries} queries over relay metrics)`);
+}
+
+// Grafana provisioning files: a Prometheus data source, and a dashboard provider reading files.
+function validateProvisioning(directory) {
+  const files = ['datasources', 'dashboards'].flatMap((kind) => {
+    const folder = path.join(directory, kind);
+    return existsSync(folder) ? readdirSync(folder).filter((f) => /\.ya?ml$/.test(f)).map((f) => [kind, path.join(folder, f)]) : [];
+  });
+  if (files.length === 0) report(directory, 'no datasources/*.yaml or dashboards/*.yaml');
+  for (const [kind, file] of files) {
+    const [config] = readYaml(file);
+    if (config?.apiVersion !== 1) report(file, 'apiVersion: 1');
+    if (kind === 'datasources') {
+      for (const source of config?.datasources ?? []) {
+        if (typeof source?.name !== 'string' || typeof source?.url !== 'string') report(file, 'each data source needs a name and a url');
+        if (source?.type !== 'prometheus') report(file, `data source ${source?.name}: type prometheus`);
+      }
+    } else {
+      for (const provider of config?.providers ?? []) {
+        if (typeof provider?.name !== 'string') report(file, 'each provider needs a name');
+        if (provider?.type !== 'file' || typeof provider?.options?.path !== 'string') report(file, `provider ${provider?.name}: type file with options.path`);
+      }
+    }
+  }
+
+  if (problems.length === 0) console.log(`grafana: ${directory} provisioning valid (${files.length} files)`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// A scrape of a running relay against RELAY_METRICS, both ways (by hand: validate.sh runs no relay).
+
+async function compareScrape(source) {
+  const text = /^https?:\/\//.test(source) ? await (await fetch(source)).text() : readFileSync(source, 'utf8');
+  const types = new Map();
+  const labels = new Map();
+  for (const line of text.split('\n')) {
+    let match;
+    if ((match = /^# TYPE (\S+) (\S+)/.exec(line))) {
+      types.set(match[1], match[2]);
+    } else if ((match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? /.exec(line))) {
+      const family = [...types.keys()].find((name) => match[1] === name || (types.get(name) === 'histogram' && /^(.*)_(bucket|sum|count)$/.exec(match[1])?.[1] === name)) ?? match[1];
+      const names = labels.get(family) ?? new Set();
+      for (const [, label] of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="/g)) if (label !== 'le') names.add(label);
+      labels.set(family, names);
+    }
+  }
+
+  for (const [name, type] of types) {
+    const listed = RELAY_METRICS[name];
+    if (listed === undefined) {
+      report(source, `${name} (${type}) is exported but not in validate.mjs's RELAY_METRICS`);
+      continue;
+    }
+
+    if (listed.type !== type) report(source, `${name} is a ${type}, RELAY_METRICS says ${listed.type}`);
+    const expected = new Set([...listed.labels, ...(listed.scope === false ? [] : ['otel_scope_name'])]);
+    const actual = labels.get(name) ?? new Set();
+    for (const label of actual) if (!expected.has(label)) report(source, `${name} has label ${label}, not in RELAY_METRICS`);
+    for (const label of expected) if (actual.size > 0 && !actual.has(label)) report(source, `${name} has no label ${label}, which RELAY_METRICS lists`);
+  }
+
+  const redis = types.has('bctrl_relay_redis_up');
+  for (const [name, metric] of Object.entries(RELAY_METRICS)) {
+    if (!types.has(name) && (redis || !metric.redis)) report(source, `${name} is in RELAY_METRICS but not exported`);
+  }
+
+  if (problems.length === 0) console.log(`metrics: ${source} exports exactly RELAY_METRICS${redis ? '' : ' (no Redis: fleet metrics not checked)'}`);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -461,13 +1076,25 @@ if (mode === 'kubernetes') {
   await validateKubernetes(targets);
 } else if (mode === 'compose') {
   for (const file of targets) validateCompose(file);
+} else if (mode === 'prometheus') {
+  for (const file of targets) validatePrometheusFile(file);
+} else if (mode === 'grafana') {
+  for (const target of targets) {
+    if (statSync(target).isDirectory()) validateProvisioning(target);
+    else validateDashboard(target);
+  }
+} else if (mode === 'metrics') {
+  for (const source of targets) await compareScrape(source);
 } else {
-  console.error('usage: validate.mjs kubernetes <dir|file|->... | compose <file>...');
+  console.error('usage: validate.mjs kubernetes <dir|file|->... | compose <file>... | prometheus <prometheus.yml|rules|tests>...');
+  console.error('       | grafana <dashboard.json|provisioning dir>... | metrics <http://relay/metrics|file>...');
   process.exit(2);
 }
 
 if (problems.length > 0) {
-  for (const problem of problems) console.error(`INVALID ${problem}`);
-  console.error(`${problems.length} problem(s) found.`);
+  // A rules file read through prometheus.yml and through its tests reports its problems once.
+  const unique = [...new Set(problems)];
+  for (const problem of unique) console.error(`INVALID ${problem}`);
+  console.error(`${unique.length} problem(s) found.`);
   process.exit(1);
 }
