@@ -3,10 +3,11 @@ using System.Net.WebSockets;
 namespace Bctrl.Relay.Load;
 
 /// <summary>
-/// One attach of a run: a closed loop of message and echo (checked byte for byte), or a reader of the runtime's
-/// stream (checked for message size). Counters are written by the loop alone and read by the runner between windows.
+/// One attach of a run: a closed loop of command and result (each command with a new id; the answer checked byte
+/// for byte against the result expected for it), or a reader of the runtime's stream (checked for message size).
+/// Counters are written by the loop alone and read by the runner between windows.
 /// </summary>
-internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario, byte[] message)
+internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario)
 {
     private const int ReceiveBufferBytes = 64 * 1024;
     private static readonly TimeSpan s_closeTimeout = TimeSpan.FromSeconds(10);
@@ -18,7 +19,7 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario, by
 
     public long Messages => Volatile.Read(ref _messages);
 
-    /// <summary>Payload bytes echoed back whole, or received from the stream.</summary>
+    /// <summary>Payload bytes answered whole, or received from the stream.</summary>
     public long Bytes => Volatile.Read(ref _bytes);
 
     public string? Error => Volatile.Read(ref _error);
@@ -72,10 +73,15 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario, by
 
     private async Task EchoAsync(CancellationToken cancellationToken)
     {
-        var buffer = new byte[Math.Min(ReceiveBufferBytes, Math.Max(4096, message.Length))];
-        while (Volatile.Read(ref _stopping) == 0)
+        // This attach's own command and the result it expects; both get the next id before each send.
+        var command = CdpPayload.Command(scenario.MessageBytes);
+        var expected = CdpPayload.Result(scenario.MessageBytes);
+        var buffer = new byte[Math.Min(ReceiveBufferBytes, Math.Max(4096, command.Length))];
+        for (long id = 1; Volatile.Read(ref _stopping) == 0; id++)
         {
-            await socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+            CdpPayload.WriteId(command, id);
+            CdpPayload.WriteId(expected, id);
+            await socket.SendAsync(command.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             var received = 0;
             while (true)
             {
@@ -85,10 +91,10 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario, by
                     throw new InvalidDataException($"closed by the peer with {(int?)socket.CloseStatus} {socket.CloseStatusDescription}");
                 }
 
-                if (received + result.Count > message.Length
-                    || !buffer.AsSpan(0, result.Count).SequenceEqual(message.AsSpan(received, result.Count)))
+                if (received + result.Count > expected.Length
+                    || !buffer.AsSpan(0, result.Count).SequenceEqual(expected.AsSpan(received, result.Count)))
                 {
-                    throw new InvalidDataException($"the echo differs from the message sent, at or after byte {received}");
+                    throw new InvalidDataException($"the answer to command {id} differs from its expected result, at or after byte {received}");
                 }
 
                 received += result.Count;
@@ -98,9 +104,9 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario, by
                 }
             }
 
-            if (received != message.Length)
+            if (received != expected.Length)
             {
-                throw new InvalidDataException($"the echo has {received} bytes, the message sent {message.Length}");
+                throw new InvalidDataException($"the answer to command {id} has {received} bytes, its expected result {expected.Length}");
             }
 
             Volatile.Write(ref _messages, _messages + 1);
@@ -110,7 +116,8 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario, by
 
     private async Task ReadStreamAsync(CancellationToken cancellationToken)
     {
-        await socket.SendAsync(message.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
+        var request = CdpPayload.StreamRequest(scenario.MessageBytes);
+        await socket.SendAsync(request.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
         var buffer = new byte[ReceiveBufferBytes];
         var inMessage = 0;
         while (Volatile.Read(ref _stopping) == 0)

@@ -7,13 +7,14 @@ namespace Bctrl.Relay.Load;
 
 internal sealed partial class FakeRuntime
 {
-    /// <summary>Echoed messages are held whole, like Chromium answers; larger ones close the socket with 1009.</summary>
+    /// <summary>Answered messages are held whole, like Chromium answers; larger ones close the socket with 1009.</summary>
     private const int MaxMessageBytes = 64 * 1024 * 1024;
 
     private static readonly ConcurrentDictionary<int, byte[]> s_streamPayloads = new();
 
     /// <summary>
-    /// Echoes each message back as one frame (Chromium sends whole messages as single frames), until the peer closes.
+    /// Answers each message as one frame (Chromium sends whole messages as single frames), until the peer closes: a
+    /// <see cref="CdpPayload.Command"/> with its <see cref="CdpPayload.Result"/>, turned in place, anything else echoed.
     /// A first message <c>STREAM &lt;bytes&gt;</c> turns the socket into a stream of events of that size instead.
     /// </summary>
     private static async Task ServeWebSocketAsync(WebSocket webSocket, CancellationToken cancellationToken)
@@ -55,6 +56,9 @@ internal sealed partial class FakeRuntime
             }
 
             first = false;
+
+            // A command is answered with its result (same id, same size), as Chromium would; anything else is echoed.
+            CdpPayload.TryAnswerInPlace(buffer.AsSpan(0, filled));
             await webSocket.SendAsync(buffer.AsMemory(0, filled), result.MessageType, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             filled = 0;
         }

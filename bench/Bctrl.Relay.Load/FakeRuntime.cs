@@ -7,8 +7,9 @@ namespace Bctrl.Relay.Load;
 /// <summary>
 /// A fast stand-in for a Chromium runtime on 127.0.0.1:0: raw sockets and the framework's managed WebSocket, no
 /// ASP.NET, so it costs the shared cores as little as possible. It answers <c>GET /json/version</c> with a
-/// <c>webSocketDebuggerUrl</c>, accepts WebSocket upgrades on <c>/devtools/…</c>, echoes every message back whole, and
-/// streams messages to a client whose first message is <c>STREAM &lt;bytes&gt;</c>.
+/// <c>webSocketDebuggerUrl</c>, accepts WebSocket upgrades on <c>/devtools/…</c>, answers every command with its result
+/// of the same size and id (any other message is echoed back whole), and streams messages to a client whose first
+/// message is <c>STREAM &lt;bytes&gt;</c>.
 /// </summary>
 internal sealed partial class FakeRuntime : IAsyncDisposable
 {

@@ -6,8 +6,13 @@ namespace Bctrl.Relay.Load;
 internal sealed class LoadOptions
 {
     public const string Usage = """
-        Bctrl.Relay.Load: drives design §9's scenarios against a fake runtime directly and through relay processes
-        (Relay:Splice:ClientTransport = Pipes and Stream), interleaved in rounds; prints medians and ratios to direct.
+        Bctrl.Relay.Load: drives design §9's scenarios against a fake runtime directly and through relay processes,
+        interleaved in rounds; prints medians, ratios to direct, and recording on / off.
+
+          targets: direct        the fake runtime itself
+                   relay-pipes   Relay:Splice:ClientTransport=Pipes, recording on (Relay:Observation:Enabled=true)
+                   relay-norec   Pipes, recording off (Relay:Observation:Enabled=false)
+                   relay-stream  Stream, recording on
 
           dotnet run -c Release --project bench/Bctrl.Relay.Load -- [options]
 
@@ -22,7 +27,8 @@ internal sealed class LoadOptions
           --retries N          re-runs of one disturbed window (0-5; default 2)
           --out PATH           also write the results as JSON
           --scenarios LIST     comma-separated, of: rt-256b-16, rt-600b-64, echo-1mib-4, stream-1mib-2 (default all)
-          --targets LIST       comma-separated, of: direct, pipes, stream (default all)
+          --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream (the "relay-" may be
+                               left out; default all)
           --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)
           --allow-debug        run even though this tool or the relay is a Debug build (numbers are then meaningless)
         """;
@@ -49,8 +55,8 @@ internal sealed class LoadOptions
 
     public IReadOnlyList<Scenario> Scenarios { get; private set; } = Scenario.All;
 
-    /// <summary>Short names: <c>direct</c>, <c>pipes</c>, <c>stream</c>, in the order each round visits them.</summary>
-    public IReadOnlyList<string> Targets { get; private set; } = ["direct", "pipes", "stream"];
+    /// <summary>Short names (<c>direct</c>, <c>pipes</c>, <c>norec</c>, <c>stream</c>), in the order odd rounds visit them.</summary>
+    public IReadOnlyList<string> Targets { get; private set; } = RelaySetup.AllTargets;
 
     public IReadOnlyList<string> Arguments { get; private set; } = [];
 
@@ -108,8 +114,10 @@ internal sealed class LoadOptions
                             .Select(n => Scenario.All.First(s => s.Name == n)).ToArray();
                         break;
                     case "--targets":
-                        var wanted = List(Value(), ["direct", "pipes", "stream"]);
-                        options.Targets = new[] { "direct", "pipes", "stream" }.Where(wanted.Contains).ToArray();
+                        var wanted = List(
+                            string.Join(',', Value().Split(',', StringSplitOptions.TrimEntries).Select(t => t.StartsWith("relay-", StringComparison.Ordinal) ? t["relay-".Length..] : t)),
+                            RelaySetup.AllTargets);
+                        options.Targets = RelaySetup.AllTargets.Where(wanted.Contains).ToArray();
                         break;
                     case "--help" or "-h":
                         error.WriteLine(Usage);

@@ -4,19 +4,33 @@ using System.Text.Json;
 
 namespace Bctrl.Relay.Load;
 
-/// <summary>Medians per scenario and target, ratios to direct, relay CPU per GB; printed as a table and written as JSON.</summary>
+/// <summary>
+/// Medians per scenario and target, ratios to direct, relay CPU per GB, and recording on against off (relay-pipes
+/// against relay-norec); printed as tables and written as JSON.
+/// </summary>
 internal sealed class LoadReport(
     LoadOptions options,
     IReadOnlyList<string> targets,
     IReadOnlyList<RunSample> samples,
     IReadOnlyDictionary<string, RelayProcess> relays,
+    IReadOnlyDictionary<string, SamplerCounts?> samplers,
     FakeRuntime runtime,
     DateTimeOffset startedAt,
     string relayDll,
     bool cancelled,
     string? sourceVersion)
 {
-    private const string Direct = "direct";
+    private const string Direct = RelaySetup.Direct;
+    private const string RecordingOn = "relay-pipes";
+    private const string RecordingOff = "relay-norec";
+    private const string Stream = "relay-stream";
+
+    /// <summary>Pairs of relay targets whose CPU per GB is compared: (numerator, denominator, heading).</summary>
+    private static readonly (string Of, string To, string Title)[] s_cpuRatios =
+    [
+        (Stream, RecordingOn, "stream/pipes"),
+        (RecordingOn, RecordingOff, "rec on/off"),
+    ];
 
     private readonly Dictionary<string, RelayOutput.Snapshot> _relayOutput = relays.ToDictionary(r => r.Key, r => r.Value.Output.Read());
 
@@ -65,45 +79,44 @@ internal sealed class LoadReport(
                 text.Append(CultureInfo.InvariantCulture, $" {column,14}");
             }
 
-            var compare = relayColumns.Length == 2;
-            if (compare)
+            var ratios = s_cpuRatios.Where(r => relayColumns.Contains(r.Of) && relayColumns.Contains(r.To)).ToArray();
+            foreach (var ratio in ratios)
             {
-                text.Append(CultureInfo.InvariantCulture, $" {"stream/pipes",14}");
+                text.Append(CultureInfo.InvariantCulture, $" {ratio.Title,14}");
             }
 
             text.AppendLine();
             foreach (var scenario in options.Scenarios)
             {
                 text.Append(CultureInfo.InvariantCulture, $"{scenario.Title,-36}");
-                var values = relayColumns.Select(c => MedianCpuPerGB(scenario, c)).ToArray();
-                foreach (var value in values)
+                foreach (var column in relayColumns)
                 {
-                    text.Append(CultureInfo.InvariantCulture, $" {(value is null ? "-" : value.Value.ToString("0.00", CultureInfo.InvariantCulture)),14}");
+                    text.Append(CultureInfo.InvariantCulture, $" {Fixed(MedianCpuPerGB(scenario, column)),14}");
                 }
 
-                if (compare)
+                foreach (var ratio in ratios)
                 {
-                    text.Append(CultureInfo.InvariantCulture, $" {(values[0] is > 0 && values[1] is { } b ? (b / values[0]!.Value).ToString("0.00", CultureInfo.InvariantCulture) : "-"),14}");
+                    text.Append(CultureInfo.InvariantCulture, $" {Fixed(Divide(MedianCpuPerGB(scenario, ratio.Of), MedianCpuPerGB(scenario, ratio.To))),14}");
                 }
 
                 text.AppendLine();
             }
 
             text.Append(CultureInfo.InvariantCulture, $"{"all scenarios (pooled)",-36}");
-            var pooled = relayColumns.Select(PooledCpuPerGB).ToArray();
-            foreach (var value in pooled)
+            foreach (var column in relayColumns)
             {
-                text.Append(CultureInfo.InvariantCulture, $" {(value is null ? "-" : value.Value.ToString("0.00", CultureInfo.InvariantCulture)),14}");
+                text.Append(CultureInfo.InvariantCulture, $" {Fixed(PooledCpuPerGB(column)),14}");
             }
 
-            if (compare)
+            foreach (var ratio in ratios)
             {
-                text.Append(CultureInfo.InvariantCulture, $" {(pooled[0] is > 0 && pooled[1] is { } p ? (p / pooled[0]!.Value).ToString("0.00", CultureInfo.InvariantCulture) : "-"),14}");
+                text.Append(CultureInfo.InvariantCulture, $" {Fixed(Divide(PooledCpuPerGB(ratio.Of), PooledCpuPerGB(ratio.To))),14}");
             }
 
             text.AppendLine();
         }
 
+        AppendRecording(text, columns);
         AppendProblems(text);
         output.Write(text.ToString());
     }
@@ -183,12 +196,28 @@ internal sealed class LoadReport(
 
         json.WriteEndArray();
 
+        WriteRecordingJson(json);
+
         json.WriteStartObject("relays");
         foreach (var (name, relay) in relays)
         {
             var output = _relayOutput[name];
             json.WriteStartObject(name);
             json.WriteString("clientTransport", relay.Transport);
+            json.WriteBoolean("recording", relay.Setup.Recording);
+            if (samplers.GetValueOrDefault(name) is { } counts)
+            {
+                json.WriteStartObject("sampler");
+                json.WriteNumber("clientMessages", counts.ClientMessages);
+                json.WriteNumber("commandsTimed", counts.CommandsTimed);
+                json.WriteNumber("recordsDropped", counts.RecordsDropped);
+                json.WriteEndObject();
+            }
+            else
+            {
+                json.WriteNull("sampler");
+            }
+
             WriteNullable(json, "cpuSecondsPerGBPooled", PooledCpuPerGB(name));
             json.WriteNumber("logWarnings", output.Warnings);
             json.WriteNumber("logErrors", output.Errors);
@@ -237,6 +266,40 @@ internal sealed class LoadReport(
         json.WriteEndObject();
     }
 
+    /// <summary><c>recording</c>: per scenario, relay-pipes (on) against relay-norec (off); absent unless both ran.</summary>
+    private void WriteRecordingJson(Utf8JsonWriter json)
+    {
+        var names = targets.Select(TargetName).ToArray();
+        if (!names.Contains(RecordingOn) || !names.Contains(RecordingOff))
+        {
+            return;
+        }
+
+        json.WriteStartObject("recording");
+        json.WriteString("on", RecordingOn);
+        json.WriteString("off", RecordingOff);
+        json.WriteStartObject("scenarios");
+        foreach (var scenario in options.Scenarios)
+        {
+            json.WriteStartObject(scenario.Name);
+            WriteNullable(json, "onOffRatioOfMedians", Divide(MedianValue(scenario, RecordingOn), MedianValue(scenario, RecordingOff)));
+            var paired = PairedRatios(scenario, RecordingOn, RecordingOff, s => s.Value(scenario));
+            WriteNullable(json, "onOffPairedRatioMedian", Stats.Median(paired));
+            json.WriteStartArray("onOffPairedRatios");
+            foreach (var ratio in paired)
+            {
+                json.WriteNumberValue(Math.Round(ratio, 4));
+            }
+
+            json.WriteEndArray();
+            WriteNullable(json, "cpuPerGBOnOffRatio", Divide(MedianCpuPerGB(scenario, RecordingOn), MedianCpuPerGB(scenario, RecordingOff)));
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+        json.WriteEndObject();
+    }
+
     private bool Ran(Scenario scenario, string target) => samples.Any(s => s.Scenario == scenario.Name && s.Target == target);
 
     private IEnumerable<RunSample> Ok(Scenario scenario, string target)
@@ -259,6 +322,59 @@ internal sealed class LoadReport(
 
     private static string Format(Scenario scenario, double value)
         => value.ToString(scenario.Kind == ScenarioKind.RoundTrip ? "#,0" : "#,0.0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// Recording on against off, per scenario: the ratio of the medians, the median of the ratios paired within each
+    /// round (both windows of a round ran minutes apart at most, so they share the machine's state), and relay CPU per GB.
+    /// </summary>
+    private void AppendRecording(StringBuilder text, IReadOnlyList<string> columns)
+    {
+        if (!columns.Contains(RecordingOn) || !columns.Contains(RecordingOff))
+        {
+            return;
+        }
+
+        text.AppendLine()
+            .AppendLine($"Recording on ({RecordingOn}) / off ({RecordingOff}), same run: throughput (higher is better) and relay CPU per GB.")
+            .AppendLine("\"paired\" is the median of the per-round ratios, with their range.")
+            .AppendLine()
+            .AppendLine(CultureInfo.InvariantCulture,
+                $"{"scenario",-36} {"unit",-6} {"on",10} {"off",10} {"on/off",7} {"paired (min-max)",20} {"CPU s/GB on",12} {"off",8} {"on/off",7}");
+        foreach (var scenario in options.Scenarios)
+        {
+            var on = MedianValue(scenario, RecordingOn);
+            var off = MedianValue(scenario, RecordingOff);
+            var paired = PairedRatios(scenario, RecordingOn, RecordingOff, s => s.Value(scenario));
+            var pairedText = paired.Length == 0
+                ? "-"
+                : string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(paired):0.000} ({paired.Min():0.00}-{paired.Max():0.00})");
+            var cpuOn = MedianCpuPerGB(scenario, RecordingOn);
+            var cpuOff = MedianCpuPerGB(scenario, RecordingOff);
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{scenario.Title,-36} {scenario.Unit,-6} {(on is null ? "-" : Format(scenario, on.Value)),10} {(off is null ? "-" : Format(scenario, off.Value)),10} {Fixed(Divide(on, off), "0.000"),7} {pairedText,20} {Fixed(cpuOn),12} {Fixed(cpuOff),8} {Fixed(Divide(cpuOn, cpuOff), "0.000"),7}");
+        }
+
+        foreach (var name in new[] { RecordingOn, RecordingOff })
+        {
+            var counts = samplers.GetValueOrDefault(name);
+            text.AppendLine(counts is null
+                ? $"{name}: its /metrics could not be read."
+                : string.Create(CultureInfo.InvariantCulture,
+                    $"{name}: its sampler timed {counts.CommandsTimed:#,0} command round trips of {counts.ClientMessages:#,0} client messages relayed (whole run, warm-up included); {counts.RecordsDropped:#,0} records dropped."));
+        }
+    }
+
+    /// <summary>Per round, <paramref name="of"/>'s value over <paramref name="to"/>'s, where both windows succeeded.</summary>
+    private double[] PairedRatios(Scenario scenario, string of, string to, Func<RunSample, double> value)
+        => Ok(scenario, of)
+            .Join(Ok(scenario, to), s => s.Round, s => s.Round, (a, b) => Divide(value(a), value(b)))
+            .OfType<double>()
+            .ToArray();
+
+    private static double? Divide(double? of, double? to) => of is { } a && to is { } b && b > 0 ? a / b : null;
+
+    private static string Fixed(double? value, string format = "0.00")
+        => value is null ? "-" : value.Value.ToString(format, CultureInfo.InvariantCulture);
 
     private void AppendProblems(StringBuilder text)
     {

@@ -5,18 +5,13 @@ using System.Runtime.InteropServices;
 namespace Bctrl.Relay.Load;
 
 /// <summary>
-/// The whole run: start the fake runtime and one relay process per client transport, visit every scenario and target
-/// in interleaved rounds (direct, pipes, stream, direct, …) so drift in the shared machine spreads over all targets,
-/// then report medians. Relays are stopped on every way out.
+/// The whole run: start the fake runtime and one relay process per relay target, visit every scenario and target in
+/// interleaved rounds (direct, pipes, norec, stream in odd rounds, the reverse in even ones) so drift in the shared
+/// machine spreads over all targets and falls on no pair in one direction only, then report medians. Relays are
+/// stopped on every way out.
 /// </summary>
 internal static class LoadRun
 {
-    private static readonly Dictionary<string, string> s_transports = new(StringComparer.Ordinal)
-    {
-        ["pipes"] = "Pipes",
-        ["stream"] = "Stream",
-    };
-
     public static async Task<int> RunAsync(LoadOptions options)
     {
 #if DEBUG
@@ -31,7 +26,7 @@ internal static class LoadRun
             return 2;
         }
 
-        var relayTargets = options.Targets.Where(s_transports.ContainsKey).ToArray();
+        var relayTargets = options.Targets.Select(RelaySetup.Find).OfType<RelaySetup>().ToArray();
         if (relayTargets.Length > 0 && !File.Exists(relayDll))
         {
             Console.Error.WriteLine($"No relay at {relayDll}: build it (dotnet build -c Release src/Bctrl.Relay) or pass --relay-dll.");
@@ -60,20 +55,21 @@ internal static class LoadRun
         var source = SourceVersion(relayDll);
         var samples = new List<RunSample>();
         var relays = new Dictionary<string, RelayProcess>(StringComparer.Ordinal);
+        var samplers = new Dictionary<string, SamplerCounts?>(StringComparer.Ordinal);
         await using var runtime = FakeRuntime.Start();
         try
         {
-            foreach (var shortName in relayTargets)
+            foreach (var setup in relayTargets)
             {
-                var relay = await RelayProcess.StartAsync(relayDll, s_transports[shortName], runtime, cancel.Token).ConfigureAwait(false);
-                relays[LoadReport.TargetName(shortName)] = relay;
+                var relay = await RelayProcess.StartAsync(relayDll, setup, runtime, cancel.Token).ConfigureAwait(false);
+                relays[setup.Name] = relay;
             }
 
             var targets = options.Targets
                 .Select(t => new LoadTarget(LoadReport.TargetName(t), runtime, relays.GetValueOrDefault(LoadReport.TargetName(t))))
                 .ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"fake runtime on 127.0.0.1:{runtime.Port}; {string.Join("; ", relays.Select(r => $"{r.Key} (pid {r.Value.ProcessId}) on {r.Value.BaseUrl}"))}"));
+                $"fake runtime on 127.0.0.1:{runtime.Port}; {string.Join("; ", relays.Select(r => $"{r.Key} ({r.Value.Setup.Description}; pid {r.Value.ProcessId}) on {r.Value.BaseUrl}"))}"));
 
             var perWindow = options.Warmup + options.Measure + TimeSpan.FromSeconds(0.5);
             var nominal = perWindow * options.Rounds * options.Scenarios.Count * targets.Length;
@@ -83,7 +79,7 @@ internal static class LoadRun
             {
                 foreach (var scenario in options.Scenarios)
                 {
-                    foreach (var target in targets)
+                    foreach (var target in round % 2 == 1 ? targets : targets.Reverse())
                     {
                         var idle = relays.Values.Where(r => r != target.Relay).ToArray();
                         var measure = round == 0 ? TimeSpan.FromSeconds(Math.Min(1, options.Measure.TotalSeconds)) : options.Measure;
@@ -118,13 +114,14 @@ internal static class LoadRun
         }
         finally
         {
-            foreach (var relay in relays.Values)
+            foreach (var (name, relay) in relays)
             {
+                samplers[name] = relay.HasExited ? null : await relay.ReadSamplerCountsAsync(CancellationToken.None).ConfigureAwait(false);
                 await relay.DisposeAsync().ConfigureAwait(false);
             }
         }
 
-        var report = new LoadReport(options, options.Targets, samples, relays, runtime, startedAt, relayDll, cancel.IsCancellationRequested, source);
+        var report = new LoadReport(options, options.Targets, samples, relays, samplers, runtime, startedAt, relayDll, cancel.IsCancellationRequested, source);
         report.Print(Console.Out);
         if (options.OutPath is not null)
         {

@@ -10,7 +10,7 @@ namespace Bctrl.Relay.Load;
 
 /// <summary>
 /// One relay as a child process (<c>dotnet Bctrl.Relay.dll</c>) on 127.0.0.1, with a known control key and signing
-/// key, no dev runtime, and one client transport. The fake runtime is registered as runtime <c>fake</c> by its
+/// key, no dev runtime, one client transport, and recording on or off. The fake runtime is registered as runtime <c>fake</c> by its
 /// <c>http://</c> address, so every attach resolves the browser socket through <c>/json/version</c> as with Chromium.
 /// </summary>
 internal sealed class RelayProcess : IAsyncDisposable
@@ -38,17 +38,19 @@ internal sealed class RelayProcess : IAsyncDisposable
         };
     }
 
-    private RelayProcess(string transport, Process process, Uri baseUrl, HttpClient http, RelayOutput output)
+    private RelayProcess(RelaySetup setup, Process process, Uri baseUrl, HttpClient http, RelayOutput output)
     {
-        Transport = transport;
+        Setup = setup;
         _process = process;
         BaseUrl = baseUrl;
         _http = http;
         Output = output;
     }
 
+    public RelaySetup Setup { get; }
+
     /// <summary><c>Pipes</c> or <c>Stream</c>: <c>Relay:Splice:ClientTransport</c>.</summary>
-    public string Transport { get; }
+    public string Transport => Setup.Transport;
 
     public Uri BaseUrl { get; }
 
@@ -58,7 +60,7 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     public RelayOutput Output { get; }
 
-    public static async Task<RelayProcess> StartAsync(string relayDll, string transport, FakeRuntime runtime, CancellationToken cancellationToken)
+    public static async Task<RelayProcess> StartAsync(string relayDll, RelaySetup setup, FakeRuntime runtime, CancellationToken cancellationToken)
     {
         // A port taken by someone between the probe and the relay's bind shows as an early exit: try another.
         Exception? last = null;
@@ -67,11 +69,11 @@ internal sealed class RelayProcess : IAsyncDisposable
             var port = FreePort();
             var output = new RelayOutput();
             var controlKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
-            var process = Launch(relayDll, transport, port, controlKey, output);
+            var process = Launch(relayDll, setup, port, controlKey, output);
             var baseUrl = new Uri($"http://127.0.0.1:{port}/");
             var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(15) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", controlKey);
-            var relay = new RelayProcess(transport, process, baseUrl, http, output);
+            var relay = new RelayProcess(setup, process, baseUrl, http, output);
             try
             {
                 await relay.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
@@ -85,7 +87,7 @@ internal sealed class RelayProcess : IAsyncDisposable
             }
         }
 
-        throw new InvalidOperationException($"The relay ({transport}) did not start: {last?.Message}", last);
+        throw new InvalidOperationException($"The relay ({setup.Description}) did not start: {last?.Message}", last);
     }
 
     /// <summary>A fresh lease on the fake runtime; returns its endpoint URL (<c>ws://127.0.0.1:PORT/cdp/&lt;token&gt;</c>).</summary>
@@ -101,6 +103,25 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     /// <summary>CPU seconds the relay has used so far (<c>/proc/&lt;pid&gt;/stat</c>).</summary>
     public double? CpuSeconds() => ProcStat.CpuSeconds(_process.Id);
+
+    /// <summary>
+    /// What the relay's sampler did over its life, from its <c>/metrics</c>; null when the scrape fails. Best effort:
+    /// the numbers show that the sampler really matched results to commands (recording on) or did nothing (off).
+    /// </summary>
+    public async Task<SamplerCounts?> ReadSamplerCountsAsync(CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(10));
+            var text = await _http.GetStringAsync("metrics", timeout.Token).ConfigureAwait(false);
+            return SamplerCounts.Parse(text);
+        }
+        catch (Exception exception) when (exception is HttpRequestException or OperationCanceledException)
+        {
+            return null;
+        }
+    }
 
     public async ValueTask DisposeAsync()
     {
@@ -130,7 +151,7 @@ internal sealed class RelayProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static Process Launch(string relayDll, string transport, int port, string controlKey, RelayOutput output)
+    private static Process Launch(string relayDll, RelaySetup setup, int port, string controlKey, RelayOutput output)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -149,7 +170,10 @@ internal sealed class RelayProcess : IAsyncDisposable
         start.Environment["Relay__SigningKeys__0__Id"] = "load";
         start.Environment["Relay__SigningKeys__0__Secret"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32));
         start.Environment["Relay__DevRuntime__Enabled"] = "false";
-        start.Environment["Relay__Splice__ClientTransport"] = transport;
+        start.Environment["Relay__Splice__ClientTransport"] = setup.Transport;
+
+        // Set both ways, so that a change of the relay's default cannot silently change what a target measures.
+        start.Environment["Relay__Observation__Enabled"] = setup.Recording ? "true" : "false";
 
         // One debug line per attach names the transport it spliced through, so the run can prove the setting took.
         start.Environment["Logging__LogLevel__Bctrl.Relay.Attach.AttachEndpoint"] = "Debug";

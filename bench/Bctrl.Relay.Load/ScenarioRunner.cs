@@ -20,7 +20,6 @@ internal static class ScenarioRunner
         using var bound = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         bound.CancelAfter(warmup + measure + s_slack);
         var token = bound.Token;
-        var message = scenario.Kind == ScenarioKind.Stream ? CdpPayload.StreamRequest(scenario.MessageBytes) : CdpPayload.Command(scenario.MessageBytes);
 
         var sockets = new ClientWebSocket?[scenario.Attaches];
         try
@@ -44,7 +43,7 @@ internal static class ScenarioRunner
                 return Failed(scenario, target, round, connectErrors.Count(e => e is not null), connectError);
             }
 
-            var workers = sockets.Select(s => new AttachWorker(s!, scenario, message)).ToArray();
+            var workers = sockets.Select(s => new AttachWorker(s!, scenario)).ToArray();
             var running = workers.Select(w => w.RunAsync(token)).ToArray();
 
             await Task.Delay(warmup, token).ConfigureAwait(false);
