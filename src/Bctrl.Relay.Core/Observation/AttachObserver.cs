@@ -19,6 +19,7 @@ internal sealed class AttachObserver
 
     // Both pumps reach the pending table: the client pump adds, the runtime pump removes. One lock per attach.
     private readonly Lock _lock = new();
+    private readonly Utf8StringCache _names = new();
     private double _eventCredit;
 
     public AttachObserver(string runtimeId, Guid connectionId, long attachId, ObservationSettings settings, IRecordSink sink, TimeProvider time)
@@ -55,9 +56,15 @@ internal sealed class AttachObserver
             return;
         }
 
-        var method = Encoding.UTF8.GetString(peek.Method);
         var domain = CdpDomains.Of(peek.Method);
-        var session = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId);
+        string method;
+        string? session;
+        lock (_lock)
+        {
+            method = _names.Get(peek.Method);
+            session = peek.SessionId.IsEmpty ? null : _names.Get(peek.SessionId);
+        }
+
         string? parameters = null;
         if (_settings.StoreParams && peek.Complete && peek.ParamsEnd > peek.ParamsStart)
         {
@@ -98,11 +105,12 @@ internal sealed class AttachObserver
 
         if (peek.HasId)
         {
-            var session = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId);
+            string? session;
             PendingCommand command;
             bool matched;
             lock (_lock)
             {
+                session = peek.SessionId.IsEmpty ? null : _names.Get(peek.SessionId);
                 matched = _pending.Remove((session, peek.Id), out command)
                     || (session is null && !peek.Complete && TryRemoveOnly(peek.Id, out command, out session));
             }
@@ -135,6 +143,14 @@ internal sealed class AttachObserver
             return;
         }
 
+        string eventMethod;
+        string? eventSession;
+        lock (_lock)
+        {
+            eventMethod = _names.Get(peek.Method);
+            eventSession = peek.SessionId.IsEmpty ? null : _names.Get(peek.SessionId);
+        }
+
         _sink.TryWrite(new ObservationRecord
         {
             Type = RecordTypes.CdpEvent,
@@ -142,8 +158,8 @@ internal sealed class AttachObserver
             RuntimeId = RuntimeId,
             ConnectionId = ConnectionId,
             AttachId = AttachId,
-            Method = Encoding.UTF8.GetString(peek.Method),
-            SessionId = peek.SessionId.IsEmpty ? null : Encoding.UTF8.GetString(peek.SessionId),
+            Method = eventMethod,
+            SessionId = eventSession,
             Size = size,
         });
     }

@@ -10,9 +10,19 @@ internal sealed class InMemoryEventStore(int capacityPerRuntime) : IEventStore
 
     public ValueTask AppendAsync(IReadOnlyList<ObservationRecord> batch, CancellationToken cancellationToken)
     {
-        foreach (var group in batch.GroupBy(r => r.RuntimeId, StringComparer.Ordinal))
+        // Batches are mostly one runtime's records in a row: look the ring up once per run, not per record.
+        var start = 0;
+        while (start < batch.Count)
         {
-            _rings.GetOrAdd(group.Key, _ => new Ring(capacityPerRuntime)).Append(group);
+            var runtimeId = batch[start].RuntimeId;
+            var end = start + 1;
+            while (end < batch.Count && string.Equals(batch[end].RuntimeId, runtimeId, StringComparison.Ordinal))
+            {
+                end++;
+            }
+
+            _rings.GetOrAdd(runtimeId, _ => new Ring(capacityPerRuntime)).Append(batch, start, end);
+            start = end;
         }
 
         return ValueTask.CompletedTask;
@@ -28,27 +38,29 @@ internal sealed class InMemoryEventStore(int capacityPerRuntime) : IEventStore
 
     private sealed class Ring(int capacity)
     {
-        private readonly StoredRecord[] _slots = new StoredRecord[capacity];
+        // Records and their sequence numbers; the id string a reader resumes from is made only when read.
+        private readonly (long Id, ObservationRecord? Record)[] _slots = new (long, ObservationRecord?)[capacity];
         private readonly Lock _lock = new();
         private long _last;
-        private TaskCompletionSource _appended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private TaskCompletionSource? _appended;
 
-        public void Append(IEnumerable<ObservationRecord> records)
+        public void Append(IReadOnlyList<ObservationRecord> records, int start, int end)
         {
-            TaskCompletionSource appended;
+            TaskCompletionSource? appended;
             lock (_lock)
             {
-                foreach (var record in records)
+                for (var i = start; i < end; i++)
                 {
                     _last++;
-                    _slots[_last % _slots.Length] = new StoredRecord(_last.ToString(CultureInfo.InvariantCulture), record);
+                    _slots[_last % _slots.Length] = (_last, records[i]);
                 }
 
+                // Only readers waiting for news get woken; with none, an append allocates nothing but the slots' use.
                 appended = _appended;
-                _appended = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                _appended = null;
             }
 
-            appended.TrySetResult();
+            appended?.TrySetResult();
         }
 
         public IReadOnlyList<StoredRecord> Read(long after, int max)
@@ -60,7 +72,8 @@ internal sealed class InMemoryEventStore(int capacityPerRuntime) : IEventStore
                 var result = new StoredRecord[count];
                 for (var i = 0; i < count; i++)
                 {
-                    result[i] = _slots[(first + i) % _slots.Length];
+                    var (id, record) = _slots[(first + i) % _slots.Length];
+                    result[i] = new StoredRecord(id.ToString(CultureInfo.InvariantCulture), record!);
                 }
 
                 return result;
@@ -77,6 +90,7 @@ internal sealed class InMemoryEventStore(int capacityPerRuntime) : IEventStore
                     return;
                 }
 
+                _appended ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
                 appended = _appended.Task;
             }
 
