@@ -5,8 +5,9 @@ internal sealed class RecordPump(RecordQueue queue, IEventStore store, ILogger<R
 {
     private const int BatchSize = 256;
 
-    // After a short batch the pump waits this long before reading again, so that a steady trickle of records costs one
-    // wake-up per interval instead of one per record (each wake-up is a thread-pool hop on the relay's cores).
+    // The queue is polled: after a short batch the pump waits this long, so a steady trickle of records costs one
+    // wake-up per interval instead of one per record (each wake-up is a thread-pool hop on the relay's cores). It is
+    // also the most a record waits before a reader of the event stream can see it.
     private static readonly TimeSpan Gather = TimeSpan.FromMilliseconds(20);
 
     // One warning per this long while the store keeps failing (a paused Redis fails every batch).
@@ -18,24 +19,27 @@ internal sealed class RecordPump(RecordQueue queue, IEventStore store, ILogger<R
         var lastWarning = DateTime.MinValue;
         try
         {
-            while (await queue.Reader.WaitToReadAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
-                while (batch.Count < BatchSize && queue.Reader.TryRead(out var record))
+                while (batch.Count < BatchSize && queue.TryRead(out var record))
                 {
                     batch.Add(record);
                 }
 
-                try
+                if (batch.Count > 0)
                 {
-                    await store.AppendAsync(batch, stoppingToken);
-                }
-                catch (Exception exception) when (exception is not OperationCanceledException)
-                {
-                    queue.CountDropped(batch.Count);
-                    if (DateTime.UtcNow - lastWarning >= WarnEvery)
+                    try
                     {
-                        lastWarning = DateTime.UtcNow;
-                        RelayLog.EventStoreFailed(logger, batch.Count, exception.GetType().Name);
+                        await store.AppendAsync(batch, stoppingToken);
+                    }
+                    catch (Exception exception) when (exception is not OperationCanceledException)
+                    {
+                        queue.CountDropped(batch.Count);
+                        if (DateTime.UtcNow - lastWarning >= WarnEvery)
+                        {
+                            lastWarning = DateTime.UtcNow;
+                            RelayLog.EventStoreFailed(logger, batch.Count, exception.GetType().Name);
+                        }
                     }
                 }
 

@@ -118,7 +118,9 @@ public sealed class EventsStreamTests
         await clientB.SendCloseAsync(1000);
         await clientA.SendCloseAsync(1000);
         await Task.WhenAll(responders);
-        var all = await rig.ReadRecordsUntilAsync(e => e.Type == RecordTypes.AttachClosed && e.ConnectionId == a.Id);
+        // Until both attaches' closes: the two handlers end independently, so either close may be recorded last.
+        var closed = new HashSet<string?>();
+        var all = await rig.ReadRecordsUntilAsync(e => e.Type == RecordTypes.AttachClosed && closed.Add(e.ConnectionId) && closed.Count == 2);
 
         // Each filtered stream is read up to the last record it should carry; order makes that the end of the match.
         var lastResult = all.Last(e => e.Type == RecordTypes.CdpResult).Id;
