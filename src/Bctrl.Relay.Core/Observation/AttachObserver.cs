@@ -57,13 +57,8 @@ internal sealed class AttachObserver
         }
 
         var domain = CdpDomains.Of(peek.Method);
-        string method;
-        string? session;
-        lock (_lock)
-        {
-            method = _names.Get(peek.Method);
-            session = peek.SessionId.IsEmpty ? null : _names.Get(peek.SessionId);
-        }
+        var method = Name(peek.Method)!;
+        var session = Name(peek.SessionId);
 
         string? parameters = null;
         if (_settings.StoreParams && peek.Complete && peek.ParamsEnd > peek.ParamsStart)
@@ -143,14 +138,6 @@ internal sealed class AttachObserver
             return;
         }
 
-        string eventMethod;
-        string? eventSession;
-        lock (_lock)
-        {
-            eventMethod = _names.Get(peek.Method);
-            eventSession = peek.SessionId.IsEmpty ? null : _names.Get(peek.SessionId);
-        }
-
         _sink.TryWrite(new ObservationRecord
         {
             Type = RecordTypes.CdpEvent,
@@ -158,8 +145,8 @@ internal sealed class AttachObserver
             RuntimeId = RuntimeId,
             ConnectionId = ConnectionId,
             AttachId = AttachId,
-            Method = eventMethod,
-            SessionId = eventSession,
+            Method = Name(peek.Method),
+            SessionId = Name(peek.SessionId),
             Size = size,
         });
     }
@@ -189,6 +176,20 @@ internal sealed class AttachObserver
         }
 
         return _pending.Remove((session, id), out command);
+    }
+
+    /// <summary>A method or session name as a string, from the attach's cache; null for an empty one.</summary>
+    private string? Name(ReadOnlySpan<byte> utf8)
+    {
+        if (utf8.IsEmpty)
+        {
+            return null;
+        }
+
+        lock (_lock)
+        {
+            return _names.Get(utf8);
+        }
     }
 
     /// <summary>Deterministic sampling: a rate of 0.25 records every fourth event, with no random numbers.</summary>
