@@ -496,6 +496,7 @@ const RELAY_METRICS = {
   bctrl_relay_io_bytes_total: { type: 'counter', labels: ['direction'] },
   bctrl_relay_frames_total: { type: 'counter', labels: ['direction'] },
   bctrl_relay_messages_total: { type: 'counter', labels: ['direction'] },
+  bctrl_relay_buffered_bytes: { type: 'gauge', labels: ['direction'] },
   bctrl_relay_cdp_command_duration_seconds: { type: 'histogram', labels: ['cdp_domain'] },
   bctrl_relay_observation_dropped_total: { type: 'counter', labels: [] },
   bctrl_relay_observation_queued: { type: 'gauge', labels: [] },

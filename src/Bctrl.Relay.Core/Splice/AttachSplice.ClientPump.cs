@@ -188,6 +188,7 @@ internal sealed partial class AttachSplice
 
             // The runtime's receive window is full: this is where backpressure shows, and where a stall is timed.
             _runtimeSendSince = _clock.NowMilliseconds | 1;
+            Volatile.Write(ref _heldForRuntime, data.Length);
             try
             {
                 await send.ConfigureAwait(false);
@@ -200,6 +201,7 @@ internal sealed partial class AttachSplice
             finally
             {
                 _runtimeSendSince = 0;
+                Volatile.Write(ref _heldForRuntime, 0);
             }
         }
     }

@@ -125,6 +125,7 @@ internal sealed partial class AttachSplice
             _fromRuntime.ResetPending();
             var commit = ScanRuntime(span[..(filled + received)], out var violation);
             _clientOutput.Advance(commit);
+            _committedSinceFlush += commit;
             Interlocked.Add(ref _bytesFromRuntime, commit);
             Volatile.Write(ref _framesFromRuntime, _fromRuntime.Frames);
             Volatile.Write(ref _messagesFromRuntime, _fromRuntime.Messages);
@@ -198,12 +199,15 @@ internal sealed partial class AttachSplice
     private async ValueTask<FlushResult> FlushToClientAsync(CancellationToken cancellationToken)
     {
         var flush = _clientOutput.FlushAsync(cancellationToken);
+        var committed = _committedSinceFlush;
+        _committedSinceFlush = 0;
         if (flush.IsCompletedSuccessfully)
         {
             return flush.Result;
         }
 
         _clientFlushSince = _clock.NowMilliseconds | 1;
+        Volatile.Write(ref _heldForClient, committed);
         try
         {
             return await flush.ConfigureAwait(false);
@@ -211,6 +215,7 @@ internal sealed partial class AttachSplice
         finally
         {
             _clientFlushSince = 0;
+            Volatile.Write(ref _heldForClient, 0);
         }
     }
 }

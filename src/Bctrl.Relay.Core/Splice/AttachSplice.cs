@@ -45,6 +45,12 @@ internal sealed partial class AttachSplice : IDisposable
     private int _firstCloser;
     private bool _runtimeSendInterrupted;
 
+    // Bytes held for a peer that is not reading: read from the client and waiting on a blocked send to the runtime, or
+    // committed to the client's pipe and waiting on a blocked flush. 0 while data flows.
+    private long _heldForRuntime;
+    private long _heldForClient;
+    private long _committedSinceFlush;
+
     private long _bytesFromClient;
     private long _bytesFromRuntime;
     private long _framesFromClient;
@@ -84,6 +90,10 @@ internal sealed partial class AttachSplice : IDisposable
     public long FramesFromClient => Volatile.Read(ref _framesFromClient);
 
     public long FramesFromRuntime => Volatile.Read(ref _framesFromRuntime);
+
+    public long HeldForRuntime => Volatile.Read(ref _heldForRuntime);
+
+    public long HeldForClient => Volatile.Read(ref _heldForClient);
 
     public long MessagesFromClient => Volatile.Read(ref _messagesFromClient);
 

@@ -47,6 +47,8 @@ internal sealed class RelayMetrics
         Meter.CreateObservableCounter("bctrl.relay.io", ObserveBytes, "By", "Bytes relayed, by direction.");
         Meter.CreateObservableCounter("bctrl.relay.frames", ObserveFrames, "{frame}", "WebSocket frames relayed, by direction.");
         Meter.CreateObservableCounter("bctrl.relay.messages", ObserveMessages, "{message}", "WebSocket data messages relayed, by direction.");
+        Meter.CreateObservableUpDownCounter("bctrl.relay.buffered", ObserveBuffered, "By",
+            "Bytes the relay holds for a peer that is not reading (a blocked send or flush), by the direction they travel.");
     }
 
     public Meter Meter { get; }
@@ -84,6 +86,19 @@ internal sealed class RelayMetrics
 
     private Measurement<long>[] ObserveMessages() => Observe(
         ref _retiredMessagesFromClient, ref _retiredMessagesFromRuntime, s => s.MessagesFromClient, s => s.MessagesFromRuntime);
+
+    private Measurement<long>[] ObserveBuffered()
+    {
+        long toRuntime = 0;
+        long toClient = 0;
+        foreach (var attach in _registry.Live)
+        {
+            toRuntime += attach.Splice.HeldForRuntime;
+            toClient += attach.Splice.HeldForClient;
+        }
+
+        return [new(toRuntime, ClientToRuntime), new(toClient, RuntimeToClient)];
+    }
 
     private Measurement<long>[] Observe(ref long retiredFromClient, ref long retiredFromRuntime, Func<AttachSplice, long> clientField, Func<AttachSplice, long> runtimeField)
     {
