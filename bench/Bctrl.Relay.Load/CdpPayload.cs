@@ -51,6 +51,9 @@ internal static class CdpPayload
 
     public static byte[] Event(int size) => Pad("{\"method\":\"Page.screencastFrame\",\"params\":{\"sessionId\":1,\"data\":\"", "\"}}", size);
 
+    /// <summary>A small CDP-like message that is not a command, so the fake runtime echoes it whole (attach rate, idle).</summary>
+    public static byte[] Ping(int size) => Pad("{\"method\":\"Load.ping\",\"params\":{\"d\":\"", "\"}}", size);
+
     public static byte[] StreamRequest(int size) => Encoding.ASCII.GetBytes(StreamRequestPrefix + size.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
     /// <summary>Writes <paramref name="id"/> into the id field of a <see cref="Command"/> or <see cref="Result"/>.</summary>

@@ -6,29 +6,36 @@ namespace Bctrl.Relay.Load;
 internal sealed class LoadOptions
 {
     public const string Usage = """
-        Bctrl.Relay.Load: drives design §9's scenarios against a fake runtime directly and through relay processes,
-        interleaved in rounds; prints medians, ratios to direct, and recording on / off.
+        Bctrl.Relay.Load: drives design §9's scenarios against a fake runtime directly, through relay processes and
+        through nginx and HAProxy, interleaved in rounds; prints medians, ratios to direct and to the better peer, and
+        recording on / off.
 
           targets: direct        the fake runtime itself
                    relay-pipes   Relay:Splice:ClientTransport=Pipes, recording on (Relay:Observation:Enabled=true)
                    relay-norec   Pipes, recording off (Relay:Observation:Enabled=false)
                    relay-stream  Stream, recording on
+                   nginx         nginx as a WebSocket proxy (apt-get install nginx)
+                   haproxy       HAProxy as a WebSocket proxy (apt-get install haproxy)
 
           dotnet run -c Release --project bench/Bctrl.Relay.Load -- [options]
 
           --rounds N           measured rounds (1-50; default 3)
           --seconds S          measured window per scenario and target (0.5-300; default 5)
           --warmup S           traffic before each window (0-60; default 1)
-          --quick              1 s windows, 0.5 s warm-up, no warm-up round (a smoke run of about a minute)
+          --quick              1 s windows, 0.5 s warm-up, no warm-up round, 200 idle attaches (a smoke
+                               run of about 4 minutes with all six targets)
           --no-warmup-round    skip the unrecorded first round that lets every process reach tier-1 code
           --max-other-cpu C    re-run a window in which other processes used more than C cores, and wait briefly
                                for a quiet machine before each (default 0.25; 0 turns both off); bounded by a
                                budget of the run's nominal length
           --retries N          re-runs of one disturbed window (0-5; default 2)
           --out PATH           also write the results as JSON
-          --scenarios LIST     comma-separated, of: rt-256b-16, rt-600b-64, echo-1mib-4, stream-1mib-2 (default all)
-          --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream (the "relay-" may be
-                               left out; default all)
+          --scenarios LIST     comma-separated, of: rt-256b-16, rt-600b-64, echo-1mib-4, stream-1mib-2, attach-8,
+                               idle (default all)
+          --idle-attaches N    attaches the idle scenario holds open (10-20000; default 4000, --quick 200)
+          --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream, nginx, haproxy (the
+                               "relay-" may be left out; default all, without a peer that is not installed)
+          --peer-workers N     nginx worker_processes and HAProxy nbthread (1-64; default the processor count)
           --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)
           --allow-debug        run even though this tool or the relay is a Debug build (numbers are then meaningless)
         """;
@@ -55,6 +62,13 @@ internal sealed class LoadOptions
 
     public IReadOnlyList<Scenario> Scenarios { get; private set; } = Scenario.All;
 
+    /// <summary>Whether <c>--targets</c> was given: then a peer that is not installed is an error, not skipped.</summary>
+    public bool TargetsGiven { get; private set; }
+
+    public int IdleAttaches { get; private set; } = Scenario.FullIdleAttaches;
+
+    public int PeerWorkers { get; private set; } = Environment.ProcessorCount;
+
     /// <summary>Short names (<c>direct</c>, <c>pipes</c>, <c>norec</c>, <c>stream</c>), in the order odd rounds visit them.</summary>
     public IReadOnlyList<string> Targets { get; private set; } = RelaySetup.AllTargets;
 
@@ -70,6 +84,7 @@ internal sealed class LoadOptions
             options.Measure = TimeSpan.FromSeconds(1);
             options.Warmup = TimeSpan.FromSeconds(0.5);
             options.WarmupRound = false;
+            options.IdleAttaches = Scenario.QuickIdleAttaches;
         }
 
         for (var i = 0; i < args.Length; i++)
@@ -113,7 +128,14 @@ internal sealed class LoadOptions
                         options.Scenarios = List(Value(), Scenario.All.Select(s => s.Name))
                             .Select(n => Scenario.All.First(s => s.Name == n)).ToArray();
                         break;
+                    case "--idle-attaches":
+                        options.IdleAttaches = (int)Number(Value(), name, 10, 20000);
+                        break;
+                    case "--peer-workers":
+                        options.PeerWorkers = (int)Number(Value(), name, 1, 64);
+                        break;
                     case "--targets":
+                        options.TargetsGiven = true;
                         var wanted = List(
                             string.Join(',', Value().Split(',', StringSplitOptions.TrimEntries).Select(t => t.StartsWith("relay-", StringComparison.Ordinal) ? t["relay-".Length..] : t)),
                             RelaySetup.AllTargets);
@@ -134,8 +156,12 @@ internal sealed class LoadOptions
             }
         }
 
+        options.Scenarios = options.Scenarios.Select(s => s.Kind == ScenarioKind.Idle ? Scenario.Idle(options.IdleAttaches) : s).ToArray();
         return options;
     }
+
+    /// <summary>Drops peers from the default targets (not from an explicit <c>--targets</c>).</summary>
+    public void WithoutTargets(IEnumerable<string> names) => Targets = Targets.Except(names).ToArray();
 
     private static double Number(string text, string name, double min, double max)
         => double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= min && value <= max

@@ -13,6 +13,7 @@ internal sealed class LoadReport(
     IReadOnlyList<string> targets,
     IReadOnlyList<RunSample> samples,
     IReadOnlyDictionary<string, RelayProcess> relays,
+    IReadOnlyDictionary<string, PeerProcess> peers,
     IReadOnlyDictionary<string, SamplerCounts?> samplers,
     FakeRuntime runtime,
     DateTimeOffset startedAt,
@@ -24,6 +25,19 @@ internal sealed class LoadReport(
     private const string RecordingOn = "relay-pipes";
     private const string RecordingOff = "relay-norec";
     private const string Stream = "relay-stream";
+    private const string Nginx = "nginx";
+    private const string HaProxy = "haproxy";
+
+    /// <summary>Issue 5's bounds, relay over the better peer (for idle memory: relay over nginx, at most).</summary>
+    private static readonly Dictionary<string, (double Bound, string Text)> s_issue5 = new(StringComparer.Ordinal)
+    {
+        ["rt-256b-16"] = (1.0, "≥ 1.00 × better peer"),
+        ["rt-600b-64"] = (1.0, "≥ 1.00 × better peer"),
+        ["echo-1mib-4"] = (1.25, "≥ 1.25 × better peer"),
+        ["stream-1mib-2"] = (1.25, "≥ 1.25 × better peer"),
+        ["attach-8"] = (0.9, "≥ 0.90 × better peer"),
+        ["idle"] = (1.0, "≤ 1.00 × nginx"),
+    };
 
     /// <summary>Pairs of relay targets whose CPU per GB is compared: (numerator, denominator, heading).</summary>
     private static readonly (string Of, string To, string Title)[] s_cpuRatios =
@@ -34,16 +48,23 @@ internal sealed class LoadReport(
 
     private readonly Dictionary<string, RelayOutput.Snapshot> _relayOutput = relays.ToDictionary(r => r.Key, r => r.Value.Output.Read());
 
-    public bool HasProblems => cancelled || samples.Any(s => s.Errors > 0 || s.Failed) || runtime.Errors > 0 || _relayOutput.Values.Any(o => o.Errors > 0);
+    private readonly Dictionary<string, (int Lines, IReadOnlyList<string> Tail)> _peerOutput = peers.ToDictionary(p => p.Key, p => (p.Value.OutputLines, p.Value.Tail()));
 
-    public static string TargetName(string shortName) => shortName == Direct ? Direct : "relay-" + shortName;
+    public bool HasProblems => cancelled || samples.Any(s => s.Errors > 0 || s.Failed) || runtime.Errors > 0 || _relayOutput.Values.Any(o => o.Errors > 0)
+        || _peerOutput.Values.Any(o => o.Tail.Any(IsPeerProblem));
+
+    public static string TargetName(string shortName) => shortName is Direct or Nginx or HaProxy ? shortName : "relay-" + shortName;
+
+    /// <summary>nginx's error log holds only errors (level <c>error</c>); HAProxy prints alerts on failures, warnings otherwise.</summary>
+    private static bool IsPeerProblem(string line) => line.Contains("[error]", StringComparison.Ordinal) || line.Contains("[crit]", StringComparison.Ordinal)
+        || line.Contains("[alert]", StringComparison.Ordinal) || line.Contains("[emerg]", StringComparison.Ordinal) || line.Contains("[ALERT]", StringComparison.Ordinal);
 
     public void Print(TextWriter output)
     {
         var text = new StringBuilder();
         text.AppendLine()
             .AppendLine(CultureInfo.InvariantCulture,
-                $"Medians of {(cancelled ? "the windows done before the run was cancelled, of " : string.Empty)}{options.Rounds} rounds, {options.Measure.TotalSeconds:0.#} s each after {options.Warmup.TotalSeconds:0.#} s of warm-up; ratio to direct in parentheses.")
+                $"Medians of {(cancelled ? "the windows done before the run was cancelled, of " : string.Empty)}{options.Rounds} rounds, {options.Measure.TotalSeconds:0.#} s each after {options.Warmup.TotalSeconds:0.#} s of warm-up; ratio to direct in parentheses. Idle: proxy RSS growth per attach held (lower is better).")
             .AppendLine();
         var columns = targets.Select(TargetName).ToArray();
         text.Append(CultureInfo.InvariantCulture, $"{"scenario",-36} {"unit",-6}");
@@ -60,7 +81,9 @@ internal sealed class LoadReport(
             {
                 var median = MedianValue(scenario, column);
                 var ratio = Ratio(scenario, column);
-                var cell = median is null ? (Ran(scenario, column) ? "failed" : "-") : Format(scenario, median.Value) + (column == Direct || ratio is null ? string.Empty : $" ({ratio:0.00})");
+                var cell = scenario.Kind == ScenarioKind.Idle && column == Direct
+                    ? "n/a"
+                    : median is null ? (Ran(scenario, column) ? "failed" : "-") : Format(scenario, median.Value) + (column == Direct || ratio is null ? string.Empty : $" ({ratio:0.00})");
                 text.Append(CultureInfo.InvariantCulture, $" {cell,18}");
             }
 
@@ -71,7 +94,7 @@ internal sealed class LoadReport(
         if (relayColumns.Length > 0)
         {
             text.AppendLine()
-                .AppendLine("Relay process CPU seconds per GB relayed (median; GB = 10^9 payload bytes crossing the relay, both ways summed).")
+                .AppendLine("Proxy CPU seconds per GB relayed (median; GB = 10^9 payload bytes crossing the proxy, both ways summed; nginx: master and workers summed).")
                 .AppendLine();
             text.Append(CultureInfo.InvariantCulture, $"{"scenario",-36}");
             foreach (var column in relayColumns)
@@ -86,7 +109,7 @@ internal sealed class LoadReport(
             }
 
             text.AppendLine();
-            foreach (var scenario in options.Scenarios)
+            foreach (var scenario in options.Scenarios.Where(s => s.IsThroughput))
             {
                 text.Append(CultureInfo.InvariantCulture, $"{scenario.Title,-36}");
                 foreach (var column in relayColumns)
@@ -114,8 +137,19 @@ internal sealed class LoadReport(
             }
 
             text.AppendLine();
+            foreach (var scenario in options.Scenarios.Where(s => s.Kind == ScenarioKind.AttachRate))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{"attach rate: CPU µs per attach",-36}");
+                foreach (var column in relayColumns)
+                {
+                    text.Append(CultureInfo.InvariantCulture, $" {Fixed(MedianCpuPerAttach(scenario, column), "0"),14}");
+                }
+
+                text.AppendLine();
+            }
         }
 
+        AppendPeers(text, columns);
         AppendRecording(text, columns);
         AppendProblems(text);
         output.Write(text.ToString());
@@ -143,7 +177,7 @@ internal sealed class LoadReport(
         json.WriteBoolean("warmupRound", options.WarmupRound);
         json.WriteNumber("maxOtherCores", options.MaxOtherCores);
         json.WriteNumber("retries", options.Retries);
-        json.WriteString("relayDll", relayDll);
+        json.WriteString("relayDll", Path.GetRelativePath(Environment.CurrentDirectory, relayDll)); // no machine paths in results
         json.WriteString("relaySource", sourceVersion);
         json.WriteEndObject();
 
@@ -156,13 +190,38 @@ internal sealed class LoadReport(
             json.WriteString("unit", scenario.Unit);
             json.WriteNumber("messageBytes", scenario.MessageBytes);
             json.WriteNumber("attaches", scenario.Attaches);
+            json.WriteBoolean("lowerIsBetter", scenario.LowerIsBetter);
+            if (BestPeer(scenario) is { } best)
+            {
+                json.WriteString("betterPeer", best.Name);
+            }
+
+            if (s_issue5.TryGetValue(scenario.Name, out var issueBound))
+            {
+                json.WriteString("issue5Bound", issueBound.Text);
+            }
             json.WriteStartObject("targets");
             foreach (var target in targets.Select(TargetName))
             {
                 var mine = Ok(scenario, target).ToArray();
                 json.WriteStartObject(target);
                 WriteNullable(json, "median", MedianValue(scenario, target));
-                WriteNullable(json, "ratioToDirect", Ratio(scenario, target));
+                WriteNullable(json, "ratioToDirect", scenario.Kind == ScenarioKind.Idle ? null : Ratio(scenario, target));
+                if (target.StartsWith("relay-", StringComparison.Ordinal))
+                {
+                    WriteNullable(json, "ratioToNginx", Divide(MedianValue(scenario, target), MedianValue(scenario, Nginx)));
+                    WriteNullable(json, "ratioToHaproxy", Divide(MedianValue(scenario, target), MedianValue(scenario, HaProxy)));
+                    WriteNullable(json, "ratioToBetterPeer", Divide(MedianValue(scenario, target), BestPeer(scenario)?.Value));
+                    var met = Issue5Met(scenario, target);
+                    if (met is null)
+                    {
+                        json.WriteNull("issue5Met");
+                    }
+                    else
+                    {
+                        json.WriteBoolean("issue5Met", met.Value);
+                    }
+                }
                 json.WriteStartArray("values");
                 foreach (var sample in mine)
                 {
@@ -170,7 +229,12 @@ internal sealed class LoadReport(
                 }
 
                 json.WriteEndArray();
-                if (target != Direct)
+                if (target != Direct && scenario.Kind == ScenarioKind.AttachRate)
+                {
+                    WriteNullable(json, "cpuMicrosecondsPerAttachMedian", MedianCpuPerAttach(scenario, target));
+                }
+
+                if (target != Direct && scenario.IsThroughput)
                 {
                     WriteNullable(json, "cpuSecondsPerGBMedian", MedianCpuPerGB(scenario, target));
                     json.WriteStartArray("cpuSecondsPerGB");
@@ -235,6 +299,28 @@ internal sealed class LoadReport(
 
         json.WriteEndObject();
 
+        json.WriteStartObject("peers");
+        foreach (var (name, peer) in peers)
+        {
+            json.WriteStartObject(name);
+            json.WriteString("binary", peer.BinaryPath);
+            json.WriteString("version", peer.Version);
+            json.WriteNumber(name == Nginx ? "workerProcesses" : "nbthread", peer.Workers);
+            json.WriteString("config", peer.Config);
+            WriteNullable(json, "cpuSecondsPerGBPooled", PooledCpuPerGB(name));
+            json.WriteNumber("outputLines", _peerOutput[name].Lines);
+            json.WriteStartArray("outputTail");
+            foreach (var line in _peerOutput[name].Tail)
+            {
+                json.WriteStringValue(line);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        json.WriteEndObject();
+
         json.WriteStartObject("fakeRuntime");
         json.WriteNumber("errors", runtime.Errors);
         json.WriteString("firstError", runtime.FirstError);
@@ -254,6 +340,16 @@ internal sealed class LoadReport(
             json.WriteNumber("payloadBytes", sample.PayloadBytes);
             json.WriteNumber("relayedBytes", sample.RelayedBytes);
             WriteNullable(json, "relayCpuSeconds", sample.RelayCpuSeconds);
+            if (sample.RssBeforeBytes is not null || sample.RssAfterBytes is not null)
+            {
+                WriteNullable(json, "rssBeforeBytes", sample.RssBeforeBytes);
+                WriteNullable(json, "rssAfterBytes", sample.RssAfterBytes);
+            }
+
+            if (sample.EndpointSeconds is { } endpointSeconds)
+            {
+                json.WriteNumber("endpointSeconds", Math.Round(endpointSeconds, 4));
+            }
             json.WriteNumber("loadToolCpuSeconds", Math.Round(sample.LoadCpuSeconds, 3));
             json.WriteNumber("idleRelaysCpuSeconds", Math.Round(sample.IdleRelayCpuSeconds, 3));
             WriteNullable(json, "otherProcessesCpuSeconds", sample.ForeignCpuSeconds);
@@ -315,13 +411,76 @@ internal sealed class LoadReport(
 
     private double? PooledCpuPerGB(string target)
     {
-        var mine = samples.Where(s => s.Target == target && !s.Failed && s.RelayCpuSeconds is not null).ToArray();
+        var throughput = options.Scenarios.Where(s => s.IsThroughput).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
+        var mine = samples.Where(s => s.Target == target && !s.Failed && s.RelayCpuSeconds is not null && throughput.Contains(s.Scenario)).ToArray();
         var bytes = mine.Sum(s => s.RelayedBytes);
         return bytes > 0 ? mine.Sum(s => s.RelayCpuSeconds!.Value) / (bytes / RunSample.BytesPerGB) : null;
     }
 
-    private static string Format(Scenario scenario, double value)
-        => value.ToString(scenario.Kind == ScenarioKind.RoundTrip ? "#,0" : "#,0.0", CultureInfo.InvariantCulture);
+    public static string Format(Scenario scenario, double value)
+        => double.IsNaN(value) ? "n/a" : value.ToString(scenario.Kind switch
+        {
+            ScenarioKind.RoundTrip or ScenarioKind.AttachRate => "#,0",
+            ScenarioKind.Idle => "0.00",
+            _ => "#,0.0",
+        }, CultureInfo.InvariantCulture);
+
+    private double? MedianCpuPerAttach(Scenario scenario, string target)
+        => Stats.Median(Ok(scenario, target).Where(s => s.CpuMicrosecondsPerAttach is not null).Select(s => s.CpuMicrosecondsPerAttach!.Value));
+
+    /// <summary>The better of nginx and HAProxy that ran this scenario: the higher value, or the lower for idle memory.</summary>
+    private (string Name, double Value)? BestPeer(Scenario scenario)
+    {
+        var values = new[] { Nginx, HaProxy }
+            .Select(p => (Name: p, Value: MedianValue(scenario, p)))
+            .Where(p => p.Value is not null)
+            .Select(p => (p.Name, Value: p.Value!.Value))
+            .ToArray();
+        if (values.Length == 0)
+        {
+            return null;
+        }
+
+        return scenario.LowerIsBetter ? values.MinBy(v => v.Value) : values.MaxBy(v => v.Value);
+    }
+
+    /// <summary>Issue 5's figure for <paramref name="target"/>: its value over the better peer's (idle memory: over nginx's).</summary>
+    private double? Issue5Ratio(Scenario scenario, string target)
+        => scenario.Kind == ScenarioKind.Idle
+            ? Divide(MedianValue(scenario, target), MedianValue(scenario, Nginx))
+            : Divide(MedianValue(scenario, target), BestPeer(scenario)?.Value);
+
+    private bool? Issue5Met(Scenario scenario, string target)
+        => Issue5Ratio(scenario, target) is { } ratio && s_issue5.TryGetValue(scenario.Name, out var bound)
+            ? scenario.LowerIsBetter ? ratio <= bound.Bound : ratio >= bound.Bound
+            : null;
+
+    /// <summary>Each relay against nginx, HAProxy and the better of the two, with issue 5's bound.</summary>
+    private void AppendPeers(StringBuilder text, IReadOnlyList<string> columns)
+    {
+        var relaysRun = columns.Where(c => c.StartsWith("relay-", StringComparison.Ordinal)).ToArray();
+        if (relaysRun.Length == 0 || !columns.Any(c => c is Nginx or HaProxy))
+        {
+            return;
+        }
+
+        text.AppendLine()
+            .AppendLine("Against the peers (issue 5): each relay's median over nginx's, HAProxy's and the better one's (higher is better; idle")
+            .AppendLine("memory: lower is better, and the bound is against nginx).")
+            .AppendLine();
+        foreach (var relay in relaysRun)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture,
+                $"{relay + ":",-36} {"/nginx",7} {"/haproxy",9} {"better peer",12} {"/better",8} {"issue 5 bound",22} {"met",4}");
+            foreach (var scenario in options.Scenarios)
+            {
+                var best = BestPeer(scenario);
+                var met = Issue5Met(scenario, relay);
+                text.AppendLine(CultureInfo.InvariantCulture,
+                    $"{"  " + scenario.Title,-36} {Fixed(Divide(MedianValue(scenario, relay), MedianValue(scenario, Nginx))),7} {Fixed(Divide(MedianValue(scenario, relay), MedianValue(scenario, HaProxy))),9} {best?.Name ?? "-",12} {Fixed(Divide(MedianValue(scenario, relay), best?.Value)),8} {(s_issue5.TryGetValue(scenario.Name, out var bound) ? bound.Text : "-"),22} {(met is null ? "-" : met.Value ? "yes" : "NO"),4}");
+            }
+        }
+    }
 
     /// <summary>
     /// Recording on against off, per scenario: the ratio of the medians, the median of the ratios paired within each
@@ -380,7 +539,7 @@ internal sealed class LoadReport(
     {
         text.AppendLine();
         var idle = samples.Where(s => s.Seconds > 0).Select(s => s.IdleRelayCpuSeconds / s.Seconds).DefaultIfEmpty(0).Max();
-        text.AppendLine(CultureInfo.InvariantCulture, $"Idle relays used at most {idle * 100:0.0}% of a core while another target ran.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Idle proxies used at most {idle * 100:0.0}% of a core while another target ran.");
         var foreign = samples.Where(s => s.Seconds > 0 && s.ForeignCpuSeconds is not null).Select(s => Math.Max(0, s.ForeignCpuSeconds!.Value) / s.Seconds).ToArray();
         if (foreign.Length > 0)
         {
@@ -403,6 +562,11 @@ internal sealed class LoadReport(
         if (runtime.Errors > 0)
         {
             text.AppendLine(CultureInfo.InvariantCulture, $"fake runtime: {runtime.Errors} error(s), first: {runtime.FirstError}");
+        }
+
+        foreach (var (name, output) in _peerOutput)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"{name}: {output.Lines} line(s) printed or logged{(output.Lines > 0 ? ", last: " + output.Tail[^1] : string.Empty)}");
         }
 
         foreach (var (name, output) in _relayOutput)

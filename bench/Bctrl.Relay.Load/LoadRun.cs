@@ -39,6 +39,35 @@ internal static class LoadRun
             return 2;
         }
 
+        // Peers: installed from Debian's packages beforehand (apt-get install nginx haproxy); this tool installs nothing.
+        var peerBinaries = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var peer in options.Targets.Select(PeerSetup.Find).OfType<PeerSetup>().ToArray())
+        {
+            if (peer.Locate() is { } binary)
+            {
+                peerBinaries[peer.Name] = binary;
+            }
+            else if (options.TargetsGiven)
+            {
+                Console.Error.WriteLine($"{peer.Name} is not installed: apt-get install {peer.Package} (or leave it out of --targets).");
+                return 2;
+            }
+            else
+            {
+                Console.Error.WriteLine($"{peer.Name} is not installed (apt-get install {peer.Package}); running without it.");
+                options.WithoutTargets([peer.Name]);
+            }
+        }
+
+        // 4,000 idle attaches are 8,000 sockets in this process (client and runtime ends) and 8,000 in the proxy, which
+        // inherits this process's limit (.NET raises its soft limit to the hard one at start).
+        if (options.Scenarios.Any(s => s.Kind == ScenarioKind.Idle) && ProcStat.OpenFileLimits() is { } files && files.Soft < 2L * options.IdleAttaches + 500)
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"The open-file limit ({files.Soft}) is too low for {options.IdleAttaches} idle attaches (needs {2L * options.IdleAttaches + 500}): raise it (ulimit -n {2L * options.IdleAttaches + 1000}) or pass --idle-attaches."));
+            return 2;
+        }
+
         // Ctrl+C or a SIGTERM (someone's broad kill on a shared machine) ends the run cleanly: relays stopped, rounds reported.
         using var cancel = new CancellationTokenSource();
         void Stop(PosixSignalContext context)
@@ -55,6 +84,8 @@ internal static class LoadRun
         var source = SourceVersion(relayDll);
         var samples = new List<RunSample>();
         var relays = new Dictionary<string, RelayProcess>(StringComparer.Ordinal);
+        var peers = new Dictionary<string, PeerProcess>(StringComparer.Ordinal);
+        var proxies = new Dictionary<string, IProxyProcess>(StringComparer.Ordinal);
         var samplers = new Dictionary<string, SamplerCounts?>(StringComparer.Ordinal);
         await using var runtime = FakeRuntime.Start();
         try
@@ -63,17 +94,30 @@ internal static class LoadRun
             {
                 var relay = await RelayProcess.StartAsync(relayDll, setup, runtime, cancel.Token).ConfigureAwait(false);
                 relays[setup.Name] = relay;
+                proxies[setup.Name] = relay;
+            }
+
+            foreach (var (name, binary) in peerBinaries)
+            {
+                var peer = await PeerProcess.StartAsync(PeerSetup.Find(name)!, binary, options.PeerWorkers, runtime, cancel.Token).ConfigureAwait(false);
+                peers[name] = peer;
+                proxies[name] = peer;
             }
 
             var targets = options.Targets
-                .Select(t => new LoadTarget(LoadReport.TargetName(t), runtime, relays.GetValueOrDefault(LoadReport.TargetName(t))))
+                .Select(t => new LoadTarget(LoadReport.TargetName(t), runtime, proxies.GetValueOrDefault(LoadReport.TargetName(t))))
                 .ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"fake runtime on 127.0.0.1:{runtime.Port}; {string.Join("; ", relays.Select(r => $"{r.Key} ({r.Value.Setup.Description}; pid {r.Value.ProcessId}) on {r.Value.BaseUrl}"))}"));
+            foreach (var (name, peer) in peers)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{name} ({peer.Version}; {(name == "nginx" ? "worker_processes" : "nbthread")} {peer.Workers}; pid {peer.ProcessId}) on 127.0.0.1:{peer.Port}"));
+            }
 
             var perWindow = options.Warmup + options.Measure + TimeSpan.FromSeconds(0.5);
             var nominal = perWindow * options.Rounds * options.Scenarios.Count * targets.Length;
-            var quiet = new QuietMachine(options.MaxOtherCores, nominal, relays.Values);
+            var quiet = new QuietMachine(options.MaxOtherCores, nominal, proxies.Values);
             var firstRound = options.WarmupRound ? 0 : 1;
             for (var round = firstRound; round <= options.Rounds; round++)
             {
@@ -81,21 +125,29 @@ internal static class LoadRun
                 {
                     foreach (var target in round % 2 == 1 ? targets : targets.Reverse())
                     {
-                        var idle = relays.Values.Where(r => r != target.Relay).ToArray();
+                        // Idle memory is the proxy's: nothing to measure for direct, and nothing to warm up.
+                        if (scenario.Kind == ScenarioKind.Idle && (target.Proxy is null || round == 0))
+                        {
+                            continue;
+                        }
+
+                        var idle = proxies.Values.Where(r => r != target.Proxy).ToArray();
                         var measure = round == 0 ? TimeSpan.FromSeconds(Math.Min(1, options.Measure.TotalSeconds)) : options.Measure;
-                        var sample = await RunQuietlyAsync(scenario, target, idle, round, options.Warmup, measure, quiet, round == 0 ? 0 : options.Retries, cancel.Token)
-                            .ConfigureAwait(false);
+                        var sample = scenario.Kind == ScenarioKind.Idle
+                            ? await RunIdleAsync(scenario, target, idle, round, measure, relayDll, runtime, cancel.Token).ConfigureAwait(false)
+                            : await RunQuietlyAsync(scenario, target, idle, round, options.Warmup, measure, quiet, round == 0 ? 0 : options.Retries, cancel.Token)
+                                .ConfigureAwait(false);
                         Console.WriteLine(Describe(round, scenario, sample));
                         if (round > 0)
                         {
                             samples.Add(sample);
                         }
 
-                        var dead = relays.FirstOrDefault(r => r.Value.HasExited);
+                        var dead = proxies.FirstOrDefault(r => r.Value.HasExited);
                         if (dead.Value is not null)
                         {
                             Console.Error.WriteLine($"{dead.Key} exited during the run:");
-                            Console.Error.WriteLine(string.Join(Environment.NewLine, dead.Value.Output.Read().Tail));
+                            Console.Error.WriteLine(string.Join(Environment.NewLine, dead.Value.Tail()));
                             cancel.Cancel();
                             cancel.Token.ThrowIfCancellationRequested();
                         }
@@ -119,9 +171,19 @@ internal static class LoadRun
                 samplers[name] = relay.HasExited ? null : await relay.ReadSamplerCountsAsync(CancellationToken.None).ConfigureAwait(false);
                 await relay.DisposeAsync().ConfigureAwait(false);
             }
+
+            foreach (var peer in peers.Values)
+            {
+                await peer.DisposeAsync().ConfigureAwait(false);
+            }
         }
 
-        var report = new LoadReport(options, options.Targets, samples, relays, samplers, runtime, startedAt, relayDll, cancel.IsCancellationRequested, source);
+        var report = new LoadReport(options, options.Targets, samples, relays, peers, samplers, runtime, startedAt, relayDll, cancel.IsCancellationRequested, source);
+        foreach (var peer in peers.Values)
+        {
+            peer.DeleteDirectory();
+        }
+
         report.Print(Console.Out);
         if (options.OutPath is not null)
         {
@@ -132,9 +194,55 @@ internal static class LoadRun
         return report.HasProblems ? 1 : 0;
     }
 
+    /// <summary>
+    /// Idle memory, measured on a fresh process of the target's kind (same settings), so that memory an earlier
+    /// scenario or round freed, and the proxy kept (a GC heap, malloc arenas, HAProxy's pools), cannot hide what the
+    /// attaches cost. The fresh proxy first serves 64 attaches, opened and closed, so one-time costs (a relay's JIT and
+    /// thread-pool growth, first pool allocations) fall before the baseline. Not re-run for a busy machine: memory does
+    /// not depend on it.
+    /// </summary>
+    private static async Task<RunSample> RunIdleAsync(
+        Scenario scenario, LoadTarget target, IReadOnlyList<IProxyProcess> idle, int round, TimeSpan measure, string relayDll, FakeRuntime runtime,
+        CancellationToken cancellationToken)
+    {
+        IProxyProcess fresh = target.Proxy switch
+        {
+            RelayProcess relay => await RelayProcess.StartAsync(relayDll, relay.Setup, runtime, cancellationToken).ConfigureAwait(false),
+            PeerProcess peer => await PeerProcess.StartAsync(peer.Setup, peer.BinaryPath, peer.Workers, runtime, cancellationToken).ConfigureAwait(false),
+            _ => throw new InvalidOperationException("idle memory needs a proxy"),
+        };
+        try
+        {
+            var freshTarget = new LoadTarget(target.Name, runtime, fresh);
+            var warm = await ScenarioRunner.RunAsync(Scenario.Idle(64), freshTarget, idle, round, TimeSpan.Zero, TimeSpan.FromSeconds(0.5), cancellationToken)
+                .ConfigureAwait(false);
+            if (warm.Failed)
+            {
+                return warm with { Scenario = scenario.Name };
+            }
+
+            var sample = await ScenarioRunner.RunAsync(scenario, freshTarget, idle, round, TimeSpan.Zero, measure, cancellationToken).ConfigureAwait(false);
+            if (fresh is RelayProcess { Output: var output } && output.Read() is { Errors: > 0 } snapshot)
+            {
+                sample = sample with
+                {
+                    Errors = sample.Errors + snapshot.Errors,
+                    FirstError = sample.FirstError ?? "the fresh relay logged: " + snapshot.Problems.FirstOrDefault(),
+                };
+            }
+
+            return sample;
+        }
+        finally
+        {
+            await fresh.DisposeAsync().ConfigureAwait(false);
+            (fresh as PeerProcess)?.DeleteDirectory();
+        }
+    }
+
     /// <summary>One window; run again (bounded) while other processes disturbed it, keeping the least disturbed one.</summary>
     private static async Task<RunSample> RunQuietlyAsync(
-        Scenario scenario, LoadTarget target, IReadOnlyList<RelayProcess> idle, int round, TimeSpan warmup, TimeSpan measure, QuietMachine quiet,
+        Scenario scenario, LoadTarget target, IReadOnlyList<IProxyProcess> idle, int round, TimeSpan warmup, TimeSpan measure, QuietMachine quiet,
         int retries, CancellationToken cancellationToken)
     {
         RunSample? best = null;
@@ -172,8 +280,15 @@ internal static class LoadRun
             return $"{label,-8} {scenario.Name,-14} {sample.Target,-13} FAILED: {sample.FirstError}";
         }
 
-        var value = sample.Value(scenario).ToString(scenario.Kind == ScenarioKind.RoundTrip ? "#,0" : "#,0.0", CultureInfo.InvariantCulture);
-        var cpu = sample.CpuSecondsPerGB is { } perGB ? string.Create(CultureInfo.InvariantCulture, $"  relay {perGB:0.00} CPU s/GB") : string.Empty;
+        var value = LoadReport.Format(scenario, sample.Value(scenario));
+        var cpu = scenario.Kind switch
+        {
+            ScenarioKind.AttachRate when sample.CpuMicrosecondsPerAttach is { } perAttach
+                => string.Create(CultureInfo.InvariantCulture, $"  proxy {perAttach:0} CPU µs/attach, endpoint/lease {sample.EndpointSeconds / Math.Max(1, sample.Messages) * 1e6:0} µs/attach"),
+            ScenarioKind.Idle => string.Create(CultureInfo.InvariantCulture, $"  RSS {sample.RssBeforeBytes / 1048576.0:0.0} → {sample.RssAfterBytes / 1048576.0:0.0} MiB for {sample.Messages:#,0} attaches"),
+            _ when sample.CpuSecondsPerGB is { } perGB => string.Create(CultureInfo.InvariantCulture, $"  proxy {perGB:0.00} CPU s/GB"),
+            _ => string.Empty,
+        };
         var other = sample.ForeignCpuSeconds is { } foreign && foreign / sample.Seconds > 0.2
             ? string.Create(CultureInfo.InvariantCulture, $"  (other processes {foreign / sample.Seconds * 100:0}% of a core)")
             : string.Empty;

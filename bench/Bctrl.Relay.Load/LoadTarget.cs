@@ -1,15 +1,24 @@
 namespace Bctrl.Relay.Load;
 
-/// <summary>Where the scenarios connect: straight to the fake runtime, or through one relay process.</summary>
-internal sealed class LoadTarget(string name, FakeRuntime runtime, RelayProcess? relay)
+/// <summary>Where the scenarios connect: straight to the fake runtime, or through one proxy process (a relay, nginx or HAProxy).</summary>
+internal sealed class LoadTarget(string name, FakeRuntime runtime, IProxyProcess? proxy)
 {
     public string Name { get; } = name;
 
-    public RelayProcess? Relay { get; } = relay;
+    public IProxyProcess? Proxy { get; } = proxy;
 
-    /// <summary>The WebSocket URL for one run's attaches: the runtime's browser socket, or a fresh lease's endpoint.</summary>
-    public async Task<Uri> EndpointAsync(CancellationToken cancellationToken)
-        => Relay is null ? runtime.BrowserSocketUrl : await Relay.CreateLeaseAsync(cancellationToken).ConfigureAwait(false);
+    public RelayProcess? Relay => Proxy as RelayProcess;
+
+    /// <summary>
+    /// The WebSocket URL for attaches: the runtime's browser socket, directly or through nginx or HAProxy, or a fresh
+    /// lease's endpoint on a relay (one control-API request).
+    /// </summary>
+    public async Task<Uri> EndpointAsync(CancellationToken cancellationToken) => Proxy switch
+    {
+        RelayProcess relay => await relay.CreateLeaseAsync(cancellationToken).ConfigureAwait(false),
+        PeerProcess peer => peer.Endpoint(runtime),
+        _ => runtime.BrowserSocketUrl,
+    };
 }
 
 /// <summary>
@@ -28,8 +37,8 @@ internal sealed record RelaySetup(string ShortName, string Transport, bool Recor
         new("stream", "Stream", Recording: true),
     ];
 
-    /// <summary>Every target's short name, in visiting order: <c>direct</c> first.</summary>
-    public static IReadOnlyList<string> AllTargets { get; } = [Direct, .. All.Select(s => s.ShortName)];
+    /// <summary>Every target's short name, in visiting order: <c>direct</c> first, the peers (nginx, HAProxy) last.</summary>
+    public static IReadOnlyList<string> AllTargets { get; } = [Direct, .. All.Select(s => s.ShortName), .. PeerSetup.All.Select(p => p.Name)];
 
     public string Name => LoadReport.TargetName(ShortName);
 

@@ -77,6 +77,80 @@ internal static partial class ProcStat
         return busy / s_ticksPerSecond;
     }
 
+    /// <summary>Resident set size (<c>VmRSS</c> of <c>/proc/&lt;pid&gt;/status</c>) in bytes; null when the process is gone.</summary>
+    public static long? RssBytes(int processId)
+    {
+        try
+        {
+            foreach (var line in File.ReadLines($"/proc/{processId}/status"))
+            {
+                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                {
+                    var kib = line["VmRSS:".Length..].Trim().Split(' ')[0];
+                    return long.Parse(kib, CultureInfo.InvariantCulture) * 1024;
+                }
+            }
+        }
+        catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+
+        return null;
+    }
+
+    /// <summary>The processes whose parent is <paramref name="processId"/> (field 4 of <c>/proc/&lt;pid&gt;/stat</c>).</summary>
+    public static int[] ChildProcessIds(int processId)
+    {
+        var children = new List<int>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                var text = File.ReadAllText(Path.Combine(directory, "stat"));
+                var fields = text[(text.LastIndexOf(')') + 2)..].Split(' ');
+                if (fields.Length > 1 && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parent) && parent == processId)
+                {
+                    children.Add(pid);
+                }
+            }
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            {
+                // Gone meanwhile.
+            }
+        }
+
+        return [.. children];
+    }
+
+    /// <summary>The soft and hard limits on open files of this process (<c>/proc/self/limits</c>, "Max open files").</summary>
+    public static (long Soft, long Hard)? OpenFileLimits()
+    {
+        try
+        {
+            foreach (var line in File.ReadLines("/proc/self/limits"))
+            {
+                if (line.StartsWith("Max open files", StringComparison.Ordinal))
+                {
+                    var parts = line["Max open files".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                    static long Parse(string text) => text == "unlimited" ? long.MaxValue : long.Parse(text, CultureInfo.InvariantCulture);
+                    return (Parse(parts[0]), Parse(parts[1]));
+                }
+            }
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+
+        return null;
+    }
+
     /// <summary>Sends SIGTERM (the relay drains and stops, like under Kubernetes) to a process this tool started.</summary>
     public static bool Terminate(int processId) => Kill(processId, 15) == 0;
 

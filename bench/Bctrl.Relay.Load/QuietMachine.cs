@@ -7,7 +7,7 @@ namespace Bctrl.Relay.Load;
 /// disturbed is worth less than one they did not. Before a window this waits, briefly, for a quiet half second; a
 /// window that was disturbed anyway is run again. Both draw on one time budget, so the run stays bounded.
 /// </summary>
-internal sealed class QuietMachine(double maxOtherCores, TimeSpan budget, IReadOnlyCollection<RelayProcess> relays)
+internal sealed class QuietMachine(double maxOtherCores, TimeSpan budget, IReadOnlyCollection<IProxyProcess> relays)
 {
     private static readonly TimeSpan s_probe = TimeSpan.FromMilliseconds(500);
     private static readonly TimeSpan s_maxWait = TimeSpan.FromSeconds(10);

@@ -13,7 +13,7 @@ namespace Bctrl.Relay.Load;
 /// key, no dev runtime, one client transport, and recording on or off. The fake runtime is registered as runtime <c>fake</c> by its
 /// <c>http://</c> address, so every attach resolves the browser socket through <c>/json/version</c> as with Chromium.
 /// </summary>
-internal sealed class RelayProcess : IAsyncDisposable
+internal sealed class RelayProcess : IProxyProcess
 {
     public const string RuntimeId = "fake";
 
@@ -48,6 +48,8 @@ internal sealed class RelayProcess : IAsyncDisposable
     }
 
     public RelaySetup Setup { get; }
+
+    public string Name => Setup.Name;
 
     /// <summary><c>Pipes</c> or <c>Stream</c>: <c>Relay:Splice:ClientTransport</c>.</summary>
     public string Transport => Setup.Transport;
@@ -103,6 +105,11 @@ internal sealed class RelayProcess : IAsyncDisposable
 
     /// <summary>CPU seconds the relay has used so far (<c>/proc/&lt;pid&gt;/stat</c>).</summary>
     public double? CpuSeconds() => ProcStat.CpuSeconds(_process.Id);
+
+    /// <summary>The relay's resident memory (<c>VmRSS</c>).</summary>
+    public long? RssBytes() => ProcStat.RssBytes(_process.Id);
+
+    public IReadOnlyList<string> Tail() => Output.Read().Tail;
 
     /// <summary>
     /// What the relay's sampler did over its life, from its <c>/metrics</c>; null when the scrape fails. Best effort:

@@ -10,6 +10,18 @@ internal enum ScenarioKind
 
     /// <summary>The runtime sends messages back to back; reported in MiB/s of payload received by the client.</summary>
     Stream,
+
+    /// <summary>
+    /// Closed loop of whole attaches, several in parallel: a fresh endpoint (for a relay, a new lease from its control
+    /// API), connect, one small round trip, close handshake; reported in attaches per second.
+    /// </summary>
+    AttachRate,
+
+    /// <summary>
+    /// Many attaches connected (each after one small round trip) and held open; reported as the growth of the proxy's
+    /// resident memory per attach, in KiB (lower is better). No figure for direct.
+    /// </summary>
+    Idle,
 }
 
 /// <summary>One scenario of design §9.</summary>
@@ -23,9 +35,32 @@ internal sealed record Scenario(string Name, string Title, ScenarioKind Kind, in
         new("rt-600b-64", "600 B round trips, 64 attaches", ScenarioKind.RoundTrip, 600, 64),
         new("echo-1mib-4", "1 MiB echo, 4 attaches", ScenarioKind.Echo, MiB, 4),
         new("stream-1mib-2", "1 MiB runtime→client, 2 attaches", ScenarioKind.Stream, MiB, 2),
+        new("attach-8", "attach rate, 8 in parallel", ScenarioKind.AttachRate, SmallMessageBytes, 8),
+        Idle(FullIdleAttaches),
     ];
 
-    public string Unit => Kind == ScenarioKind.RoundTrip ? "msg/s" : "MiB/s";
+    /// <summary>The message of an attach-rate or idle attach's one round trip.</summary>
+    public const int SmallMessageBytes = 64;
+
+    public const int FullIdleAttaches = 4000;
+
+    public const int QuickIdleAttaches = 200;
+
+    public string Unit => Kind switch
+    {
+        ScenarioKind.RoundTrip => "msg/s",
+        ScenarioKind.AttachRate => "att/s",
+        ScenarioKind.Idle => "KiB/att",
+        _ => "MiB/s",
+    };
+
+    /// <summary>Higher is better for every scenario but idle memory.</summary>
+    public bool LowerIsBetter => Kind == ScenarioKind.Idle;
+
+    /// <summary>Scenarios whose bytes are their point: CPU per GB is reported for these.</summary>
+    public bool IsThroughput => Kind is ScenarioKind.RoundTrip or ScenarioKind.Echo or ScenarioKind.Stream;
+
+    public static Scenario Idle(int attaches) => new("idle", $"idle memory, {attaches:#,0} attaches", ScenarioKind.Idle, SmallMessageBytes, attaches);
 
     /// <summary>Payload bytes that crossed the relay for <paramref name="payloadBytes"/> counted: an echo crosses it twice, a streamed event once.</summary>
     public long RelayedBytes(long payloadBytes) => Kind == ScenarioKind.Stream ? payloadBytes : 2 * payloadBytes;
