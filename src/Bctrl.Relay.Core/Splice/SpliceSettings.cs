@@ -6,12 +6,5 @@ internal sealed record SpliceSettings(
     TimeSpan KeepAliveInterval,
     TimeSpan KeepAliveTimeout,
     TimeSpan StallTimeout,
-    TimeSpan CloseTimeout)
-{
-    public static SpliceSettings Default { get; } = new(
-        MaxMessageBytes: 256L * 1024 * 1024,
-        KeepAliveInterval: TimeSpan.FromSeconds(20),
-        KeepAliveTimeout: TimeSpan.FromSeconds(20),
-        StallTimeout: TimeSpan.FromSeconds(60),
-        CloseTimeout: TimeSpan.FromSeconds(2));
-}
+    TimeSpan CloseTimeout);
+

@@ -73,19 +73,19 @@ internal sealed class InMemoryConnectionStore : IConnectionStore
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Drops records that expired more than <see cref="Retention"/> ago and have no live attach.</summary>
-    public int Sweep(DateTimeOffset now)
+    /// <summary>Drops records that expired more than <see cref="Retention"/> ago and have no live attach; returns their ids.</summary>
+    public IReadOnlyList<Guid> Sweep(DateTimeOffset now)
     {
-        var dropped = 0;
+        List<Guid>? dropped = null;
         foreach (var (id, entry) in _connections)
         {
             if (entry.Record.ExpiresAt + Retention < now && Volatile.Read(ref entry.Live) == 0 && _connections.TryRemove(id, out _))
             {
-                dropped++;
+                (dropped ??= []).Add(id);
             }
         }
 
-        return dropped;
+        return dropped ?? (IReadOnlyList<Guid>)[];
     }
 
     private sealed class Entry(ConnectionRecord record)

@@ -1,3 +1,4 @@
+using Bctrl.Relay.Observation;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
 
@@ -13,6 +14,7 @@ internal sealed class Heartbeat(
     TimeProvider time,
     IConnectionStore connections,
     IRevocationView revocations,
+    IAttachRecordStore attachRecords,
     ILogger<Heartbeat> logger) : BackgroundService
 {
     /// <summary>Keep-alive and stall times are whole seconds in practice; a quarter-second tick keeps them within 25%.</summary>
@@ -53,8 +55,14 @@ internal sealed class Heartbeat(
     private void Sweep()
     {
         var now = time.GetUtcNow();
-        var dropped = (connections as InMemoryConnectionStore)?.Sweep(now) ?? 0;
-        dropped += (revocations as InMemoryRevocationView)?.Sweep(now) ?? 0;
+        // An in-memory connection that is swept takes its attach metadata with it; the store never forgot it before.
+        var droppedConnections = (connections as InMemoryConnectionStore)?.Sweep(now) ?? [];
+        foreach (var connectionId in droppedConnections)
+        {
+            (attachRecords as InMemoryAttachRecordStore)?.Forget(connectionId);
+        }
+
+        var dropped = droppedConnections.Count + ((revocations as InMemoryRevocationView)?.Sweep(now) ?? 0);
         if (dropped > 0)
         {
             RelayLog.Swept(logger, dropped);
