@@ -25,7 +25,7 @@ dotnet build Bctrl.Relay.sln -c Release
 # other into timeouts that say nothing about the relay.
 for project in tests/*/*.csproj; do
   dotnet test "$project" -c Release --no-build --blame-hang-timeout 5m \
-    --logger "trx" --logger "console;verbosity=normal" --results-directory "$results" || status=$?
+    --logger "trx" --logger "console;verbosity=minimal" --results-directory "$results" || status=$?
 done
 
 passed=0; failed=0
@@ -34,6 +34,22 @@ for trx in "$results"/*.trx; do
   counters=$(grep -o '<Counters [^>]*>' "$trx" | head -1)
   p=$(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters"); f=$(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")
   passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0}))
+done
+# The console log of a long run is cut from the top; name every failed test, with its message, at the end.
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  if ! command -v python3 >/dev/null 2>&1; then
+    grep -o 'testName="[^"]*"[^>]*outcome="Failed"' "$trx" | sed 's/^testName="\([^"]*\)".*/FAILED \1/' || true
+    continue
+  fi
+  python3 - "$trx" <<'PY' || true
+import sys, xml.etree.ElementTree as ET
+ns = {"t": "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"}
+for r in ET.parse(sys.argv[1]).getroot().iterfind(".//t:UnitTestResult", ns):
+    if r.get("outcome") == "Failed":
+        message = r.findtext(".//t:Message", default="", namespaces=ns).strip()
+        print("FAILED " + r.get("testName", "?") + ": " + message[:1500])
+PY
 done
 rm -rf "$results"
 echo "$passed passed, $failed failed"
