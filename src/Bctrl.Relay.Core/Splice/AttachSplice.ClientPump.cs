@@ -180,7 +180,7 @@ internal sealed partial class AttachSplice
     {
         foreach (var segment in data)
         {
-            var send = _runtime.SendAsync(segment, SocketFlags.None, cancellationToken);
+            var send = _runtime.SendAsync(segment, cancellationToken);
             if (send.IsCompletedSuccessfully)
             {
                 continue;

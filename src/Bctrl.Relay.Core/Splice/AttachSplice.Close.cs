@@ -105,7 +105,7 @@ internal sealed partial class AttachSplice
             {
                 var length = RelayFrames.WriteClose(frame, close.Code, close.Reason, RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue));
                 using var timeout = new CancellationTokenSource(_settings.CloseTimeout);
-                await _runtime.SendAsync(frame.AsMemory(0, length), SocketFlags.None, timeout.Token).ConfigureAwait(false);
+                await _runtime.SendAsync(frame.AsMemory(0, length), timeout.Token).ConfigureAwait(false);
                 sent = true;
             }
             catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
@@ -118,14 +118,7 @@ internal sealed partial class AttachSplice
             }
         }
 
-        try
-        {
-            _runtime.Shutdown(SocketShutdown.Both);
-        }
-        catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
-        {
-            // Already closed by the runtime.
-        }
+        _runtime.Shutdown();
 
         return sent ? close : default;
     }

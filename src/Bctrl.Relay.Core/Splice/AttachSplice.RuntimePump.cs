@@ -25,18 +25,15 @@ internal sealed partial class AttachSplice
         var cancellationToken = _stop.Token;
         try
         {
-            // Receives below are non-blocking; the only wait is the peek.
-            _runtime.Blocking = false;
+            // Receives below are non-blocking; the only wait is for data, holding no buffer.
             var dataWaiting = false;
             while (true)
             {
                 if (_runtimeLeftover is null && !dataWaiting)
                 {
-                    // Wait for data holding no pooled buffer: a one-byte peek into the attach's own byte. A zero-byte
-                    // receive was tried first, but on Linux it can complete at once with nothing to read (readiness
-                    // left over from the handshake's reads), and the pump then blocked in the real receive holding
-                    // the client write gate and a 4 KiB block, so idle attaches got no keep-alive ping.
-                    await _runtime.ReceiveAsync(_peekByte, SocketFlags.Peek, cancellationToken).ConfigureAwait(false);
+                    // An idle attach waits here with no pooled buffer and without the client write gate, so its
+                    // keep-alive pings go out.
+                    await _runtime.WaitForDataAsync(cancellationToken).ConfigureAwait(false);
                 }
 
                 await _clientWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -105,15 +102,10 @@ internal sealed partial class AttachSplice
             }
             else
             {
-                received = _runtime.Receive(span[filled..], SocketFlags.None, out var error);
-                if (error == SocketError.WouldBlock)
+                received = _runtime.TryReceive(span[filled..]);
+                if (received == RuntimeLink.NothingWaiting)
                 {
                     return (blocks, AttachEndReason.None);
-                }
-
-                if (error != SocketError.Success)
-                {
-                    throw new SocketException((int)error);
                 }
 
                 if (received == 0)

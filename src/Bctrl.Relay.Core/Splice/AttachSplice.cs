@@ -1,5 +1,4 @@
 using System.IO.Pipelines;
-using System.Net.Sockets;
 using Bctrl.Relay.Frames;
 using Bctrl.Relay.Observation;
 
@@ -11,7 +10,8 @@ namespace Bctrl.Relay.Splice;
 /// runtime socket (YARP's <c>HttpForwarder</c> duplex shape).
 /// </summary>
 /// <remarks>
-/// The client side is Kestrel's transport pipe pair, reached after the upgrade; the runtime side is a raw socket.
+/// The client side is Kestrel's transport pipe pair, reached after the upgrade; the runtime side is a raw socket
+/// (<see cref="RuntimeLink"/>).
 /// Client bytes are sent from Kestrel's receive buffers straight to the runtime socket; runtime bytes are received
 /// straight into Kestrel's send buffers. No payload is copied by the relay on either way.
 /// </remarks>
@@ -22,7 +22,7 @@ internal sealed partial class AttachSplice : IDisposable
 
     private readonly PipeReader _clientInput;
     private readonly PipeWriter _clientOutput;
-    private readonly Socket _runtime;
+    private readonly RuntimeLink _runtime;
     private readonly SpliceSettings _settings;
     private readonly SpliceClock _clock;
     private readonly CancellationTokenSource _stop = new();
@@ -33,7 +33,6 @@ internal sealed partial class AttachSplice : IDisposable
     // Everything written to the client goes through this gate: the runtime pump, keep-alive pings, the final close.
     private readonly SemaphoreSlim _clientWrite = new(1, 1);
 
-    private readonly Memory<byte> _peekByte = new byte[1];
     private byte[]? _runtimeLeftover;
     private FrameTracker _fromClient;
     private FrameTracker _fromRuntime;
@@ -59,7 +58,7 @@ internal sealed partial class AttachSplice : IDisposable
     private long _messagesFromRuntime;
 
     public AttachSplice(
-        IDuplexPipe client, Socket runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null)
+        IDuplexPipe client, RuntimeLink runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null)
     {
         _observer = observer;
         if (observer is not null)

@@ -136,7 +136,7 @@ internal sealed class AttachEndpoint(
 
         var attachId = registry.NextId();
         var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id);
-        using var splice = new AttachSplice(client, upstream.Socket, upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
+        using var splice = new AttachSplice(client, new SocketRuntimeLink(upstream.Socket), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         registry.Add(live);
 
