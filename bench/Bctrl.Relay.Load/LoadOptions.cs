@@ -5,6 +5,8 @@ namespace Bctrl.Relay.Load;
 /// <summary>The command line. Every value is bounded, so a run always ends by itself.</summary>
 internal sealed class LoadOptions
 {
+    private readonly List<KeyValuePair<string, string>> _relayEnvironment = [];
+
     public const string Usage = """
         Bctrl.Relay.Load: drives design §9's scenarios against a fake runtime directly, through relay processes and
         through nginx and HAProxy, interleaved in rounds; prints medians, ratios to direct and to the better peer, and
@@ -37,6 +39,8 @@ internal sealed class LoadOptions
                                "relay-" may be left out; default all, without a peer that is not installed)
           --peer-workers N     nginx worker_processes and HAProxy nbthread (1-64; default the processor count)
           --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)
+          --relay-env NAME=VALUE
+                               an environment variable for every relay process (repeatable), to try a setting
           --allow-debug        run even though this tool or the relay is a Debug build (numbers are then meaningless)
         """;
 
@@ -59,6 +63,8 @@ internal sealed class LoadOptions
     public string? RelayDll { get; private set; }
 
     public bool AllowDebug { get; private set; }
+
+    public IReadOnlyList<KeyValuePair<string, string>> RelayEnvironment => _relayEnvironment;
 
     public IReadOnlyList<Scenario> Scenarios { get; private set; } = Scenario.All;
 
@@ -120,6 +126,16 @@ internal sealed class LoadOptions
                         break;
                     case "--relay-dll":
                         options.RelayDll = Path.GetFullPath(Value());
+                        break;
+                    case "--relay-env":
+                        var pair = Value();
+                        var equals = pair.IndexOf('=', StringComparison.Ordinal);
+                        if (equals <= 0)
+                        {
+                            throw new FormatException("--relay-env takes NAME=VALUE.");
+                        }
+
+                        options._relayEnvironment.Add(new(pair[..equals], pair[(equals + 1)..]));
                         break;
                     case "--allow-debug":
                         options.AllowDebug = true;

@@ -26,7 +26,8 @@ internal static class LoadRun
             return 2;
         }
 
-        var relayTargets = options.Targets.Select(RelaySetup.Find).OfType<RelaySetup>().ToArray();
+        var relayTargets = options.Targets.Select(RelaySetup.Find).OfType<RelaySetup>()
+            .Select(s => s with { Environment = options.RelayEnvironment }).ToArray();
         if (relayTargets.Length > 0 && !File.Exists(relayDll))
         {
             Console.Error.WriteLine($"No relay at {relayDll}: build it (dotnet build -c Release src/Bctrl.Relay) or pass --relay-dll.");

@@ -27,6 +27,9 @@ internal sealed class LoadTarget(string name, FakeRuntime runtime, IProxyProcess
 /// </summary>
 internal sealed record RelaySetup(string ShortName, string Transport, bool Recording)
 {
+    /// <summary>Extra environment for the relay process (<c>--relay-env</c>), for trying a setting without a rebuild.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> Environment { get; init; } = [];
+
     public const string Direct = "direct";
 
     /// <summary>Every relay target, in the order a round visits them after <c>direct</c>.</summary>
