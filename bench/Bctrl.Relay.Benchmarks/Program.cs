@@ -1,19 +1,18 @@
-using BenchmarkDotNet.Configs;
-using BenchmarkDotNet.Diagnosers;
 using BenchmarkDotNet.Running;
-using BenchmarkDotNet.Validators;
 
 namespace Bctrl.Relay.Benchmarks;
 
 internal static class Program
 {
-    public static void Main(string[] args)
+    public static int Main(string[] args)
     {
-        // Benchmarks that refuse to lie: allocations always shown, and a Debug or otherwise unoptimised build is an
-        // error rather than a warning buried in the log.
-        IConfig config = DefaultConfig.Instance
-            .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddValidator(JitOptimizationsValidator.FailOnError);
-        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, config);
+        // CI's mode: run every benchmark with a short job and hold each to its allocation budget (BudgetCheck).
+        if (args.Contains(BudgetCheck.Switch))
+        {
+            return BudgetCheck.Run(args);
+        }
+
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args, BenchmarkConfigs.Default);
+        return 0;
     }
 }
