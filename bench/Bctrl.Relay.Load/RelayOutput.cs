@@ -4,8 +4,8 @@ namespace Bctrl.Relay.Load;
 
 /// <summary>
 /// What a relay process printed, kept small: counts of warnings and errors with the first few of them, how attaches
-/// ended (its <c>AttachClosed</c> log), which client transport each attach spliced through (its debug
-/// <c>SpliceTransport</c> log, switched on for the load run), and the last lines for a failed start.
+/// ended and which client transport each spliced through (its <c>AttachClosed</c> log), and the last lines for a
+/// failed start.
 /// </summary>
 internal sealed partial class RelayOutput
 {
@@ -121,7 +121,7 @@ internal sealed partial class RelayOutput
     [GeneratedRegex(@"client close (?<client>\d+), runtime close (?<runtime>\d+)")]
     private static partial Regex CodesPattern();
 
-    [GeneratedRegex(@"splices the client through (?<transport>[^.]+)\.")]
+    [GeneratedRegex(@"spliced through (?<transport>[^.]+)\.")]
     private static partial Regex TransportPattern();
 
     public sealed record Snapshot(

@@ -182,8 +182,6 @@ internal sealed class RelayProcess : IProxyProcess
         // Set both ways, so that a change of the relay's default cannot silently change what a target measures.
         start.Environment["Relay__Observation__Enabled"] = setup.Recording ? "true" : "false";
 
-        // One debug line per attach names the transport it spliced through, so the run can prove the setting took.
-        start.Environment["Logging__LogLevel__Bctrl.Relay.Attach.AttachEndpoint"] = "Debug";
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
         start.Environment.Remove("DOTNET_ENVIRONMENT");

@@ -29,6 +29,7 @@ public sealed class FakeRuntime : IAsyncDisposable
     private readonly Task _acceptLoop;
     private int _accepted;
     private int _versionRequests;
+    private volatile string? _restartedAs;
 
     private FakeRuntime(Socket listener, FakeRuntimeBehavior behavior)
     {
@@ -73,6 +74,12 @@ public sealed class FakeRuntime : IAsyncDisposable
 
     /// <summary>Failures inside the fake itself (not the relay's doing); a test can assert there are none.</summary>
     public IReadOnlyCollection<Exception> Errors => _errors;
+
+    /// <summary>
+    /// Acts as a browser that restarted with a new id: <c>/json/version</c> names <paramref name="browserId"/>, and an
+    /// upgrade to any other socket path is answered 404.
+    /// </summary>
+    public void Restart(string browserId) => _restartedAs = browserId;
 
     public static FakeRuntime Start(FakeRuntimeBehavior behavior = FakeRuntimeBehavior.Accept, IPAddress? address = null)
     {
@@ -160,6 +167,14 @@ public sealed class FakeRuntime : IAsyncDisposable
                 return;
             }
 
+            var restartedAs = _restartedAs;
+            if (restartedAs is not null && connection.Target != $"/devtools/browser/{restartedAs}")
+            {
+                // A restarted browser has a new id: its old socket path is gone, as Chromium answers it.
+                await wire.WriteAsync("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"u8.ToArray());
+                return;
+            }
+
             switch (behavior)
             {
                 case FakeRuntimeBehavior.Reset:
@@ -229,7 +244,7 @@ public sealed class FakeRuntime : IAsyncDisposable
 
         // Chromium names the host it was asked by; a relay must take only the path (it dials the registered address).
         var body = Encoding.UTF8.GetBytes(
-            $"{{\"Browser\":\"FakeRuntime/1.0\",\"Protocol-Version\":\"1.3\",\"webSocketDebuggerUrl\":\"ws://runtime.invalid:1/devtools/browser/{BrowserId}\"}}");
+            $"{{\"Browser\":\"FakeRuntime/1.0\",\"Protocol-Version\":\"1.3\",\"webSocketDebuggerUrl\":\"ws://runtime.invalid:1/devtools/browser/{_restartedAs ?? BrowserId}\"}}");
         var head = Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {body.Length}\r\nConnection: close\r\n\r\n");
         await connection.Wire.WriteAsync([.. head, .. body]);
         connection.Drop();

@@ -63,17 +63,17 @@ internal sealed class AttachEndpoint(
 
         try
         {
-            var (target, resolveError) = await addresses.ResolveAsync(lease.Runtime, socketPath, cancellationToken);
-            UpstreamConnection? upstream = null;
-            refusal = resolveError;
-            if (target is not null)
+            var (upstream, kept) = await DialAsync(context, lease.Runtime, socketPath, cancellationToken);
+            if (upstream.Connection is null && kept)
             {
-                var subProtocol = context.Request.Headers.SecWebSocketProtocol.ToString();
-                (upstream, refusal) = await UpstreamDialer.DialAsync(
-                    target, subProtocol.Length == 0 ? null : subProtocol, options.Value.Limits.HandshakeTimeout, cancellationToken);
+                // The browser path kept from an earlier attach is stale (the browser restarted): ask the runtime again.
+                addresses.Forget(lease.Runtime);
+                (upstream, _) = await DialAsync(context, lease.Runtime, socketPath, cancellationToken);
             }
 
-            if (upstream is null)
+            refusal = upstream.Error;
+
+            if (upstream.Connection is null)
             {
                 await RefuseAsync(context, refusal ?? UpstreamDialer.Unreachable);
                 return;
@@ -82,17 +82,32 @@ internal sealed class AttachEndpoint(
             // The lease may have been deleted while the runtime was dialled: check again before the 101.
             if (revocations.IsRevoked(lease.ConnectionId))
             {
-                upstream.Socket.Dispose();
+                upstream.Connection.Socket.Dispose();
                 await RefuseAsync(context, ApiError.LeaseRevoked);
                 return;
             }
 
-            await SpliceAsync(context, key, lease, upstream, started);
+            await SpliceAsync(context, key, lease, upstream.Connection, started);
         }
         finally
         {
             registry.ReleasePlace();
         }
+    }
+
+    private async Task<((UpstreamConnection? Connection, ApiError? Error) Upstream, bool Kept)> DialAsync(
+        HttpContext context, RuntimeRecord runtime, string? socketPath, CancellationToken cancellationToken)
+    {
+        var (target, resolveError, kept) = await addresses.ResolveAsync(runtime, socketPath, cancellationToken);
+        if (target is null)
+        {
+            return ((null, resolveError), false);
+        }
+
+        var subProtocol = context.Request.Headers.SecWebSocketProtocol.ToString();
+        var upstream = await UpstreamDialer.DialAsync(
+            target, subProtocol.Length == 0 ? null : subProtocol, options.Value.Limits.HandshakeTimeout, cancellationToken);
+        return (upstream, kept);
     }
 
     private static ApiError AtCapacity { get; } = new(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
@@ -152,13 +167,13 @@ internal sealed class AttachEndpoint(
         // Counting goes on beside the splice: a slow or absent Redis must neither delay nor fail a live attach.
         var counted = CountAsync(ct => connections.AttachOpenedAsync(lease.ConnectionId, ct));
         RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
-        RelayLog.SpliceTransport(logger, live.Id, transport is null ? "the upgraded stream" : "Kestrel's transport pipes");
         AttachSummary? summary = null;
         try
         {
             summary = await splice.RunAsync();
             RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
-                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.BytesFromClient, summary.BytesFromRuntime);
+                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.BytesFromClient, summary.BytesFromRuntime,
+                transport is null ? "the upgraded stream" : "Kestrel's transport pipes");
             recorder.Close(opened, observer, summary);
         }
         catch (Exception exception)

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
@@ -11,8 +12,21 @@ namespace Bctrl.Relay.Attach;
 /// WebSocket URL of a browser or page socket. An <c>http://</c> cdpUrl is resolved through <c>/json/version</c> at
 /// attach time, since Chromium's browser id changes with every start.
 /// </summary>
-internal sealed class RuntimeAddresses(HttpClient http)
+/// <remarks>
+/// The browser socket's path is kept for <see cref="BrowserPathLifetime"/> after a fetch: an attach storm then costs
+/// one <c>/json/version</c> request per runtime every few seconds instead of one per attach (an HTTP request and a JSON
+/// parse, most of an attach's CPU on a relay in front of a fast runtime; bench/README.md). A browser that restarts
+/// gets a new path; the old one fails its dial, and the attach endpoint then forgets it and resolves again
+/// (<see cref="Forget"/>), so a restart costs no refused attach.
+/// </remarks>
+internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
 {
+    public static readonly TimeSpan BrowserPathLifetime = TimeSpan.FromSeconds(5);
+
+    private const int MaxKeptPaths = 1024;
+
+    private readonly ConcurrentDictionary<Uri, (string Path, long FetchedAt)> _browserPaths = new();
+
     public static Uri HttpBase(RuntimeRecord runtime) => new UriBuilder(runtime.CdpUrl)
     {
         Scheme = "http",
@@ -39,8 +53,31 @@ internal sealed class RuntimeAddresses(HttpClient http)
         return new UriBuilder(address) { Host = chosen.ToString() }.Uri;
     }
 
-    /// <summary>The socket to dial: <paramref name="socketPath"/> (like <c>/devtools/page/ID</c>) or the browser socket when null.</summary>
-    public async Task<(Uri? Target, ApiError? Error)> ResolveAsync(RuntimeRecord runtime, string? socketPath, CancellationToken cancellationToken)
+    private void Keep(Uri cdpUrl, string path)
+    {
+        if (_browserPaths.Count >= MaxKeptPaths)
+        {
+            // Runtimes come and go: drop what has expired rather than grow with every runtime ever seen.
+            foreach (var (url, entry) in _browserPaths)
+            {
+                if (time.GetElapsedTime(entry.FetchedAt) >= BrowserPathLifetime)
+                {
+                    _browserPaths.TryRemove(url, out _);
+                }
+            }
+        }
+
+        _browserPaths[cdpUrl] = (path, time.GetTimestamp());
+    }
+
+    /// <summary>Drops a kept browser path of this runtime, after a dial to it failed.</summary>
+    public void Forget(RuntimeRecord runtime) => _browserPaths.TryRemove(runtime.CdpUrl, out _);
+
+    /// <summary>
+    /// The socket to dial: <paramref name="socketPath"/> (like <c>/devtools/page/ID</c>) or the browser socket when
+    /// null. <c>Kept</c> says the browser path came from an earlier <c>/json/version</c>, not this call's.
+    /// </summary>
+    public async Task<(Uri? Target, ApiError? Error, bool Kept)> ResolveAsync(RuntimeRecord runtime, string? socketPath, CancellationToken cancellationToken)
     {
         Uri cdpUrl;
         try
@@ -49,19 +86,25 @@ internal sealed class RuntimeAddresses(HttpClient http)
         }
         catch (SocketException)
         {
-            return (null, UpstreamDialer.Unreachable);
+            return (null, UpstreamDialer.Unreachable, false);
         }
 
         var origin = new UriBuilder("ws", cdpUrl.Host, cdpUrl.Port);
         if (socketPath is not null)
         {
             origin.Path = socketPath;
-            return (origin.Uri, null);
+            return (origin.Uri, null, false);
         }
 
         if (cdpUrl.Scheme == "ws")
         {
-            return (cdpUrl, null);
+            return (cdpUrl, null, false);
+        }
+
+        if (_browserPaths.TryGetValue(runtime.CdpUrl, out var kept) && time.GetElapsedTime(kept.FetchedAt) < BrowserPathLifetime)
+        {
+            origin.Path = kept.Path;
+            return (origin.Uri, null, true);
         }
 
         try
@@ -69,7 +112,7 @@ internal sealed class RuntimeAddresses(HttpClient http)
             using var response = await http.GetAsync(new Uri(HttpBase(runtime with { CdpUrl = cdpUrl }), "json/version"), cancellationToken);
             if (!response.IsSuccessStatusCode)
             {
-                return (null, UpstreamDialer.Unreachable);
+                return (null, UpstreamDialer.Unreachable, false);
             }
 
             using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
@@ -79,14 +122,15 @@ internal sealed class RuntimeAddresses(HttpClient http)
             {
                 // Chromium writes the host it was asked by; only the path is taken, the address stays the registered one.
                 origin.Path = browserUrl.AbsolutePath;
-                return (origin.Uri, null);
+                Keep(runtime.CdpUrl, origin.Path);
+                return (origin.Uri, null, false);
             }
 
-            return (null, new ApiError(502, "bad_upstream_handshake", "The runtime's /json/version names no browser WebSocket."));
+            return (null, new ApiError(502, "bad_upstream_handshake", "The runtime's /json/version names no browser WebSocket."), false);
         }
         catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException)
         {
-            return (null, UpstreamDialer.Unreachable);
+            return (null, UpstreamDialer.Unreachable, false);
         }
     }
 }

@@ -23,6 +23,8 @@ internal static class RelayApp
 {
     public const string DefaultUrl = "http://127.0.0.1:8080";
 
+    private const string InlineCompletionsVariable = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
+
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         var builder = WebApplication.CreateSlimBuilder(args);
@@ -46,9 +48,18 @@ internal static class RelayApp
 
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.Splice.InlineIo);
+        if (options.Splice.InlineIo && Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
+        {
+            // Read once, when the process's first socket starts its event loop: this takes effect only if no socket
+            // was used before (always so in the relay's own process).
+            Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
+        }
 
         // Request paths carry lease tokens: the framework's per-request logs must stay off whatever the configuration says.
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.Warning);
+        // Hosting's are off entirely (it logs nothing above Information): while its logger is enabled at any level it
+        // creates an Activity and two log scopes per request, which every live attach then holds (bench/README.md).
+        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning);

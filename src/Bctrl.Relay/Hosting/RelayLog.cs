@@ -8,15 +8,17 @@ namespace Bctrl.Relay;
 /// </summary>
 internal static partial class RelayLog
 {
-    [LoggerMessage(1, LogLevel.Information, "Attach {AttachId} opened on connection {ConnectionId} (runtime {RuntimeId}).", EventName = "AttachOpened")]
+    // One line per attach at Information (when it closes, with everything it did): a line costs the relay more CPU
+    // than the rest of an attach's bookkeeping, and an attach storm must not become a log storm.
+    [LoggerMessage(1, LogLevel.Debug, "Attach {AttachId} opened on connection {ConnectionId} (runtime {RuntimeId}).", EventName = "AttachOpened")]
     public static partial void AttachOpened(ILogger logger, long attachId, Guid connectionId, string runtimeId);
 
     [LoggerMessage(2, LogLevel.Information,
-        "Attach {AttachId} closed: {Reason} {Detail}; client close {ClientCode}, runtime close {RuntimeCode}; sent client {SentClient}, sent runtime {SentRuntime}; {BytesFromClient} B from client, {BytesFromRuntime} B from runtime.",
+        "Attach {AttachId} closed: {Reason} {Detail}; client close {ClientCode}, runtime close {RuntimeCode}; sent client {SentClient}, sent runtime {SentRuntime}; {BytesFromClient} B from client, {BytesFromRuntime} B from runtime; spliced through {Transport}.",
         EventName = "AttachClosed")]
     public static partial void AttachClosed(
         ILogger logger, long attachId, AttachEndReason reason, string detail, ushort clientCode, ushort runtimeCode,
-        ushort sentClient, ushort sentRuntime, long bytesFromClient, long bytesFromRuntime);
+        ushort sentClient, ushort sentRuntime, long bytesFromClient, long bytesFromRuntime, string transport);
 
     [LoggerMessage(3, LogLevel.Information, "Attach refused with {Status} {Code}.", EventName = "AttachRefused")]
     public static partial void AttachRefused(ILogger logger, int status, string code);
@@ -39,8 +41,6 @@ internal static partial class RelayLog
     [LoggerMessage(9, LogLevel.Warning, "Could not start Chromium as the development runtime: {Problem}", EventName = "DevRuntimeFailed")]
     public static partial void DevRuntimeFailed(ILogger logger, string problem);
 
-    [LoggerMessage(11, LogLevel.Debug, "Attach {AttachId} splices the client through {Transport}.", EventName = "SpliceTransport")]
-    public static partial void SpliceTransport(ILogger logger, long attachId, string transport);
 
     // The exception's message is left out on purpose: a framework message may quote the request line, which holds a token.
     [LoggerMessage(12, LogLevel.Error, "A request failed inside the relay with {ExceptionType}: {StackTrace}", EventName = "RequestFault")]

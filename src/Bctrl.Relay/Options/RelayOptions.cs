@@ -283,6 +283,15 @@ internal sealed class SpliceOptions
     /// exists so the benchmarks can measure the difference (bench/README.md).
     /// </summary>
     public ClientTransport ClientTransport { get; set; } = ClientTransport.Pipes;
+
+    /// <summary>
+    /// Run the splice on the socket threads that saw the bytes: Kestrel's <c>UnsafePreferInlineScheduling</c> and the
+    /// runtime's inline socket completions (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, set for the
+    /// process unless already set), instead of a thread-pool hop per read, per flush and per runtime completion.
+    /// Safe because nothing on the relay's request or splice paths blocks a thread. Default true; false restores the
+    /// thread-pool dispatch. bench/README.md has the figures behind the default.
+    /// </summary>
+    public bool InlineIo { get; set; } = true;
 }
 
 internal enum ClientTransport

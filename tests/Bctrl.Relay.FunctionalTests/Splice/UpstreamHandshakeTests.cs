@@ -100,6 +100,30 @@ public sealed class UpstreamHandshakeTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task The_browser_socket_path_is_kept_between_attaches_and_asked_again_when_the_browser_restarted()
+    {
+        await using var harness = await SpliceHarness.StartAsync(cdpUrl: runtime => runtime.HttpUrl);
+
+        var (first, _) = await harness.AttachAsync();
+        await using (first)
+        {
+            var (second, secondRuntime) = await harness.AttachAsync();
+            await using var _ = second;
+            Assert.Equal(1, harness.Runtime.VersionRequests);
+            Assert.Equal($"GET /devtools/browser/{FakeRuntime.BrowserId} HTTP/1.1", secondRuntime.RequestLine);
+        }
+
+        // The kept path is now a dead socket path: the relay must not refuse the attach but ask /json/version again.
+        const string NewId = "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d";
+        harness.Runtime.Restart(NewId);
+        var (third, thirdRuntime) = await harness.AttachAsync();
+        await using var __ = third;
+
+        Assert.Equal(2, harness.Runtime.VersionRequests);
+        Assert.Equal($"GET /devtools/browser/{NewId} HTTP/1.1", thirdRuntime.RequestLine);
+    }
+
+    [Ipv6LoopbackFact(Timeout = 30_000)]
     public async Task A_runtime_on_ipv6_loopback_is_dialed()
     {
         await using var harness = await SpliceHarness.StartAsync(runtime: FakeRuntime.Start(address: IPAddress.IPv6Loopback));
