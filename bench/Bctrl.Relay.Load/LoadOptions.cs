@@ -16,6 +16,7 @@ internal sealed class LoadOptions
                    relay-pipes   Relay:Splice:ClientTransport=Pipes, recording on (Relay:Observation:Enabled=true)
                    relay-norec   Pipes, recording off (Relay:Observation:Enabled=false)
                    relay-stream  Stream, recording on
+                   relay-dispatch  Pipes, recording on, Relay:Splice:InlineIo=false (thread-pool dispatch)
                    nginx         nginx as a WebSocket proxy (apt-get install nginx)
                    haproxy       HAProxy as a WebSocket proxy (apt-get install haproxy)
 
@@ -35,7 +36,7 @@ internal sealed class LoadOptions
           --scenarios LIST     comma-separated, of: rt-256b-16, rt-600b-64, echo-1mib-4, stream-1mib-2, attach-8,
                                idle (default all)
           --idle-attaches N    attaches the idle scenario holds open (10-20000; default 4000, --quick 200)
-          --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream, nginx, haproxy (the
+          --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream, relay-dispatch, nginx, haproxy (the
                                "relay-" may be left out; default all, without a peer that is not installed)
           --peer-workers N     nginx worker_processes and HAProxy nbthread (1-64; default the processor count)
           --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)

@@ -25,7 +25,7 @@ internal sealed class LoadTarget(string name, FakeRuntime runtime, IProxyProcess
 /// How one relay target is configured: its client transport (<c>Relay:Splice:ClientTransport</c>) and whether it
 /// records CDP (<c>Relay:Observation:Enabled</c>, on by default in the relay).
 /// </summary>
-internal sealed record RelaySetup(string ShortName, string Transport, bool Recording)
+internal sealed record RelaySetup(string ShortName, string Transport, bool Recording, bool InlineIo = true)
 {
     /// <summary>Extra environment for the relay process (<c>--relay-env</c>), for trying a setting without a rebuild.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> Environment { get; init; } = [];
@@ -38,6 +38,7 @@ internal sealed record RelaySetup(string ShortName, string Transport, bool Recor
         new("pipes", "Pipes", Recording: true),
         new("norec", "Pipes", Recording: false),
         new("stream", "Stream", Recording: true),
+        new("dispatch", "Pipes", Recording: true, InlineIo: false),
     ];
 
     /// <summary>Every target's short name, in visiting order: <c>direct</c> first, the peers (nginx, HAProxy) last.</summary>
@@ -45,7 +46,7 @@ internal sealed record RelaySetup(string ShortName, string Transport, bool Recor
 
     public string Name => LoadReport.TargetName(ShortName);
 
-    public string Description => $"{Transport}, recording {(Recording ? "on" : "off")}";
+    public string Description => $"{Transport}, recording {(Recording ? "on" : "off")}{(InlineIo ? string.Empty : ", thread-pool dispatch")}";
 
     public static RelaySetup? Find(string shortName) => All.FirstOrDefault(s => s.ShortName == shortName);
 }

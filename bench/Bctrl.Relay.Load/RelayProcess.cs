@@ -181,6 +181,7 @@ internal sealed class RelayProcess : IProxyProcess
 
         // Set both ways, so that a change of the relay's default cannot silently change what a target measures.
         start.Environment["Relay__Observation__Enabled"] = setup.Recording ? "true" : "false";
+        start.Environment["Relay__Splice__InlineIo"] = setup.InlineIo ? "true" : "false";
 
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("ASPNETCORE_ENVIRONMENT");
