@@ -14,7 +14,13 @@ internal sealed class InMemoryAttachRecordStore : IAttachRecordStore
         var list = _byConnection.GetOrAdd(record.ConnectionId, _ => []);
         lock (list)
         {
-            var index = list.FindIndex(r => r.AttachId == record.AttachId);
+            // From the end: the record an attach's close replaces is among the newest.
+            var index = list.Count - 1;
+            while (index >= 0 && list[index].AttachId != record.AttachId)
+            {
+                index--;
+            }
+
             if (index >= 0)
             {
                 list[index] = record;
