@@ -32,7 +32,12 @@ internal static class UpstreamDialer
         {
             try
             {
-                await socket.ConnectAsync(new DnsEndPoint(target.Host, target.Port), deadline.Token);
+                // The runtime's address is an IP literal by now (RuntimeAddresses resolves names): an IPEndPoint skips
+                // the name-resolution path a DnsEndPoint takes even for a literal.
+                EndPoint endPoint = IPAddress.TryParse(target.DnsSafeHost, out var address)
+                    ? new IPEndPoint(address, target.Port)
+                    : new DnsEndPoint(target.DnsSafeHost, target.Port);
+                await socket.ConnectAsync(endPoint, deadline.Token);
             }
             catch (Exception exception) when (exception is SocketException or OperationCanceledException)
             {
