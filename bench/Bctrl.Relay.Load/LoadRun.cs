@@ -40,11 +40,11 @@ internal static class LoadRun
             return 2;
         }
 
-        // Peers: installed from Debian's packages beforehand (apt-get install nginx haproxy); this tool installs nothing.
+        // Peers: from Debian's packages; a missing one is installed when this runs as root on Debian (as in CI).
         var peerBinaries = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var peer in options.Targets.Select(PeerSetup.Find).OfType<PeerSetup>().ToArray())
         {
-            if (peer.Locate() is { } binary)
+            if ((peer.Locate() ?? (peer.TryInstall() ? peer.Locate() : null)) is { } binary)
             {
                 peerBinaries[peer.Name] = binary;
             }

@@ -16,6 +16,35 @@ internal sealed record PeerSetup(string Name, string Binary, string Package)
 
     public static PeerSetup? Find(string name) => All.FirstOrDefault(p => p.Name == name);
 
+    /// <summary>
+    /// Installs the peer from Debian's packages (<c>apt-get install</c>) when this runs as root on a machine with
+    /// apt-get; false otherwise or when the install fails. The package's own service is not this tool's concern: the
+    /// tool runs the peer as its own child process on a free port.
+    /// </summary>
+    public bool TryInstall()
+    {
+        if (Environment.UserName != "root" || !File.Exists("/usr/bin/apt-get"))
+        {
+            return false;
+        }
+
+        Console.Error.WriteLine($"{Name} is not installed: apt-get install -y --no-install-recommends {Package}");
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/apt-get") { UseShellExecute = false };
+        foreach (var argument in (string[])["install", "-y", "--no-install-recommends", Package])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment["DEBIAN_FRONTEND"] = "noninteractive";
+        using var install = System.Diagnostics.Process.Start(start);
+        if (install is null || !install.WaitForExit(TimeSpan.FromMinutes(10)))
+        {
+            return false;
+        }
+
+        return install.ExitCode == 0;
+    }
+
     /// <summary>The binary on PATH or in the sbin directories Debian installs it to; null when it is not installed.</summary>
     public string? Locate()
     {
