@@ -48,8 +48,9 @@ internal static class RelayApp
 
         builder.WebHost.UseUrls(urls);
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
-        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = options.Splice.InlineIo);
-        if (options.Splice.InlineIo && Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
+        var inlineIo = options.Splice.InlineIoFor(redisConfigured: !string.IsNullOrWhiteSpace(options.Redis));
+        builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inlineIo);
+        if (inlineIo && Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
         {
             // Read once, when the process's first socket starts its event loop: this takes effect only if no socket
             // was used before (always so in the relay's own process).

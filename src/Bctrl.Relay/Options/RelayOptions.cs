@@ -288,10 +288,15 @@ internal sealed class SpliceOptions
     /// Run the splice on the socket threads that saw the bytes: Kestrel's <c>UnsafePreferInlineScheduling</c> and the
     /// runtime's inline socket completions (<c>DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS=1</c>, set for the
     /// process unless already set), instead of a thread-pool hop per read, per flush and per runtime completion.
-    /// Safe because nothing on the relay's request or splice paths blocks a thread. Default true; false restores the
-    /// thread-pool dispatch. bench/README.md has the figures behind the default.
+    /// Unset (the default): on with the in-memory stores, off when <c>Relay:Redis</c> is set. Inline completions are
+    /// process-wide, so StackExchange.Redis's completions then run on the socket threads too, and in the SIGSTOP test
+    /// a paused Redis delayed attaches (slowest 129–767 ms against 12–20 ms with inline completions off): a live attach
+    /// must never wait on Redis. bench/README.md has the figures behind both.
     /// </summary>
-    public bool InlineIo { get; set; } = true;
+    public bool? InlineIo { get; set; }
+
+    /// <summary>Whether <see cref="InlineIo"/> is in effect, given whether Redis is configured.</summary>
+    public bool InlineIoFor(bool redisConfigured) => InlineIo ?? !redisConfigured;
 }
 
 internal enum ClientTransport

@@ -8,6 +8,19 @@ namespace Bctrl.Relay.FunctionalTests.Options;
 /// <summary><see cref="RelayOptions"/> in the Kestrel style: documented defaults, valid values pass, invalid ones throw naming the key.</summary>
 public sealed class RelayOptionsTests
 {
+    [Theory]
+    [InlineData(null, false, true)]
+    [InlineData(null, true, false)]
+    [InlineData(true, true, true)]
+    [InlineData(false, false, false)]
+    public void Inline_io_is_on_by_default_only_without_redis(bool? configured, bool redis, bool inEffect)
+    {
+        var options = new RelayOptions();
+        options.Splice.InlineIo = configured;
+
+        Assert.Equal(inEffect, options.Splice.InlineIoFor(redisConfigured: redis));
+    }
+
     /// <summary>Base64 of 32 bytes: the shortest secret allowed.</summary>
     private static readonly string Secret32 = Convert.ToBase64String(Enumerable.Range(1, 32).Select(i => (byte)i).ToArray());
 
