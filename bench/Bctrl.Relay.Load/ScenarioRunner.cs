@@ -80,7 +80,7 @@ internal static class ScenarioRunner
                 end.RelayCpu - start.RelayCpu,
                 end.LoadCpu - start.LoadCpu,
                 end.IdleRelayCpu - start.IdleRelayCpu,
-                end.MachineBusy - start.MachineBusy - (end.RelayCpu ?? 0) + (start.RelayCpu ?? 0) - (end.LoadCpu - start.LoadCpu) - (end.IdleRelayCpu - start.IdleRelayCpu),
+                Window.OtherCpu(start, end),
                 errors.Length,
                 errors.FirstOrDefault(),
                 Failed: end.Messages == start.Messages);
@@ -200,7 +200,7 @@ internal static class ScenarioRunner
                 end.RelayCpu - start.RelayCpu,
                 end.LoadCpu - start.LoadCpu,
                 end.IdleRelayCpu - start.IdleRelayCpu,
-                end.MachineBusy - start.MachineBusy - (end.RelayCpu ?? 0) + (start.RelayCpu ?? 0) - (end.LoadCpu - start.LoadCpu) - (end.IdleRelayCpu - start.IdleRelayCpu),
+                Window.OtherCpu(start, end),
                 errors,
                 firstError,
                 Failed: count == 0,
@@ -308,7 +308,7 @@ internal static class ScenarioRunner
                 end.RelayCpu - start.RelayCpu,
                 end.LoadCpu - start.LoadCpu,
                 end.IdleRelayCpu - start.IdleRelayCpu,
-                end.MachineBusy - start.MachineBusy - (end.RelayCpu ?? 0) + (start.RelayCpu ?? 0) - (end.LoadCpu - start.LoadCpu) - (end.IdleRelayCpu - start.IdleRelayCpu),
+                Window.OtherCpu(start, end),
                 errors,
                 firstError,
                 Failed: before is null || after is null || held == 0 || errors > 0,
@@ -368,6 +368,10 @@ internal static class ScenarioRunner
 
             return Take(messages, bytes, relay, idleRelays);
         }
+
+        /// <summary>CPU seconds the rest of the machine used between two windows: all of it, less this tool and the relays.</summary>
+        public static double? OtherCpu(Window start, Window end)
+            => end.MachineBusy - start.MachineBusy - (end.RelayCpu ?? 0) + (start.RelayCpu ?? 0) - (end.LoadCpu - start.LoadCpu) - (end.IdleRelayCpu - start.IdleRelayCpu);
 
         public static Window Take(long messages, long bytes, IProxyProcess? relay, IReadOnlyList<IProxyProcess> idleRelays)
         {
