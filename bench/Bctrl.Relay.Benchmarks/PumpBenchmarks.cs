@@ -174,11 +174,4 @@ public class PumpBenchmarks
             public void Dispose() => pool.Return(this);
         }
     }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
 }

@@ -209,11 +209,4 @@ internal sealed class AttachEndpoint(
             // The live count of this connection is off until its node record expires (fleet) or the process ends.
         }
     }
-
-    private sealed class DuplexPipe(PipeReader input, PipeWriter output) : IDuplexPipe
-    {
-        public PipeReader Input { get; } = input;
-
-        public PipeWriter Output { get; } = output;
-    }
 }
