@@ -63,31 +63,29 @@ internal sealed class AttachEndpoint(
 
         try
         {
-            var (upstream, kept) = await DialAsync(context, lease.Runtime, socketPath, cancellationToken);
-            if (upstream.Connection is null && kept)
+            var (upstream, error, kept) = await DialAsync(context, lease.Runtime, socketPath, cancellationToken);
+            if (upstream is null && kept)
             {
                 // The browser path kept from an earlier attach is stale (the browser restarted): ask the runtime again.
                 addresses.Forget(lease.Runtime);
-                (upstream, _) = await DialAsync(context, lease.Runtime, socketPath, cancellationToken);
+                (upstream, error, _) = await DialAsync(context, lease.Runtime, socketPath, cancellationToken);
             }
 
-            refusal = upstream.Error;
-
-            if (upstream.Connection is null)
+            if (upstream is null)
             {
-                await RefuseAsync(context, refusal ?? UpstreamDialer.Unreachable);
+                await RefuseAsync(context, error ?? UpstreamDialer.Unreachable);
                 return;
             }
 
             // The lease may have been deleted while the runtime was dialled: check again before the 101.
             if (revocations.IsRevoked(lease.ConnectionId))
             {
-                upstream.Connection.Socket.Dispose();
+                upstream.Socket.Dispose();
                 await RefuseAsync(context, ApiError.LeaseRevoked);
                 return;
             }
 
-            await SpliceAsync(context, key, lease, upstream.Connection, started);
+            await SpliceAsync(context, key, lease, upstream, started);
         }
         finally
         {
@@ -95,19 +93,19 @@ internal sealed class AttachEndpoint(
         }
     }
 
-    private async Task<((UpstreamConnection? Connection, ApiError? Error) Upstream, bool Kept)> DialAsync(
+    private async Task<(UpstreamConnection? Connection, ApiError? Error, bool Kept)> DialAsync(
         HttpContext context, RuntimeRecord runtime, string? socketPath, CancellationToken cancellationToken)
     {
         var (target, resolveError, kept) = await addresses.ResolveAsync(runtime, socketPath, cancellationToken);
         if (target is null)
         {
-            return ((null, resolveError), false);
+            return (null, resolveError, false);
         }
 
         var subProtocol = context.Request.Headers.SecWebSocketProtocol.ToString();
-        var upstream = await UpstreamDialer.DialAsync(
+        var (connection, error) = await UpstreamDialer.DialAsync(
             target, subProtocol.Length == 0 ? null : subProtocol, options.Value.Limits.HandshakeTimeout, cancellationToken);
-        return (upstream, kept);
+        return (connection, error, kept);
     }
 
     private static ApiError AtCapacity { get; } = new(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
