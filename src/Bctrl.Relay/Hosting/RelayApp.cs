@@ -57,13 +57,7 @@ internal static class RelayApp
             Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
         }
 
-        // Request paths carry lease tokens: the framework's per-request logs must stay off whatever the configuration says.
-        // Hosting's are off entirely (it logs nothing above Information): while its logger is enabled at any level it
-        // creates an Activity and two log scopes per request, which every live attach then holds (bench/README.md).
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Hosting.Diagnostics", LogLevel.None);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Routing", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Http.Result", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning);
+        RelayLogging.Configure(builder.Logging);
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -78,15 +72,7 @@ internal static class RelayApp
         services.AddSingleton<AttachEndpoint>();
         services.AddSingleton<DiscoveryEndpoint>();
         services.AddSingleton<RuntimeAddresses>();
-        services.AddSingleton(_ => new HttpClient(new SocketsHttpHandler
-        {
-            UseProxy = false,
-            ConnectTimeout = options.Limits.HandshakeTimeout,
-            PooledConnectionIdleTimeout = TimeSpan.FromSeconds(30),
-        })
-        {
-            Timeout = options.Limits.HandshakeTimeout,
-        });
+        services.AddSingleton(_ => DiscoveryHttp.CreateClient(options));
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<RecordQueue>();
         services.AddSingleton<AttachRecorder>();

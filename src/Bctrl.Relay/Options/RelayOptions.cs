@@ -49,6 +49,8 @@ internal sealed class RelayOptions
 
     public ObservationOptions Observation { get; set; } = new();
 
+    public LogOptions Log { get; set; } = new();
+
     public void Validate()
     {
         if (PublicBaseUrl is not null
@@ -145,6 +147,19 @@ internal sealed class RelayOptions
             throw new InvalidOperationException("Relay:Limits:MaxAttaches must be 0 (no limit) or more.");
         }
 
+        if (Limits.MaxConnections < 0)
+        {
+            throw new InvalidOperationException("Relay:Limits:MaxConnections must be 0 (derived from the file limit) or more.");
+        }
+
+        if (Limits.MaxDiscoveryBytes < 1024)
+        {
+            throw new InvalidOperationException("Relay:Limits:MaxDiscoveryBytes must be at least 1024.");
+        }
+
+        Positive(Limits.IdleConnectionTimeout, "Relay:Limits:IdleConnectionTimeout");
+        Positive(Limits.RequestHeadersTimeout, "Relay:Limits:RequestHeadersTimeout");
+        Positive(Log.RefusalSummaryInterval, "Relay:Log:RefusalSummaryInterval");
         Positive(Limits.HandshakeTimeout, "Relay:Limits:HandshakeTimeout");
         Positive(Limits.StallTimeout, "Relay:Limits:StallTimeout");
         Positive(Limits.CloseTimeout, "Relay:Limits:CloseTimeout");
@@ -256,6 +271,26 @@ internal sealed class LimitOptions
     /// <summary>Live attaches per node; more are refused with 503 <c>at_capacity</c>. Default 0: no limit.</summary>
     public int MaxAttaches { get; set; }
 
+    /// <summary>
+    /// Client connections the data-plane listeners hold at once; one more is answered 503 <c>at_capacity</c> and closed.
+    /// Default 0: derived from the process's file limit (README, "Reliability"): half of what is left after a reserve
+    /// for the runtime's own files, Redis, discovery and the management listener, since every attach also holds a
+    /// runtime socket.
+    /// </summary>
+    public int MaxConnections { get; set; }
+
+    /// <summary>
+    /// A connection that has sent no request for this long (a new one that sends nothing, or a kept-alive one between
+    /// requests) is closed. Default 10 s (Kestrel's own default is 130 s).
+    /// </summary>
+    public TimeSpan IdleConnectionTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A request (an upgrade included) whose headers have not all arrived this long after it began is answered 408 and closed. Default 10 s.</summary>
+    public TimeSpan RequestHeadersTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>A runtime discovery document larger than this is refused with 502 <c>bad_upstream_discovery</c>. Default 8 MiB.</summary>
+    public long MaxDiscoveryBytes { get; set; } = 8L * 1024 * 1024;
+
     /// <summary>Dialing the runtime and its handshake, together. Default 10 s.</summary>
     public TimeSpan HandshakeTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
@@ -264,6 +299,15 @@ internal sealed class LimitOptions
 
     /// <summary>How long the relay waits for a peer's answer to its own close. Default 2 s.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(2);
+}
+
+internal sealed class LogOptions
+{
+    /// <summary>
+    /// Refused attaches are counted in metrics and logged as one summary line per this interval at most (a bad-token
+    /// flood must not become a log flood). Default 10 s.
+    /// </summary>
+    public TimeSpan RefusalSummaryInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 internal sealed class KeepAliveOptions
