@@ -48,6 +48,14 @@ internal sealed partial class AttachSplice
             {
                 _pingSentAt = 0; // the client spoke since the ping: it is alive
             }
+            else if (Volatile.Read(ref _runtimeSendSince) != 0)
+            {
+                // The relay is not reading the client: its send to the runtime waits, so the client's answer (and
+                // everything behind it) sits unread in the pipe. The client owes a pong only while the relay reads it,
+                // so the wait starts again when reading resumes; a runtime that never reads ends as RuntimeStalled at
+                // the stall timeout, above (issue 8, finding 7).
+                _pingSentAt = nowMilliseconds | 1;
+            }
             else if (nowMilliseconds - _pingSentAt >= (long)_settings.KeepAliveTimeout.TotalMilliseconds)
             {
                 Abort(AttachEndReason.KeepAliveTimeout);
