@@ -22,12 +22,24 @@ internal static class UpstreamDialer
 
     public static ApiError Unreachable { get; } = new(502, "runtime_unreachable", "The runtime could not be reached.");
 
+    public static ApiError AtCapacity { get; } = new(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
+
     public static async Task<(UpstreamConnection? Connection, ApiError? Error)> DialAsync(
         Uri target, string? subProtocol, TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
-        var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        Socket socket;
+        try
+        {
+            socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        }
+        catch (SocketException exception) when (exception.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+        {
+            // No descriptor for the runtime leg: the node is at its limit, not the runtime at fault (issue 8, finding 1).
+            return (null, AtCapacity);
+        }
+
         try
         {
             try

@@ -4,6 +4,7 @@ using Bctrl.Relay.Attach;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.DevRuntime;
 using Bctrl.Relay.Discovery;
+using Bctrl.Relay.Hosting.Transport;
 using Bctrl.Relay.Leases;
 using Bctrl.Relay.Metrics;
 using Bctrl.Relay.Observation;
@@ -12,6 +13,7 @@ using OpenTelemetry.Resources;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
@@ -47,9 +49,21 @@ internal static class RelayApp
         }
 
         builder.WebHost.UseUrls(urls);
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            // A connection that sends nothing is closed after IdleConnectionTimeout (Kestrel's keep-alive timeout also
+            // runs before the first request), one whose headers dawdle after RequestHeadersTimeout: silent
+            // connections must not hold descriptors for Kestrel's default 130 s (issue 8, finding 1).
+            kestrel.Limits.KeepAliveTimeout = options.Limits.IdleConnectionTimeout;
+            kestrel.Limits.RequestHeadersTimeout = options.Limits.RequestHeadersTimeout;
+        });
         var inlineIo = options.Splice.InlineIoFor(redisConfigured: !string.IsNullOrWhiteSpace(options.Redis));
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inlineIo);
+        // Registered after the Sockets transport, so Kestrel binds every IP endpoint with this one (it asks the last
+        // registered factory first); the Sockets transport's options still shape each connection.
+        builder.Services.AddSingleton(new ConnectionBudget(ConnectionBudget.LimitFor(options.Limits.MaxConnections, FileLimit.Current())));
+        builder.Services.AddSingleton<IConnectionListenerFactory, RelayListenerFactory>();
         if (inlineIo && Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
         {
             // Read once, when the process's first socket starts its event loop: this takes effect only if no socket

@@ -51,6 +51,10 @@ public sealed class RelayOptionsTests
         ["no attach limit"] = o => o.Limits.MaxAttaches = 0,
         ["one attach"] = o => o.Limits.MaxAttaches = 1,
         ["management urls"] = o => o.ManagementUrls = "http://127.0.0.1:9090;http://[::1]:9090",
+        ["connections from the file limit"] = o => o.Limits.MaxConnections = 0,
+        ["one connection"] = o => o.Limits.MaxConnections = 1,
+        ["1 KiB discovery documents"] = o => o.Limits.MaxDiscoveryBytes = 1024,
+        ["one-second idle timeout"] = o => o.Limits.IdleConnectionTimeout = TimeSpan.FromSeconds(1),
     };
 
     private static readonly Dictionary<string, (Action<RelayOptions> Change, string Key)> InvalidChanges = new()
@@ -93,6 +97,11 @@ public sealed class RelayOptionsTests
         ["zero keep-alive interval"] = (o => o.KeepAlive.Interval = TimeSpan.Zero, "Relay:KeepAlive:Interval"),
         ["zero keep-alive timeout"] = (o => o.KeepAlive.Timeout = TimeSpan.Zero, "Relay:KeepAlive:Timeout"),
         ["ManagementUrls not a URL"] = (o => o.ManagementUrls = "not a url", "Relay:ManagementUrls"),
+        ["negative MaxConnections"] = (o => o.Limits.MaxConnections = -1, "Relay:Limits:MaxConnections"),
+        ["MaxDiscoveryBytes below 1 KiB"] = (o => o.Limits.MaxDiscoveryBytes = 1023, "Relay:Limits:MaxDiscoveryBytes"),
+        ["zero IdleConnectionTimeout"] = (o => o.Limits.IdleConnectionTimeout = TimeSpan.Zero, "Relay:Limits:IdleConnectionTimeout"),
+        ["zero RequestHeadersTimeout"] = (o => o.Limits.RequestHeadersTimeout = TimeSpan.Zero, "Relay:Limits:RequestHeadersTimeout"),
+        ["zero refusal summary interval"] = (o => o.Log.RefusalSummaryInterval = TimeSpan.Zero, "Relay:Log:RefusalSummaryInterval"),
     };
 
     public static TheoryData<string> ValidCases => [.. ValidChanges.Keys];
@@ -219,6 +228,11 @@ public sealed class RelayOptionsTests
         Assert.Equal(TimeSpan.FromSeconds(10), options.Limits.HandshakeTimeout);
         Assert.Equal(TimeSpan.FromSeconds(60), options.Limits.StallTimeout);
         Assert.Equal(TimeSpan.FromSeconds(2), options.Limits.CloseTimeout);
+        Assert.Equal(0, options.Limits.MaxConnections);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Limits.IdleConnectionTimeout);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Limits.RequestHeadersTimeout);
+        Assert.Equal(8L * 1024 * 1024, options.Limits.MaxDiscoveryBytes);
+        Assert.Equal(TimeSpan.FromSeconds(10), options.Log.RefusalSummaryInterval);
         Assert.Equal(TimeSpan.FromSeconds(20), options.KeepAlive.Interval);
         Assert.Equal(TimeSpan.FromSeconds(20), options.KeepAlive.Timeout);
         Assert.Null(options.DevRuntime.Chromium);

@@ -1,0 +1,70 @@
+using Bctrl.Relay.Hosting.Transport;
+
+namespace Bctrl.Relay.FunctionalTests.Hostile;
+
+/// <summary>The node's connection limit (issue 8, finding 1): derived from the file limit, held per listener role.</summary>
+public sealed class ConnectionBudgetTests
+{
+    [Theory(Timeout = 30_000)]
+    [InlineData(0, 20_000L, 9_744)] // (20,000 − 512) / 2
+    [InlineData(0, 1_200L, 344)]
+    [InlineData(0, 600L, 44)]
+    [InlineData(0, 100L, 16)] // never below 16
+    [InlineData(0, null, ConnectionBudget.FallbackConnections)]
+    [InlineData(0, 1L << 40, ConnectionBudget.FallbackConnections)]
+    [InlineData(500, 20_000L, 500)] // configured wins
+    public Task The_limit_is_derived_from_the_file_limit_unless_configured(int configured, long? fileLimit, int expected)
+    {
+        Assert.Equal(expected, ConnectionBudget.LimitFor(configured, fileLimit));
+        return Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 30_000)]
+    public Task Places_are_taken_up_to_the_limit_and_given_back()
+    {
+        var budget = new ConnectionBudget(2);
+        Assert.True(budget.TryTake(management: false));
+        Assert.True(budget.TryTake(management: false));
+        Assert.False(budget.TryTake(management: false));
+        Assert.Equal(1, budget.Refused);
+        Assert.Equal(2, budget.DataPlane);
+
+        // The management listener has its own places: probes get through while the data plane is full.
+        Assert.True(budget.TryTake(management: true));
+
+        budget.Release(management: false);
+        Assert.True(budget.TryTake(management: false));
+        Assert.Equal(2, budget.DataPlane);
+        return Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 30_000)]
+    public Task Racing_connections_never_pass_the_limit()
+    {
+        var budget = new ConnectionBudget(100);
+        var taken = 0;
+        Parallel.For(0, 1000, _ =>
+        {
+            if (budget.TryTake(management: false))
+            {
+                Interlocked.Increment(ref taken);
+            }
+        });
+        Assert.Equal(100, taken);
+        Assert.Equal(900, budget.Refused);
+        return Task.CompletedTask;
+    }
+
+    [Fact(Timeout = 30_000)]
+    public Task The_file_limit_is_read_on_linux()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            Assert.Null(FileLimit.Current());
+            return Task.CompletedTask;
+        }
+
+        Assert.True(FileLimit.Current() is > 0, "no file limit read from /proc/self/limits");
+        return Task.CompletedTask;
+    }
+}
