@@ -88,6 +88,7 @@ internal static class RelayApp
         services.AddSingleton<RuntimeAddresses>();
         services.AddSingleton(_ => DiscoveryHttp.CreateClient(options));
         services.AddSingleton<RelayMetrics>();
+        services.AddSingleton<ConnectionMetrics>();
         services.AddSingleton<RecordQueue>();
         services.AddSingleton<AttachRecorder>();
         services.AddHostedService<RecordPump>();
@@ -109,6 +110,7 @@ internal static class RelayApp
     {
         var registry = app.Services.GetRequiredService<AttachRegistry>();
         _ = app.Services.GetRequiredService<RelayMetrics>(); // instruments exist from the start, not from the first attach
+        _ = app.Services.GetRequiredService<ConnectionMetrics>();
         var revocations = app.Services.GetRequiredService<IRevocationView>();
         var logger = app.Services.GetRequiredService<ILogger<AttachRegistry>>();
         revocations.Terminated += connectionId =>

@@ -48,6 +48,16 @@ public sealed class DescriptorExhaustionTests
             Assert.Equal("at_capacity", response.ErrorCode());
             await attach.DisposeAsync();
 
+            // The management listener has places of its own: health and metrics still answer, and say what happened.
+            using (var health = await relay.Http.GetAsync("healthz"))
+            {
+                Assert.True(health.IsSuccessStatusCode, $"healthz answered {(int)health.StatusCode} at the limit");
+            }
+
+            Assert.Equal(94, await relay.MetricAsync("bctrl_relay_connections_limit"));
+            Assert.Equal(94, await relay.MetricAsync("bctrl_relay_connections"));
+            Assert.True(await relay.MetricAsync("bctrl_relay_connections_refused_total") > 600);
+
             // The live attaches carry on, and the node neither died nor spins.
             await EchoAllAsync(live, "during the flood");
             var cpuBefore = relay.CpuSeconds();

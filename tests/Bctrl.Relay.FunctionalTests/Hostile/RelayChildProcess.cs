@@ -19,11 +19,12 @@ internal sealed class RelayChildProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private RelayChildProcess(Process process, int port)
+    private RelayChildProcess(Process process, int port, int managementPort)
     {
         _process = process;
         BaseUrl = new Uri($"http://127.0.0.1:{port}/");
-        Http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = BaseUrl, Timeout = TimeSpan.FromSeconds(10) };
+        ManagementUrl = new Uri($"http://127.0.0.1:{managementPort}/");
+        Http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = ManagementUrl, Timeout = TimeSpan.FromSeconds(10) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", RelayServer.ControlKey);
         process.OutputDataReceived += (_, e) => Add(e.Data);
         process.ErrorDataReceived += (_, e) => Add(e.Data);
@@ -31,8 +32,13 @@ internal sealed class RelayChildProcess : IAsyncDisposable
         process.BeginErrorReadLine();
     }
 
+    /// <summary>The data plane's listener.</summary>
     public Uri BaseUrl { get; }
 
+    /// <summary>The management listener (<c>Relay:ManagementUrls</c>): control API, metrics, health.</summary>
+    public Uri ManagementUrl { get; }
+
+    /// <summary>A client of the control API on the management listener, already authorised.</summary>
     public HttpClient Http { get; }
 
     public bool HasExited => _process.HasExited;
@@ -43,6 +49,7 @@ internal sealed class RelayChildProcess : IAsyncDisposable
     public static async Task<RelayChildProcess> StartAsync(int fileLimit, IDictionary<string, string>? settings = null)
     {
         var port = FreePort();
+        var managementPort = FreePort();
         var start = new ProcessStartInfo("prlimit")
         {
             UseShellExecute = false,
@@ -62,12 +69,13 @@ internal sealed class RelayChildProcess : IAsyncDisposable
         start.Environment["Relay__SigningKeys__0__Id"] = "test";
         start.Environment["Relay__SigningKeys__0__Secret"] = RelayServer.SigningSecret;
         start.Environment["Relay__DevRuntime__Enabled"] = "false";
+        start.Environment["Relay__ManagementUrls"] = $"http://127.0.0.1:{managementPort}";
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }
 
-        var relay = new RelayChildProcess(Process.Start(start)!, port);
+        var relay = new RelayChildProcess(Process.Start(start)!, port, managementPort);
         try
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
@@ -106,6 +114,22 @@ internal sealed class RelayChildProcess : IAsyncDisposable
         response.EnsureSuccessStatusCode();
         using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return new Uri(json.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!);
+    }
+
+    /// <summary>The value of one Prometheus series (summed over its labels) from the management listener's <c>/metrics</c>.</summary>
+    public async Task<double> MetricAsync(string name)
+    {
+        var text = await Http.GetStringAsync("metrics");
+        double sum = 0;
+        foreach (var line in text.Split('\n'))
+        {
+            if (line.StartsWith(name, StringComparison.Ordinal) && line.Length > name.Length && line[name.Length] is ' ' or '{')
+            {
+                sum += double.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
+        return sum;
     }
 
     /// <summary>Descriptors the relay holds now (<c>/proc/PID/fd</c>).</summary>
