@@ -62,7 +62,8 @@ internal static class RelayApp
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inlineIo);
         // Registered after the Sockets transport, so Kestrel binds every IP endpoint with this one (it asks the last
         // registered factory first); the Sockets transport's options still shape each connection.
-        builder.Services.AddSingleton(new ConnectionBudget(ConnectionBudget.LimitFor(options.Limits.MaxConnections, FileLimit.Current())));
+        builder.Services.AddSingleton(new ConnectionBudget(ConnectionBudget.LimitFor(
+            options.Limits.MaxConnections, FileLimit.Current(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)));
         builder.Services.AddSingleton<IConnectionListenerFactory, RelayListenerFactory>();
         if (inlineIo && Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
         {

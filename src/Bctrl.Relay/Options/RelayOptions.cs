@@ -273,9 +273,9 @@ internal sealed class LimitOptions
 
     /// <summary>
     /// Client connections the data-plane listeners hold at once; one more is answered 503 <c>at_capacity</c> and closed.
-    /// Default 0: derived from the process's file limit (README, "Reliability"): half of what is left after a reserve
-    /// for the runtime's own files, Redis, discovery and the management listener, since every attach also holds a
-    /// runtime socket.
+    /// Default 0: derived (README, "Reliability"): half of the descriptors left after a reserve for the process's own
+    /// files, Redis, discovery and the management listener (every attach also holds a runtime socket), and no more
+    /// than 64 KiB of the process's memory limit per connection.
     /// </summary>
     public int MaxConnections { get; set; }
 

@@ -19,6 +19,17 @@ public sealed class ConnectionBudgetTests
         return Task.CompletedTask;
     }
 
+    [Theory(Timeout = 30_000)]
+    [InlineData(1_048_576L, 2L << 30, 32_768)] // a container: many descriptors, 2 GiB of memory
+    [InlineData(20_000L, 24L << 30, 9_744)] // descriptors bound first
+    [InlineData(null, 256L << 20, 4_096)]
+    [InlineData(1_048_576L, null, 524_032)]
+    public Task The_derived_limit_also_keeps_within_memory(long? fileLimit, long? memory, int expected)
+    {
+        Assert.Equal(expected, ConnectionBudget.LimitFor(0, fileLimit, memory));
+        return Task.CompletedTask;
+    }
+
     [Fact(Timeout = 30_000)]
     public Task Places_are_taken_up_to_the_limit_and_given_back()
     {

@@ -23,7 +23,7 @@ internal sealed class ConnectionBudget
     /// <summary>Connections the management listener holds at once (probes, scrapes, control API clients).</summary>
     public const int ManagementConnections = 64;
 
-    /// <summary>Where the file limit cannot be read (not Linux, or unlimited).</summary>
+    /// <summary>Where the file limit cannot be read (not Linux, or unlimited), before the memory bound.</summary>
     public const int FallbackConnections = 10_000;
 
     private int _dataPlane;
@@ -44,20 +44,28 @@ internal sealed class ConnectionBudget
     /// <summary>Connections answered 503 <c>at_capacity</c> by a listener since the start.</summary>
     public long Refused => Volatile.Read(ref _refused);
 
-    /// <summary>The data-plane limit for a configured value (0: derived) and a file limit (null: unknown).</summary>
-    public static int LimitFor(int configured, long? fileLimit)
+    /// <summary>
+    /// Memory allowed for each data-plane connection when the limit is derived: an idle attach holds about 22 KiB
+    /// (bench/README.md) and a busy one its pipes' 64 KiB thresholds besides, so 64 KiB each keeps a node that is
+    /// full of busy attaches inside its memory (a container's limit, where one is set).
+    /// </summary>
+    public const int BytesPerConnection = 64 * 1024;
+
+    /// <summary>
+    /// The data-plane limit for a configured value (0: derived), a file limit (null: unknown) and the memory the
+    /// process may use (null: unknown): the smaller of half the descriptors left after <see cref="Reserve"/> and
+    /// <see cref="BytesPerConnection"/> per connection, never below 16.
+    /// </summary>
+    public static int LimitFor(int configured, long? fileLimit, long? memoryBytes = null)
     {
         if (configured > 0)
         {
             return configured;
         }
 
-        if (fileLimit is not { } files || files > int.MaxValue)
-        {
-            return FallbackConnections;
-        }
-
-        return (int)Math.Max(16, (files - Reserve) / 2);
+        var byFiles = fileLimit is { } files && files <= int.MaxValue ? (files - Reserve) / 2 : FallbackConnections;
+        var byMemory = memoryBytes is > 0 ? memoryBytes.Value / BytesPerConnection : long.MaxValue;
+        return (int)Math.Max(16, Math.Min(byFiles, byMemory));
     }
 
     /// <summary>Takes a place for a new connection; false when the role's limit is reached.</summary>
