@@ -26,7 +26,7 @@ internal sealed class RedisAttachRecordStore(RedisConnections connections, Redis
     public async ValueTask<IReadOnlyList<AttachRecord>> ListAsync(Guid connectionId, CancellationToken cancellationToken)
     {
         var db = (await connections.Side.WaitAsync(cancellationToken)).GetDatabase();
-        var entries = await db.HashGetAllAsync(keys.ConnectionAttaches(connectionId));
+        var entries = await db.HashGetAllAsync(keys.ConnectionAttaches(connectionId)).WaitAsync(cancellationToken);
         return entries
             .Select(e => JsonSerializer.Deserialize((byte[])e.Value!, ObservationJson.Default.AttachRecord))
             .OfType<AttachRecord>()

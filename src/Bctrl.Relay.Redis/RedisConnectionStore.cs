@@ -8,9 +8,12 @@ namespace Bctrl.Relay.Redis;
 /// Leases as hashes <c>prefix:conn:{id}</c> (fields rt, p, c, e, d and one n:NODE per node that attached it) that expire <see cref="RedisStateSettings.ConnectionRetention"/> after the
 /// lease does, indexed per runtime in <c>prefix:rt:{runtime}:conns</c> (a sorted set that expires with its last lease).
 /// Attach counts are written by <see cref="NodeAttachCounts"/> and summed over the nodes still heard from.
+/// <para>Every command is awaited with the caller's cancellation token (StackExchange.Redis ignores it once a command is
+/// sent): the control API's deadline ends the wait, though not the command, which may still take effect later.</para>
 /// </summary>
 internal sealed class RedisConnectionStore(
-    RedisConnections connections, RedisKeys keys, NodeAttachCounts counts, RedisStateSettings settings, TimeProvider time) : IConnectionStore
+    RedisConnections connections, RedisKeys keys, NodeAttachCounts counts, RedisStateSettings settings, TimeProvider time, TimeSpan readBound)
+    : IConnectionStore
 {
     /// <summary>KEYS[1] the record; ARGV runtime, protocol, created ms, expires ms, keep-until ms. Returns 0 if it exists.</summary>
     private const string CreateScript = """
@@ -44,6 +47,8 @@ internal sealed class RedisConnectionStore(
 
     private static readonly RedisValue[] RecordFields = ["rt", "p", "c", "e", "d"];
 
+    private static readonly RedisValue[] StandingFields = ["rt", "d"];
+
     public async ValueTask CreateAsync(ConnectionRecord connection, CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(cancellationToken);
@@ -55,7 +60,7 @@ internal sealed class RedisConnectionStore(
             connection.CreatedAt.ToUnixTimeMilliseconds(),
             connection.ExpiresAt.ToUnixTimeMilliseconds(),
             keepUntil.ToUnixTimeMilliseconds(),
-        ]);
+        ]).WaitAsync(cancellationToken);
         if ((long)created == 0)
         {
             throw new InvalidOperationException("A connection with this id exists already.");
@@ -63,20 +68,42 @@ internal sealed class RedisConnectionStore(
 
         var ttl = (long)(keepUntil - time.GetUtcNow()).TotalMilliseconds;
         await db.ScriptEvaluateAsync(IndexScript, [keys.RuntimeConnections(connection.RuntimeId)],
-            [connection.Id.ToString("N"), connection.CreatedAt.ToUnixTimeMilliseconds(), Math.Max(1000, ttl)]);
+            [connection.Id.ToString("N"), connection.CreatedAt.ToUnixTimeMilliseconds(), Math.Max(1000, ttl)]).WaitAsync(cancellationToken);
     }
 
     public async ValueTask<ConnectionRecord?> GetAsync(Guid connectionId, CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(cancellationToken);
-        return Decode(connectionId, await db.HashGetAsync(keys.Connection(connectionId), RecordFields));
+        return Decode(connectionId, await db.HashGetAsync(keys.Connection(connectionId), RecordFields).WaitAsync(cancellationToken));
+    }
+
+    public async ValueTask<LeaseStanding> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken)
+    {
+        // The fail-fast multiplexer: an attach must not queue behind an outage (a disconnected Redis refuses at once),
+        // and the wait is bounded like every Redis read on the attach path (a paused Redis never answers).
+        RedisValue[] values;
+        try
+        {
+            var db = (await connections.Side.WaitAsync(readBound, time, cancellationToken)).GetDatabase();
+            values = await db.HashGetAsync(keys.Connection(connectionId), StandingFields).WaitAsync(readBound, time, cancellationToken);
+        }
+        catch (Exception exception) when (exception is RedisException or TimeoutException)
+        {
+            // A command the library timed out is a RedisTimeoutException, itself a TimeoutException.
+            return LeaseStanding.Unavailable;
+        }
+
+        return values[0].IsNull ? LeaseStanding.Unknown
+            : !values[1].IsNull ? LeaseStanding.Deleted
+            : values[0] != runtimeId ? LeaseStanding.OtherRuntime
+            : LeaseStanding.Active;
     }
 
     public async ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(cancellationToken);
         var index = keys.RuntimeConnections(runtimeId);
-        var members = await db.SortedSetRangeByRankAsync(index, order: Order.Descending);
+        var members = await db.SortedSetRangeByRankAsync(index, order: Order.Descending).WaitAsync(cancellationToken);
         var reads = new Task<RedisValue[]>[members.Length];
         var ids = new Guid[members.Length];
         for (var i = 0; i < members.Length; i++)
@@ -89,7 +116,7 @@ internal sealed class RedisConnectionStore(
         var gone = new List<RedisValue>();
         for (var i = 0; i < members.Length; i++)
         {
-            if (Decode(ids[i], await reads[i]) is { } record && record.RuntimeId == runtimeId)
+            if (Decode(ids[i], await reads[i].WaitAsync(cancellationToken)) is { } record && record.RuntimeId == runtimeId)
             {
                 records.Add(record);
             }
@@ -111,7 +138,8 @@ internal sealed class RedisConnectionStore(
     public async ValueTask<ConnectionRecord?> MarkDeletedAsync(Guid connectionId, DateTimeOffset at, CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(cancellationToken);
-        var result = await db.ScriptEvaluateAsync(MarkDeletedScript, [keys.Connection(connectionId)], [at.ToUnixTimeMilliseconds()]);
+        var result = await db.ScriptEvaluateAsync(MarkDeletedScript, [keys.Connection(connectionId)], [at.ToUnixTimeMilliseconds()])
+            .WaitAsync(cancellationToken);
         return result.IsNull ? null : Decode(connectionId, (RedisValue[])result!);
     }
 
@@ -122,7 +150,7 @@ internal sealed class RedisConnectionStore(
     public async ValueTask<AttachCounts> GetAttachCountsAsync(Guid connectionId, CancellationToken cancellationToken)
     {
         var db = await DatabaseAsync(cancellationToken);
-        var fields = await db.HashGetAllAsync(keys.Connection(connectionId));
+        var fields = await db.HashGetAllAsync(keys.Connection(connectionId)).WaitAsync(cancellationToken);
         long total = 0;
         var nodes = new List<RedisValue>();
         var live = new List<long>();
@@ -144,7 +172,7 @@ internal sealed class RedisConnectionStore(
         long liveSum = 0;
         if (nodes.Count > 0)
         {
-            var heard = await db.SortedSetScoresAsync(keys.Nodes, [.. nodes]);
+            var heard = await db.SortedSetScoresAsync(keys.Nodes, [.. nodes]).WaitAsync(cancellationToken);
             var since = time.GetUtcNow().ToUnixTimeMilliseconds() - (long)settings.NodeTimeout.TotalMilliseconds;
             for (var i = 0; i < nodes.Count; i++)
             {

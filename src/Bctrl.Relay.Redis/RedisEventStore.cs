@@ -33,7 +33,7 @@ internal sealed class RedisEventStore(RedisConnections connections, RedisKeys ke
         var db = (await connections.Side.WaitAsync(cancellationToken)).GetDatabase();
 
         // "(id" is an exclusive start (Redis 6.2 and later).
-        var entries = await db.StreamRangeAsync(keys.RuntimeEvents(runtimeId), afterId is null ? "-" : "(" + afterId, "+", max);
+        var entries = await db.StreamRangeAsync(keys.RuntimeEvents(runtimeId), afterId is null ? "-" : "(" + afterId, "+", max).WaitAsync(cancellationToken);
         var records = new List<StoredRecord>(entries.Length);
         foreach (var entry in entries)
         {

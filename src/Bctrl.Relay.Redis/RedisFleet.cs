@@ -35,7 +35,7 @@ internal sealed class RedisFleet : IAsyncDisposable
         Revocations = new RedisRevocationView(writer, time, settings.RevocationGrace, logger);
         Runtimes = new RedisRuntimeStore(Connections, Keys, writer, version, time, readBound);
         AttachCounts = new NodeAttachCounts(Connections, Keys, NodeId, time, settings.ConfirmInterval, logger);
-        ConnectionStore = new RedisConnectionStore(Connections, Keys, AttachCounts, settings, time);
+        ConnectionStore = new RedisConnectionStore(Connections, Keys, AttachCounts, settings, time, readBound);
         Sync = new FleetSync(Connections, Keys, writer, Revocations, Runtimes, version, settings, time, logger);
     }
 

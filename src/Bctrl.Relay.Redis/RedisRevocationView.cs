@@ -29,7 +29,7 @@ internal sealed class RedisRevocationView(FleetWriter writer, TimeProvider time,
     public async ValueTask RevokeAsync(Guid connectionId, DateTimeOffset expiresAt, bool terminate, CancellationToken cancellationToken)
     {
         var revocation = new Revocation((expiresAt + grace).ToUnixTimeSeconds(), terminate);
-        await writer.RevokeAsync(connectionId, revocation.PruneAfter, terminate);
+        await writer.RevokeAsync(connectionId, revocation.PruneAfter, terminate).WaitAsync(cancellationToken);
 
         // Applied here at once: this node refuses the lease from now on, before its message comes back.
         Apply(connectionId, revocation);

@@ -39,14 +39,14 @@ internal sealed class RedisRuntimeStore(
 
     public async ValueTask<bool> PutAsync(RuntimeRecord runtime, CancellationToken cancellationToken)
     {
-        var (created, changed) = await writer.PutRuntimeAsync(runtime.Id, RuntimeCodec.Encode(runtime));
+        var (created, changed) = await writer.PutRuntimeAsync(runtime.Id, RuntimeCodec.Encode(runtime)).WaitAsync(cancellationToken);
         await version.WaitAsync(changed, readBound, time);
         return created;
     }
 
     public async ValueTask<bool> DeleteAsync(string runtimeId, CancellationToken cancellationToken)
     {
-        var (deleted, changed) = await writer.DeleteRuntimeAsync(runtimeId);
+        var (deleted, changed) = await writer.DeleteRuntimeAsync(runtimeId).WaitAsync(cancellationToken);
         await version.WaitAsync(changed, readBound, time);
         return deleted;
     }

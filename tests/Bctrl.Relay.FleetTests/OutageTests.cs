@@ -5,7 +5,10 @@ using Xunit.Abstractions;
 
 namespace Bctrl.Relay.FleetTests;
 
-/// <summary>Issue 3: Redis stopped for 30 s, then back empty (no persistence). Fail closed, keep relaying, recover.</summary>
+/// <summary>
+/// Issue 3: Redis stopped for 30 s, then back empty (no persistence). Fail closed, keep relaying, recover. Issue 8: the
+/// leases issued before are lost with it and refused (<c>lease_unknown</c>); reissued ones attach.
+/// </summary>
 public sealed class OutageTests(ITestOutputHelper output)
 {
     private static readonly TimeSpan Outage = TimeSpan.FromSeconds(30);
@@ -72,6 +75,7 @@ public sealed class OutageTests(ITestOutputHelper output)
         var relayedDuringOutage = traffic.Sum(t => t.Messages);
         await redis.StartAgainAsync();
         var back = Stopwatch.StartNew();
+        Uri? reissued = null;
         foreach (var relay in fleet.Relays)
         {
             await Eventually.HoldsAsync(async () =>
@@ -81,7 +85,17 @@ public sealed class OutageTests(ITestOutputHelper output)
                     return false;
                 }
 
-                var attach = await AttachClient.AttachAsync(relay.BaseUrl, endpoint);
+                // The lease's record went with Redis's memory: it must be reissued (issue 8).
+                try
+                {
+                    reissued ??= (await fleet.CreateLeaseAsync(relay)).Endpoint;
+                }
+                catch (HttpRequestException)
+                {
+                    return false;
+                }
+
+                var attach = await AttachClient.AttachAsync(relay.BaseUrl, reissued);
                 if (attach.Client is null)
                 {
                     return false;
@@ -98,11 +112,14 @@ public sealed class OutageTests(ITestOutputHelper output)
         output.WriteLine($"Redis down {Outage.TotalSeconds} s ({checks} refusal rounds); every node ready and attaching {recovery.TotalSeconds:F2} s after it came back");
         Console.WriteLine($"[outage] recovery to ready and attaching on all nodes: {recovery.TotalSeconds:F2} s");
 
-        // Redis came back empty; the nodes wrote the revocation (and the runtime) back, so the deleted lease stays refused.
+        // Redis came back empty; the nodes wrote the revocation (and the runtime) back, so the deleted lease stays
+        // refused, and the lease that was not deleted is refused too: nothing could revoke it any more.
         foreach (var relay in fleet.Relays)
         {
             var refused = await AttachClient.AttachAsync(relay.BaseUrl, revokedEndpoint);
             Assert.Equal((401, "lease_revoked"), (refused.Status, refused.ErrorCode));
+            var unknown = await AttachClient.AttachAsync(relay.BaseUrl, endpoint);
+            Assert.Equal((401, "lease_unknown"), (unknown.Status, unknown.ErrorCode));
         }
 
         Assert.Contains(revoked.ToString("N"), await redis.CliAsync("--raw", "ZRANGE", $"{{{Prefix(fleet)}}}:rev", "0", "-1"), StringComparison.Ordinal);

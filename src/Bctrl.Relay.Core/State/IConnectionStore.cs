@@ -7,6 +7,13 @@ internal interface IConnectionStore
 
     ValueTask<ConnectionRecord?> GetAsync(Guid connectionId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// The attach gate's read, on every attach: what the record says about admitting a token for
+    /// <paramref name="runtimeId"/>. In memory it does no I/O; in Redis it is one read, bounded in time, whose failure
+    /// is <see cref="LeaseStanding.Unavailable"/> (a value, never an exception and never a hang).
+    /// </summary>
+    ValueTask<LeaseStanding> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken);
+
     /// <summary>Newest first.</summary>
     ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken);
 

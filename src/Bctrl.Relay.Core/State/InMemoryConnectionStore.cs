@@ -4,7 +4,9 @@ namespace Bctrl.Relay.State;
 
 /// <summary>
 /// The embedded default's connection store. Records stay for <see cref="Retention"/> after they expire, so that a
-/// <c>GET</c> can still say "expired", then <see cref="Sweep"/> drops them.
+/// <c>GET</c> can still say "expired", then <see cref="Sweep"/> drops them. The attach gate refuses a lease without a
+/// record, so a record must also outlive its token, which verifies until expiry plus the clock skew (at most 5 minutes,
+/// <c>Relay:Leases:ClockSkew</c>): the hour covers that.
 /// </summary>
 internal sealed class InMemoryConnectionStore : IConnectionStore
 {
@@ -24,6 +26,20 @@ internal sealed class InMemoryConnectionStore : IConnectionStore
 
     public ValueTask<ConnectionRecord?> GetAsync(Guid connectionId, CancellationToken cancellationToken)
         => ValueTask.FromResult(_connections.TryGetValue(connectionId, out var entry) ? entry.Record : null);
+
+    public ValueTask<LeaseStanding> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken)
+    {
+        if (!_connections.TryGetValue(connectionId, out var entry))
+        {
+            return ValueTask.FromResult(LeaseStanding.Unknown);
+        }
+
+        var record = entry.Record;
+        return ValueTask.FromResult(
+            record.DeletedAt is not null ? LeaseStanding.Deleted
+            : !string.Equals(record.RuntimeId, runtimeId, StringComparison.Ordinal) ? LeaseStanding.OtherRuntime
+            : LeaseStanding.Active);
+    }
 
     public ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)
         => ValueTask.FromResult<IReadOnlyList<ConnectionRecord>>(_connections.Values

@@ -12,12 +12,14 @@ internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord R
 
 /// <summary>
 /// Design §4 step 1, shared by attaches and discovery: verify the token (no I/O), refuse when the revocation view is
-/// stale (fail closed), resolve the runtime, then check the revocation view (in memory).
+/// stale (fail closed), resolve the runtime, check the revocation view (in memory), then the lease's record (in memory,
+/// or one bounded Redis read): a lease whose record is gone is refused (issue 8, finding 2), since nothing could revoke it.
 /// </summary>
 internal sealed class LeaseGate(
     LeaseTokens tokens,
     IRevocationView revocations,
     IRuntimeStore runtimes,
+    IConnectionStore connections,
     AttachRegistry registry,
     IOptions<RelayOptions> options)
 {
@@ -51,7 +53,23 @@ internal sealed class LeaseGate(
             return (default, ApiError.RuntimeNotFound);
         }
 
-        return revocations.IsRevoked(connectionId) ? (default, ApiError.LeaseRevoked) : (new AdmittedLease(connectionId, runtime), null);
+        if (revocations.IsRevoked(connectionId))
+        {
+            return (default, ApiError.LeaseRevoked);
+        }
+
+        // The record as well as the view: the view refuses leases deleted while it was held, the record those whose
+        // revocation never reached it (a DELETE cut off between its two writes), and the record's absence those that
+        // Redis lost, whose revocation could never be written.
+        var standing = await connections.CheckAsync(connectionId, runtimeId, cancellationToken);
+        return standing switch
+        {
+            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime), null),
+            LeaseStanding.Deleted => (default, ApiError.LeaseRevoked),
+            LeaseStanding.Unknown => (default, ApiError.LeaseUnknown),
+            LeaseStanding.Unavailable => (default, RevocationsStale),
+            _ => (default, ApiError.InvalidLease),
+        };
     }
 
     private (Guid ConnectionId, string RuntimeId, ApiError? Error) Verify(string token)

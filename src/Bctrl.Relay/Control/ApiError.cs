@@ -14,6 +14,21 @@ internal sealed record ApiError(int Status, string Code, string Message, TimeSpa
 
     public static ApiError LeaseRevoked { get; } = new(401, "lease_revoked", "The connection has been deleted.");
 
+    /// <summary>
+    /// A validly signed token of a lease the relay has no record of: fail closed. 401 like the other refusals of a
+    /// lease (the URL no longer grants anything, whatever is retried), but a code of its own, because the remedy is
+    /// different from a tampered URL's: the lease was lost with the relay's state (Redis restarted empty) and must be
+    /// reissued. Nothing could revoke such a lease, so admitting it is not an option.
+    /// </summary>
+    public static ApiError LeaseUnknown { get; } = new(401, "lease_unknown", "The relay has no record of this connection; create a new one.");
+
+    /// <summary>
+    /// The control API could not reach the relay's state (Redis) within <c>Relay:Revocations:MaxStaleness</c>. Nothing
+    /// is known to have changed; every call is safe to retry (a DELETE is idempotent).
+    /// </summary>
+    public static ApiError StateUnavailable { get; } = new(
+        503, "state_unavailable", "The relay's state store is not reachable; retry shortly.", TimeSpan.FromSeconds(1));
+
     public static ApiError RuntimeNotFound { get; } = new(404, "runtime_not_found", "The runtime does not exist.");
 
     public static ApiError ConnectionNotFound { get; } = new(404, "connection_not_found", "The connection does not exist.");

@@ -5,6 +5,7 @@ using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.State;
 using Microsoft.Extensions.Options;
+using StackExchange.Redis;
 
 namespace Bctrl.Relay.Control;
 
@@ -17,7 +18,7 @@ internal static class ControlApi
         {
             var auth = context.HttpContext.RequestServices.GetRequiredService<ControlAuth>();
             return auth.IsAuthorized(context.HttpContext.Request) ? await next(context) : ApiError.Unauthorized.ToResult();
-        });
+        }).AddEndpointFilter(WithinStateBoundAsync);
 
         v1.MapPut("/runtimes/{runtimeId}", PutRuntimeAsync);
         v1.MapGet("/runtimes", ListRuntimesAsync);
@@ -30,6 +31,38 @@ internal static class ControlApi
         v1.MapObservation();
     }
 
+    /// <summary>
+    /// Bounds every control call by <c>Relay:Revocations:MaxStaleness</c> and answers a state store that fails or does
+    /// not answer in time with 503 <c>state_unavailable</c> and Retry-After, never a 500 (issue 8, finding 2).
+    /// StackExchange.Redis does not cancel a command once it is sent, so the stores await each command with the token
+    /// they are given; this filter hands them one that also fires at the deadline. A command cut off that way may still
+    /// take effect later, which is why every call is safe to retry (a DELETE is idempotent).
+    /// </summary>
+    private static async ValueTask<object?> WithinStateBoundAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        var bound = http.RequestServices.GetRequiredService<IOptions<RelayOptions>>().Value.Revocations.MaxStaleness;
+        using var deadline = new CancellationTokenSource(bound, http.RequestServices.GetRequiredService<TimeProvider>());
+        using var aborted = http.RequestAborted.UnsafeRegister(static state => ((CancellationTokenSource)state!).Cancel(), deadline);
+        for (var i = 0; i < context.Arguments.Count; i++)
+        {
+            if (context.Arguments[i] is CancellationToken)
+            {
+                context.Arguments[i] = deadline.Token;
+            }
+        }
+
+        try
+        {
+            return await next(context);
+        }
+        catch (Exception exception) when (!http.RequestAborted.IsCancellationRequested && !http.Response.HasStarted
+            && (exception is RedisException or TimeoutException || (exception is OperationCanceledException && deadline.IsCancellationRequested)))
+        {
+            return ApiError.StateUnavailable.ToResult();
+        }
+    }
+
     private static async Task<IResult> PutRuntimeAsync(
         string runtimeId, HttpContext context, IRuntimeStore runtimes, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -38,7 +71,7 @@ internal static class ControlApi
             return Invalid("invalid_runtime_id", "A runtime id is 1 to 64 ASCII letters, digits, '.', '_' or '-'.");
         }
 
-        var (body, error) = await ReadJsonAsync(context, RelayJsonContext.Default.PutRuntimeRequest, cancellationToken);
+        var (body, error) = await ReadJsonAsync(context, RelayJsonContext.Default.PutRuntimeRequest);
         if (error is not null)
         {
             return error.ToResult();
@@ -69,32 +102,53 @@ internal static class ControlApi
 
     /// <summary>
     /// Deleting a runtime revokes its connections too: the gate finds runtimes by id, so without this a runtime
-    /// registered again under the same id would take the old leases.
+    /// registered again under the same id would take the old leases. The leases are revoked before the runtime goes, so
+    /// that a call cut off half way (503) is retried against a runtime that still exists; and once more after, for a
+    /// lease created meanwhile.
     /// </summary>
     private static async Task<IResult> DeleteRuntimeAsync(
         string runtimeId,
         IRuntimeStore runtimes,
         IConnectionStore connections,
         IRevocationView revocations,
+        IOptions<RelayOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
+        if (revocations.Age > options.Value.Revocations.MaxStaleness)
+        {
+            return ApiError.StateUnavailable.ToResult();
+        }
+
+        if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
+        {
+            return ApiError.RuntimeNotFound.ToResult();
+        }
+
+        var grace = RelayStateServices.RevocationGrace(options.Value);
+        await RevokeLeasesAsync(runtimeId, connections, revocations, grace, time, cancellationToken);
         if (!await runtimes.DeleteAsync(runtimeId, cancellationToken))
         {
             return ApiError.RuntimeNotFound.ToResult();
         }
 
+        await RevokeLeasesAsync(runtimeId, connections, revocations, grace, time, cancellationToken);
+        return Results.NoContent();
+    }
+
+    /// <summary>Revokes every lease of the runtime whose token may still verify (expiry plus the revocation grace).</summary>
+    private static async Task RevokeLeasesAsync(
+        string runtimeId, IConnectionStore connections, IRevocationView revocations, TimeSpan grace, TimeProvider time, CancellationToken cancellationToken)
+    {
         var now = time.GetUtcNow();
         foreach (var connection in await connections.ListAsync(runtimeId, cancellationToken))
         {
-            if (connection.DeletedAt is null && connection.ExpiresAt > now - TimeSpan.FromMinutes(1))
+            if (connection.DeletedAt is null && connection.ExpiresAt > now - grace)
             {
                 await connections.MarkDeletedAsync(connection.Id, now, cancellationToken);
                 await revocations.RevokeAsync(connection.Id, connection.ExpiresAt, terminate: false, cancellationToken);
             }
         }
-
-        return Results.NoContent();
     }
 
     private static async Task<IResult> CreateConnectionAsync(
@@ -108,7 +162,7 @@ internal static class ControlApi
         TimeProvider time,
         CancellationToken cancellationToken)
     {
-        var (body, error) = await ReadJsonAsync(context, RelayJsonContext.Default.CreateConnectionRequest, cancellationToken, allowEmpty: true);
+        var (body, error) = await ReadJsonAsync(context, RelayJsonContext.Default.CreateConnectionRequest, allowEmpty: true);
         if (error is not null)
         {
             return error.ToResult();
@@ -179,6 +233,7 @@ internal static class ControlApi
         HttpContext context,
         IConnectionStore connections,
         IRevocationView revocations,
+        IOptions<RelayOptions> options,
         TimeProvider time,
         CancellationToken cancellationToken)
     {
@@ -189,11 +244,20 @@ internal static class ControlApi
             return Invalid("invalid_query", "terminate must be true or false.");
         }
 
+        // A node whose view is stale cannot reach Redis: say so at once rather than at the deadline.
+        if (revocations.Age > options.Value.Revocations.MaxStaleness)
+        {
+            return ApiError.StateUnavailable.ToResult();
+        }
+
         if (await FindAsync(runtimeId, connectionId, connections, cancellationToken) is not { } record)
         {
             return ApiError.ConnectionNotFound.ToResult();
         }
 
+        // The record first, then the revocation; 204 only once both are written. Either alone refuses the lease on
+        // every node (the gate reads both), so a call cut off between them (503) has half taken effect, and its retry
+        // finds the record, keeps its first deletion time and writes the revocation: nothing is ever lost after a 204.
         await connections.MarkDeletedAsync(record.Id, time.GetUtcNow(), cancellationToken);
         await revocations.RevokeAsync(record.Id, record.ExpiresAt, terminate, cancellationToken);
         return Results.NoContent();
@@ -225,9 +289,12 @@ internal static class ControlApi
     private static IResult Invalid(string code, string message) => new ApiError(400, code, message).ToResult();
 
     private static async Task<(T? Body, ApiError? Error)> ReadJsonAsync<T>(
-        HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, CancellationToken cancellationToken, bool allowEmpty = false)
+        HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, bool allowEmpty = false)
         where T : class
     {
+        // The request's own token, not the handler's: that one ends at the state store's deadline, and a slow upload
+        // is not the store's failure.
+        var cancellationToken = context.RequestAborted;
         if (allowEmpty && context.Request.ContentLength is 0 or null && !context.Request.Headers.TransferEncoding.Any())
         {
             return (null, null);

@@ -9,16 +9,24 @@ namespace Bctrl.Relay.Hosting;
 /// <summary>Where the relay keeps its state: in memory (the embedded default), or in Redis when <c>Relay:Redis</c> is set.</summary>
 internal static class RelayStateServices
 {
-    /// <summary>A revocation outlives its lease by this much, for clock skew between nodes (as in memory).</summary>
-    private static readonly TimeSpan RevocationGrace = TimeSpan.FromMinutes(1);
+    /// <summary>Kept beyond the clock skew, for the nodes' clocks that prune revocations (they disagree too).</summary>
+    private static readonly TimeSpan RevocationMargin = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How long a revocation outlives its lease's expiry, in memory and in Redis: a token verifies until expiry plus
+    /// <c>Relay:Leases:ClockSkew</c>, and a revocation dropped sooner would admit the deleted lease again (issue 8,
+    /// finding 3). A lease's record lives longer still (an hour past expiry, <see cref="InMemoryConnectionStore.Retention"/>).
+    /// </summary>
+    public static TimeSpan RevocationGrace(RelayOptions options) => options.Leases.ClockSkew + RevocationMargin;
 
     public static IServiceCollection AddRelayState(this IServiceCollection services, RelayOptions options)
     {
+        var grace = RevocationGrace(options);
         if (string.IsNullOrWhiteSpace(options.Redis))
         {
             services.AddSingleton<IRuntimeStore, InMemoryRuntimeStore>();
             services.AddSingleton<IConnectionStore, InMemoryConnectionStore>();
-            services.AddSingleton<IRevocationView, InMemoryRevocationView>();
+            services.AddSingleton<IRevocationView>(new InMemoryRevocationView(grace));
             services.AddSingleton<IEventStore>(new InMemoryEventStore(options.Observation.RecordsPerRuntime));
             services.AddSingleton<IAttachRecordStore, InMemoryAttachRecordStore>();
             return services;
@@ -30,8 +38,9 @@ internal static class RelayStateServices
             options.Revocations.MaxStaleness,
             options.Revocations.ConfirmInterval,
             options.Fleet.NodeTimeout,
-            InMemoryConnectionStore.Retention,
-            RevocationGrace);
+            // The gate refuses a lease without a record: the record must outlive its token, as the revocation does.
+            grace > InMemoryConnectionStore.Retention ? grace : InMemoryConnectionStore.Retention,
+            grace);
         services.AddSingleton(sp => new RedisFleet(settings, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILoggerFactory>()));
         services.AddSingleton<IRuntimeStore>(sp => sp.GetRequiredService<RedisFleet>().Runtimes);
         services.AddSingleton<IConnectionStore>(sp => sp.GetRequiredService<RedisFleet>().ConnectionStore);
