@@ -96,12 +96,14 @@ internal sealed partial class DiscoveryRewriter
     /// <summary>
     /// Every match of <c>wss?=[^/&amp;]+/devtools/</c> in a <c>devtoolsFrontendUrl</c> (like
     /// <c>…/inspector.html?ws=127.0.0.1:9222/devtools/page/ID</c>) becomes <c>SCHEME=AUTHORITY/cdp/TOKEN/devtools/</c> of
-    /// the relay, leftmost first and without overlap, as Regex.Replace did.
+    /// the relay, leftmost first and without overlap, as Regex.Replace did. False when the result would be longer than
+    /// the token bound: a URL of many short matches would otherwise grow tenfold.
     /// </summary>
-    private void WriteFrontendUrl(ReadOnlySpan<byte> url)
+    private bool WriteFrontendUrl(ReadOnlySpan<byte> url)
     {
         // A match is at least "ws=x/devtools/" (14 bytes) and becomes the replacement.
-        Ensure(ref _built, url.Length + ((url.Length / 14) + 1) * _frontendReplacement.Length);
+        var longest = Math.Min(url.Length + (((url.Length / 14) + 1) * _frontendReplacement.Length), _maxTokenBytes);
+        Ensure(ref _built, longest);
         var built = 0;
         var copied = 0;
         var stop = -1; // the next '/' or '&' at or after the current value start: found once per run, so this stays linear
@@ -129,6 +131,11 @@ internal sealed partial class DiscoveryRewriter
                 continue;
             }
 
+            if (built + (i - copied) + _frontendReplacement.Length > longest)
+            {
+                return false;
+            }
+
             url[copied..i].CopyTo(_built.AsSpan(built));
             built += i - copied;
             _frontendReplacement.CopyTo(_built.AsSpan(built));
@@ -137,9 +144,15 @@ internal sealed partial class DiscoveryRewriter
             i = copied - 1;
         }
 
+        if (built + (url.Length - copied) > longest)
+        {
+            return false;
+        }
+
         url[copied..].CopyTo(_built.AsSpan(built));
         built += url.Length - copied;
         _writer.WriteStringValue(_built.AsSpan(0, built));
+        return true;
     }
 
     private void WriteConcatenated(ReadOnlySpan<byte> first, ReadOnlySpan<byte> second)

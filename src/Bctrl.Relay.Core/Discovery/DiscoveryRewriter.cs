@@ -113,7 +113,10 @@ internal sealed partial class DiscoveryRewriter : IDisposable
                     return _status = DiscoveryRewriteStatus.TokenTooLarge;
                 }
 
-                Copy(ref reader);
+                if (!Copy(ref reader))
+                {
+                    return _status = DiscoveryRewriteStatus.TokenTooLarge;
+                }
             }
 
             consumed = (int)reader.BytesConsumed;
@@ -148,7 +151,8 @@ internal sealed partial class DiscoveryRewriter : IDisposable
         return _pending > _maxTokenBytes ? _status = DiscoveryRewriteStatus.TokenTooLarge : _status;
     }
 
-    private void Copy(ref Utf8JsonReader reader)
+    /// <summary>Writes the reader's token, rewritten if it is one of the URLs; false when its rewrite is over the token bound.</summary>
+    private bool Copy(ref Utf8JsonReader reader)
     {
         var next = _next;
         _next = UrlKind.None;
@@ -180,8 +184,7 @@ internal sealed partial class DiscoveryRewriter : IDisposable
                         WriteSocketUrl(text);
                         break;
                     case UrlKind.Frontend:
-                        WriteFrontendUrl(text);
-                        break;
+                        return WriteFrontendUrl(text);
                     default:
                         _writer.WriteStringValue(text);
                         break;
@@ -202,6 +205,8 @@ internal sealed partial class DiscoveryRewriter : IDisposable
             default:
                 throw new JsonException($"Unexpected token {reader.TokenType}.");
         }
+
+        return true;
     }
 
     /// <summary>A string or property name, unescaped (the writer escapes it again, as JsonNode did).</summary>

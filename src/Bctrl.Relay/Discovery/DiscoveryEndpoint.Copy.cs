@@ -73,7 +73,7 @@ internal sealed partial class DiscoveryEndpoint
                 await context.Response.Body.WriteAsync(output.WrittenMemory, cancellationToken);
                 return null;
             case DiscoveryRewriteStatus.TokenTooLarge:
-                return $"a single token over {DiscoveryRewriter.DefaultMaxTokenBytes / (1024 * 1024)} MiB";
+                return $"a single token (or its rewrite) over {DiscoveryRewriter.DefaultMaxTokenBytes / (1024 * 1024)} MiB";
             default:
                 return "not valid JSON";
         }

@@ -142,6 +142,21 @@ public sealed class DiscoveryRewriterTests
         Assert.Equal(DiscoveryRewriteStatus.TokenTooLarge, rewriter.Complete());
     }
 
+    /// <summary>Many short <c>ws=</c> matches in one URL would come out ten times longer: over the bound, refused.</summary>
+    [Fact]
+    public void A_frontend_url_whose_rewrite_is_over_the_bound_is_refused()
+    {
+        var url = string.Concat(Enumerable.Repeat("ws=a/devtools/", 100));
+        var bytes = Encoding.UTF8.GetBytes($"{{\"devtoolsFrontendUrl\":\"{url}\"}}");
+        var output = new ArrayBufferWriter<byte>();
+        using var rewriter = new DiscoveryRewriter(Connection, output, maxTokenBytes: 4 * url.Length);
+        Assert.Equal(DiscoveryRewriteStatus.TokenTooLarge, rewriter.Write(bytes));
+
+        using var roomy = new DiscoveryRewriter(Connection, output, maxTokenBytes: 100 * url.Length);
+        roomy.Write(bytes);
+        Assert.Equal(DiscoveryRewriteStatus.Done, roomy.Complete());
+    }
+
     [Fact]
     public void A_token_at_the_bound_passes()
     {
