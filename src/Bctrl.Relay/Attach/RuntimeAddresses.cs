@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
@@ -22,6 +23,9 @@ namespace Bctrl.Relay.Attach;
 internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
 {
     public static readonly TimeSpan BrowserPathLifetime = TimeSpan.FromSeconds(5);
+
+    /// <summary>The most of a <c>/json/version</c> answer read: Chromium's is under 1 KiB.</summary>
+    public const int MaxVersionBytes = 64 * 1024;
 
     private const int MaxKeptPaths = 1024;
 
@@ -51,6 +55,41 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         var chosen = candidates.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? candidates.FirstOrDefault()
             ?? throw new SocketException((int)SocketError.HostNotFound);
         return new UriBuilder(address) { Host = chosen.ToString() }.Uri;
+    }
+
+    private static ApiError BadVersion(string problem) => new(502, "bad_upstream_handshake", $"The runtime's /json/version {problem}.");
+
+    /// <summary>The answer's body in a pooled array (return it), or null when it is longer than <see cref="MaxVersionBytes"/>.</summary>
+    private static async Task<(byte[]? Document, int Length)> ReadVersionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.Content.Headers.ContentLength > MaxVersionBytes)
+        {
+            return (null, 0);
+        }
+
+        await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+        var buffer = ArrayPool<byte>.Shared.Rent(MaxVersionBytes + 1);
+        var length = 0;
+        try
+        {
+            int read;
+            while ((read = await body.ReadAsync(buffer.AsMemory(length, MaxVersionBytes + 1 - length), cancellationToken)) > 0)
+            {
+                length += read;
+                if (length > MaxVersionBytes)
+                {
+                    ArrayPool<byte>.Shared.Return(buffer);
+                    return (null, 0);
+                }
+            }
+        }
+        catch
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            throw;
+        }
+
+        return (buffer, length);
     }
 
     private void Keep(Uri cdpUrl, string path)
@@ -107,28 +146,51 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
             return (origin.Uri, null, true);
         }
 
+        // The client's timeout covers only the headers when the body is read as a stream: the deadline covers both.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(http.Timeout);
         try
         {
-            using var response = await http.GetAsync(new Uri(HttpBase(runtime with { CdpUrl = cdpUrl }), "json/version"), cancellationToken);
+            // Not followed if it redirects (DiscoveryHttp), and read no further than MaxVersionBytes: the runtime's
+            // answer is untrusted input (issue 8).
+            using var response = await http.GetAsync(new Uri(HttpBase(runtime with { CdpUrl = cdpUrl }), "json/version"), HttpCompletionOption.ResponseHeadersRead, deadline.Token);
             if (!response.IsSuccessStatusCode)
             {
-                return (null, UpstreamDialer.Unreachable, false);
+                return (null, BadVersion($"answered with status {(int)response.StatusCode}"), false);
             }
 
-            using var document = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken);
-            if (document.RootElement.ValueKind == JsonValueKind.Object
-                && document.RootElement.TryGetProperty("webSocketDebuggerUrl", out var url)
-                && Uri.TryCreate(url.GetString(), UriKind.Absolute, out var browserUrl))
+            var (document, length) = await ReadVersionAsync(response, deadline.Token);
+            if (document is null)
             {
-                // Chromium writes the host it was asked by; only the path is taken, the address stays the registered one.
-                origin.Path = browserUrl.AbsolutePath;
-                Keep(runtime.CdpUrl, origin.Path);
-                return (origin.Uri, null, false);
+                return (null, BadVersion($"is larger than {MaxVersionBytes / 1024} KiB"), false);
             }
 
-            return (null, new ApiError(502, "bad_upstream_handshake", "The runtime's /json/version names no browser WebSocket."), false);
+            try
+            {
+                using var json = JsonDocument.Parse(document.AsMemory(0, length));
+                if (json.RootElement.ValueKind == JsonValueKind.Object
+                    && json.RootElement.TryGetProperty("webSocketDebuggerUrl", out var url)
+                    && url.ValueKind == JsonValueKind.String
+                    && Uri.TryCreate(url.GetString(), UriKind.Absolute, out var browserUrl))
+                {
+                    // Chromium writes the host it was asked by; only the path is taken, the address stays the registered one.
+                    origin.Path = browserUrl.AbsolutePath;
+                    Keep(runtime.CdpUrl, origin.Path);
+                    return (origin.Uri, null, false);
+                }
+            }
+            catch (JsonException)
+            {
+                return (null, BadVersion("is not valid JSON"), false);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(document);
+            }
+
+            return (null, BadVersion("names no browser WebSocket"), false);
         }
-        catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException)
+        catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException)
         {
             return (null, UpstreamDialer.Unreachable, false);
         }

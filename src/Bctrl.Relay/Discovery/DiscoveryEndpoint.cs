@@ -1,9 +1,8 @@
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using System.Text.RegularExpressions;
 using Bctrl.Relay.Attach;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Hosting;
+using Bctrl.Relay.Options;
+using Microsoft.Extensions.Options;
 
 namespace Bctrl.Relay.Discovery;
 
@@ -12,9 +11,28 @@ namespace Bctrl.Relay.Discovery;
 /// and <c>/json/protocol</c>, with every WebSocket URL rewritten to go through the relay under the same lease, so that
 /// <c>connectOverCDP("http://relay/cdp/&lt;token&gt;")</c> works. The runtime's own address never reaches the client.
 /// </summary>
-internal sealed partial class DiscoveryEndpoint(LeaseGate gate, HttpClient http, PublicEndpoint endpoint, ILogger<DiscoveryEndpoint> logger)
+/// <remarks>
+/// The runtime's answer is untrusted input (issue 8): no redirect is followed, a status other than 2xx is refused, and
+/// no more than <c>Relay:Limits:MaxDiscoveryBytes</c> is read; documents stream through, so a request costs a few pooled
+/// buffers whatever the document's size. A refusal is 502 <c>bad_upstream_discovery</c> while nothing has been sent;
+/// once part of the answer is on its way (the rewrite holds back its first <see cref="HeldBackBytes"/>,
+/// <c>/json/protocol</c> passes through at once), the response is aborted instead, so the client never takes a cut
+/// document for a whole one.
+/// </remarks>
+internal sealed partial class DiscoveryEndpoint(
+    LeaseGate gate, HttpClient http, PublicEndpoint endpoint, IOptions<RelayOptions> options, ILogger<DiscoveryEndpoint> logger)
 {
-    private static readonly string[] Documents = ["json/version", "json/list", "json", "json/protocol"];
+    /// <summary>
+    /// Rewritten output held back before the first send: Chromium's documents are far smaller, so for them any failure
+    /// is a clean 502; a larger document streams on in pieces of about this size.
+    /// </summary>
+    public const int HeldBackBytes = 64 * 1024;
+
+    private const string Protocol = "json/protocol";
+
+    private static readonly string[] Documents = ["json/version", "json/list", "json", Protocol];
+
+    private readonly long _maxBytes = options.Value.Limits.MaxDiscoveryBytes;
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -40,76 +58,58 @@ internal sealed partial class DiscoveryEndpoint(LeaseGate gate, HttpClient http,
         {
             var runtime = lease.Runtime with { CdpUrl = await RuntimeAddresses.ResolveHostAsync(lease.Runtime.CdpUrl, cancellationToken) };
             using var response = await http.GetAsync(new Uri(RuntimeAddresses.HttpBase(runtime), document), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
-            if (!response.IsSuccessStatusCode)
+            var problem = Check(response);
+            if (problem is null)
             {
-                await new ApiError(502, "runtime_unreachable", $"The runtime answered {document} with status {(int)response.StatusCode}.").WriteAsync(context);
-                return;
+                context.Response.ContentType = "application/json; charset=UTF-8";
+                await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+                problem = document == Protocol
+                    ? await PassThroughAsync(context, body, cancellationToken)
+                    : await RewriteAsync(context, body, endpoint.ConnectionUrl(token), cancellationToken);
             }
 
-            context.Response.ContentType = "application/json; charset=UTF-8";
-            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-            if (document == "json/protocol")
+            if (problem is not null)
             {
-                // No URL in the protocol description: it passes through untouched.
-                await body.CopyToAsync(context.Response.Body, cancellationToken);
-                return;
+                await RefuseAsync(context, document, problem);
             }
-
-            var node = await JsonNode.ParseAsync(body, cancellationToken: cancellationToken);
-            Rewrite(node, endpoint.ConnectionUrl(token));
-            await context.Response.WriteAsync(node?.ToJsonString() ?? "null", cancellationToken);
         }
-        catch (Exception exception) when (exception is HttpRequestException or JsonException or IOException or System.Net.Sockets.SocketException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (exception is HttpRequestException or IOException or System.Net.Sockets.SocketException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             RelayLog.DiscoveryFailed(logger, "runtime_unreachable");
             if (!context.Response.HasStarted)
             {
                 await UpstreamDialer.Unreachable.WriteAsync(context);
             }
+            else
+            {
+                context.Abort();
+            }
         }
     }
 
-    /// <summary>
-    /// Rewrites <c>webSocketDebuggerUrl</c> (<c>ws://runtime:9222/devtools/page/ID</c> becomes
-    /// <c>ws://relay/cdp/TOKEN/devtools/page/ID</c>) and the <c>ws=</c> part of <c>devtoolsFrontendUrl</c>, wherever they
-    /// appear in the document.
-    /// </summary>
-    internal static void Rewrite(JsonNode? node, string connectionUrl)
+    /// <summary>What is wrong with the answer's status line and headers, or null.</summary>
+    private string? Check(HttpResponseMessage response)
     {
-        switch (node)
+        // Redirects are not followed (DiscoveryHttp): a 3xx lands here like any status that is not 2xx. Its Location is
+        // never read, so the address it names reaches neither the client nor a log line.
+        if (!response.IsSuccessStatusCode)
         {
-            case JsonArray array:
-                foreach (var item in array)
-                {
-                    Rewrite(item, connectionUrl);
-                }
-
-                break;
-            case JsonObject obj:
-                foreach (var (name, value) in obj.ToArray())
-                {
-                    if (value is JsonValue text && text.TryGetValue<string>(out var url))
-                    {
-                        if (name == "webSocketDebuggerUrl" && Uri.TryCreate(url, UriKind.Absolute, out var socket))
-                        {
-                            obj[name] = connectionUrl + socket.AbsolutePath;
-                        }
-                        else if (name == "devtoolsFrontendUrl")
-                        {
-                            var relay = new Uri(connectionUrl);
-                            obj[name] = FrontendSocket().Replace(url, $"{relay.Scheme}={relay.Authority}{relay.AbsolutePath}/devtools/");
-                        }
-                    }
-                    else
-                    {
-                        Rewrite(value, connectionUrl);
-                    }
-                }
-
-                break;
+            return $"status {(int)response.StatusCode}";
         }
+
+        return response.Content.Headers.ContentLength > _maxBytes ? "Content-Length over Relay:Limits:MaxDiscoveryBytes" : null;
     }
 
-    [GeneratedRegex("wss?=[^/&]+/devtools/")]
-    private static partial Regex FrontendSocket();
+    private async Task RefuseAsync(HttpContext context, string document, string problem)
+    {
+        if (context.Response.HasStarted)
+        {
+            RelayLog.DiscoveryRefused(logger, document, problem, "aborted the response");
+            context.Abort();
+            return;
+        }
+
+        RelayLog.DiscoveryRefused(logger, document, problem, "answered 502 bad_upstream_discovery");
+        await new ApiError(502, "bad_upstream_discovery", $"The runtime's /{document} was refused: {problem}.").WriteAsync(context);
+    }
 }

@@ -51,4 +51,9 @@ internal static partial class RelayLog
 
     [LoggerMessage(10, LogLevel.Warning, "Discovery request to the runtime failed with {Code}.", EventName = "DiscoveryFailed")]
     public static partial void DiscoveryFailed(ILogger logger, string code);
+
+    // Issue 8, finding 5: the runtime's answer is untrusted. The problem is the relay's own words (a status, a limit):
+    // nothing from the answer, so no address a redirect named.
+    [LoggerMessage(40, LogLevel.Warning, "The runtime's /{Document} was refused ({Problem}); {Outcome}.", EventName = "DiscoveryRefused")]
+    public static partial void DiscoveryRefused(ILogger logger, string document, string problem, string outcome);
 }
