@@ -42,9 +42,10 @@ public class FrameTrackerBenchmarks
 
         _segment = segment.AsSpan(0, length).ToArray();
 
-        // A 14-byte header (64-bit length, masked) cut after its fifth byte, as a read boundary would.
-        var frame = new byte[14 + 200];
-        WriteFrame(frame, WebSocketOpcode.Binary, 200, extendedLength: true);
+        // A 14-byte header (64-bit length, masked) cut after its fifth byte, as a read boundary would. 65536 is the
+        // smallest payload the 64-bit form may carry (RFC 6455 §5.2: minimal length encoding); the payload is skipped by count.
+        var frame = new byte[14 + 65536];
+        WriteFrame(frame, WebSocketOpcode.Binary, 65536, extendedLength: true);
         _splitFirst = frame.AsSpan(0, 5).ToArray();
         _splitSecond = frame.AsSpan(5).ToArray();
 

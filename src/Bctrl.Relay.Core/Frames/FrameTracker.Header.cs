@@ -38,8 +38,9 @@ internal partial struct FrameTracker
     ///   N V V V           S                 127: 8 bytes (uint64,
     ///     1 2 3           K                      top bit 0)
     /// </code>
-    /// Lengths are not required to be minimally encoded (§5.2 asks for the minimal form): the relay forwards the
-    /// bytes unchanged, so a longer form costs it nothing and is accepted.
+    /// §5.2: "the minimal number of bytes MUST be used to encode the length", so a 16-bit form carrying less than 126
+    /// or a 64-bit form carrying less than 65536 is a violation (issue 8: a relay that forwards such frames hands the
+    /// peer a stream a strict endpoint must fail). The length rules are checked before the control-frame rules.
     /// </remarks>
     private readonly FrameViolation ReadHeader(ReadOnlySpan<byte> header, out FrameHeader parsed)
     {
@@ -75,6 +76,10 @@ internal partial struct FrameTracker
         else if (length7 == 126)
         {
             payloadLength = BinaryPrimitives.ReadUInt16BigEndian(header.Slice(2));
+            if (payloadLength < 126)
+            {
+                return FrameViolation.NonMinimalLength;
+            }
         }
         else
         {
@@ -83,6 +88,11 @@ internal partial struct FrameTracker
             if (length64 > long.MaxValue)
             {
                 return FrameViolation.LengthTopBit;
+            }
+
+            if (length64 <= ushort.MaxValue)
+            {
+                return FrameViolation.NonMinimalLength;
             }
 
             payloadLength = (long)length64;

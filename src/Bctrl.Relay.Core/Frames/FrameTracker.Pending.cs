@@ -28,9 +28,9 @@ internal partial struct FrameTracker
         return _controlLength;
     }
 
-    private void CompleteControlFrame(in FrameHeader header, ReadOnlySpan<byte> payload)
+    /// <summary>Unmasks a whole control frame's payload and, for a close, validates its body; state moves only when it is valid.</summary>
+    private FrameViolation CompleteControlFrame(in FrameHeader header, ReadOnlySpan<byte> payload)
     {
-        _header = header;
         Span<byte> control = _control;
         control = control.Slice(0, payload.Length);
         payload.CopyTo(control);
@@ -39,8 +39,21 @@ internal partial struct FrameTracker
             WebSocketMask.Apply(control, header.MaskKey, 0);
         }
 
+        if (header.Opcode == WebSocketOpcode.Close)
+        {
+            FrameViolation violation = CheckCloseBody(control);
+            if (violation != FrameViolation.None)
+            {
+                return violation;
+            }
+
+            _closeSeen = true;
+        }
+
+        _header = header;
         _controlLength = (byte)payload.Length;
         _frames++;
+        return FrameViolation.None;
     }
 
     /// <summary>
@@ -93,7 +106,12 @@ internal partial struct FrameTracker
         }
 
         _pendingLength = 0;
-        CompleteControlFrame(header, held.Slice(headerLength, frameLength - headerLength));
+        violation = CompleteControlFrame(header, held.Slice(headerLength, frameLength - headerLength));
+        if (violation != FrameViolation.None)
+        {
+            return Fail(violation, frameStart, out consumed);
+        }
+
         consumed = position;
         return TrackStatus.ControlFrame;
     }

@@ -19,7 +19,8 @@ namespace Bctrl.Relay.Frames;
 /// A control frame counts when its last byte has been seen, i.e. when <see cref="TrackStatus.ControlFrame"/> is reported.
 /// </para>
 /// <para>
-/// A header is validated once it is whole, so a header gets the same verdict however the stream is cut.
+/// A header is validated once it is whole, and a close frame's body once the frame is whole, so a frame gets the same
+/// verdict however the stream is cut.
 /// After a violation the tracker is dead: every later call reports <see cref="TrackStatus.Violation"/> again, and
 /// nothing is pending (the bytes of the offending header are not kept).
 /// </para>
@@ -36,14 +37,18 @@ internal partial struct FrameTracker
     private bool _inMessage;
     private long _messageBytes;
 
+    // Set when a close frame completes: the sender may send nothing after it (RFC 6455 §5.5.1).
+    private bool _closeSeen;
+
     private long _payloadRemaining;
     private long _frames;
     private long _messages;
 
     // All instance fields live in this file: a partial struct with fields in several parts has no defined layout (CS0282).
     // Bytes of a frame in flight, as received: a header cut by a read, or a control frame not yet whole.
-    // Inline so the tracker never allocates; 139 bytes is the largest control frame (a non-minimal 14-byte header
-    // is accepted, plus 125 bytes of payload). A data frame only ever has its header here.
+    // Inline so the tracker never allocates. A control frame is at most 6 + 125 bytes now that lengths must be minimal
+    // (§5.2), but a header is only known to be a control frame's once its opcode is read, and the buffer keeps room for
+    // the largest header (14) plus 125. A data frame only ever has its header here.
     private PendingBuffer _pending;
     private byte _pendingLength;
 
@@ -71,6 +76,12 @@ internal partial struct FrameTracker
         {
             consumed = 0;
             return TrackStatus.Violation;
+        }
+
+        if (_closeSeen)
+        {
+            // §5.5.1: nothing may follow a close, so one byte is enough to tell. Nothing is pending: a close is whole.
+            return data.IsEmpty ? NeedMoreData(data, out consumed) : Fail(FrameViolation.DataAfterClose, 0, out consumed);
         }
 
         if (_pendingLength != 0)
@@ -127,7 +138,12 @@ internal partial struct FrameTracker
             return TrackPending(data, position, out consumed);
         }
 
-        CompleteControlFrame(header, rest.Slice(headerLength, frameLength - headerLength));
+        violation = CompleteControlFrame(header, rest.Slice(headerLength, frameLength - headerLength));
+        if (violation != FrameViolation.None)
+        {
+            return Fail(violation, position, out consumed);
+        }
+
         consumed = position + frameLength;
         return TrackStatus.ControlFrame;
     }
@@ -139,6 +155,9 @@ internal partial struct FrameTracker
 
     /// <summary>No partial header or control frame is held and no payload of the current frame is left.</summary>
     public readonly bool AtFrameBoundary => _pendingLength == 0 && _payloadRemaining == 0;
+
+    /// <summary>A whole, valid close frame has gone by in this direction; any further byte is a violation (§5.5.1).</summary>
+    public readonly bool CloseSeen => _closeSeen;
 
     /// <summary>Payload bytes of the current data frame not yet seen.</summary>
     public readonly long PayloadRemaining => _payloadRemaining;

@@ -8,12 +8,19 @@ namespace Bctrl.Relay.Splice;
 internal sealed partial class AttachSplice
 {
     /// <summary>
-    /// Sends the client the relay's close, if this end calls for one and the client stream is at a frame boundary,
-    /// then waits (bounded) for the client's answering close so the client reads ours before its connection ends.
+    /// Sends the client the relay's close, if this end calls for one, the client stream is at a frame boundary and the
+    /// runtime's own close has not been passed to the client already, then waits (bounded) for the client's answering
+    /// close so the client reads ours before its connection ends.
     /// </summary>
+    /// <remarks>
+    /// RFC 6455 §5.5.1: an endpoint sends nothing after its close frame. The runtime's close, once forwarded, was the
+    /// last frame the client may receive from this connection, so the relay sends no second one whatever the reason.
+    /// Every byte the runtime tracker has validated was committed to the client's pipe, so <see cref="FrameTracker.CloseSeen"/>
+    /// means the close was handed to the client.
+    /// </remarks>
     private async Task<CloseFrame> CloseClientAsync(CloseFrame close)
     {
-        if (close.IsNone)
+        if (close.IsNone || _fromRuntime.CloseSeen)
         {
             return default;
         }
@@ -94,11 +101,15 @@ internal sealed partial class AttachSplice
         return false;
     }
 
-    /// <summary>Sends the runtime the relay's close (masked: the relay is its client), then ends the connection.</summary>
+    /// <summary>
+    /// Sends the runtime the relay's close (masked: the relay is its client), then ends the connection. Nothing is sent
+    /// when the client's own close went to the runtime already (§5.5.1: nothing after a close): a client send either
+    /// completed, or was interrupted and then nothing is sent anyway.
+    /// </summary>
     private async Task<CloseFrame> CloseRuntimeAsync(CloseFrame close)
     {
         var sent = false;
-        if (!close.IsNone && !_runtimeSendInterrupted && _fromClient.PayloadRemaining == 0)
+        if (!close.IsNone && !_runtimeSendInterrupted && _fromClient.PayloadRemaining == 0 && !_fromClient.CloseSeen)
         {
             var frame = ArrayPool<byte>.Shared.Rent(RelayFrames.MaxFrameLength);
             try

@@ -54,6 +54,10 @@ internal static class CloseCodes
         FrameViolation.ExpectedContinuation => "expected continuation frame",
         FrameViolation.InvalidClosePayload => "invalid close payload",
         FrameViolation.MessageTooBig => "message too big",
+        FrameViolation.InvalidCloseCode => "invalid close code",
+        FrameViolation.InvalidCloseReason => "close reason is not UTF-8",
+        FrameViolation.NonMinimalLength => "non-minimal length",
+        FrameViolation.DataAfterClose => "data after close",
         _ => "protocol error",
     };
 }

@@ -14,6 +14,14 @@ internal static class ClientHandshake
     {
         key = string.Empty;
         var request = context.Request;
+
+        // §4.1: "the HTTP version MUST be at least 1.1". Kestrel offers the upgrade feature on an HTTP/1.0 request too,
+        // so it is refused here, before the upgrade checks and before any 101.
+        if (HttpProtocol.IsHttp10(request.Protocol))
+        {
+            return new ApiError(400, "websocket_requires_http11", "A WebSocket upgrade needs HTTP/1.1 or later (RFC 6455 §4.1).");
+        }
+
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
         var isWebSocket = request.Headers.Upgrade.ToString().Contains("websocket", StringComparison.OrdinalIgnoreCase);
         if (!HttpMethods.IsGet(request.Method) || !isWebSocket || upgrade is null || !upgrade.IsUpgradableRequest

@@ -1,3 +1,7 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+
 namespace Bctrl.Relay.FunctionalTests.Control;
 
 /// <summary>
@@ -84,5 +88,36 @@ public sealed class ClientHandshakeTests
         Assert.Equal(101, response.Status);
         Assert.Equal("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=", response.Header("Sec-WebSocket-Accept"));
         Assert.Equal(1, rig.Runtime.Accepted);
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task An_HTTP_1_0_upgrade_request_is_400_and_never_101()
+    {
+        // RFC 6455 §4.1: "The method of the request MUST be GET, and the HTTP version MUST be at least 1.1."
+        await using var rig = await AttachRig.StartAsync();
+        var (_, token) = await rig.CreateAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        using var socket = new Socket(SocketType.Stream, ProtocolType.Tcp);
+        await socket.ConnectAsync(rig.Relay.BaseUrl.Host, rig.Relay.BaseUrl.Port, timeout.Token);
+
+        await socket.SendAsync(Encoding.ASCII.GetBytes(
+            $"GET /cdp/{token} HTTP/1.0\r\nHost: {rig.Relay.BaseUrl.Authority}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            + $"Sec-WebSocket-Key: {RawHttp.NewKey()}\r\nSec-WebSocket-Version: 13\r\n\r\n"), SocketFlags.None, timeout.Token);
+
+        // An HTTP/1.0 answer may end its body by closing the connection: read it all.
+        using var received = new MemoryStream();
+        var buffer = new byte[4096];
+        int read;
+        while ((read = await socket.ReceiveAsync(buffer, SocketFlags.None, timeout.Token)) > 0)
+        {
+            received.Write(buffer, 0, read);
+        }
+
+        var response = Encoding.UTF8.GetString(received.ToArray());
+        var head = response[..response.IndexOf("\r\n\r\n", StringComparison.Ordinal)];
+        Assert.True(head.Split(' ')[1] == "400", $"expected 400, got {response}");
+        using var json = JsonDocument.Parse(response[(head.Length + 4)..]);
+        Assert.Equal("websocket_requires_http11", json.RootElement.GetProperty("error").GetProperty("code").GetString());
+        await rig.AssertNoUpstreamAsync();
     }
 }

@@ -13,9 +13,24 @@ public abstract partial class FrameTrackerTests
         "mask-mismatch", "length-top-bit", "length-all-ones", "continuation-first", "continuation-after-message",
         "text-in-message", "binary-in-message-after-control", "close-one-byte",
         "too-big-one-frame", "too-big-fragments", "too-big-huge-continuation", "first-rule-wins",
+        "close-code-0", "close-code-999", "close-code-1004", "close-code-1005", "close-code-1006", "close-code-1015",
+        "close-code-1016", "close-code-2999", "close-code-5000", "close-code-65535", "close-bad-code-and-bad-reason",
+        "close-reason-ff", "close-reason-truncated", "close-reason-surrogate", "close-reason-overlong", "close-reason-at-limit",
+        "non-minimal-16-data", "non-minimal-16-empty-ping", "non-minimal-64-data", "non-minimal-64-close", "non-minimal-before-control-length",
+        "data-after-close", "data-after-empty-close", "continuation-after-close", "pong-after-close-byte",
     };
 
+    /// <summary><see cref="BadHeaderLength"/>: how many bytes from <see cref="BadStart"/> the verdict needs.</summary>
     private sealed record ViolationCase(byte[] Stream, IReadOnlyList<BuiltFrame> Before, int BadStart, int BadHeaderLength, FrameViolation Violation);
+
+    /// <summary>A close body (RFC 6455 §5.5.1): the code big-endian, then the reason in UTF-8.</summary>
+    private static byte[] ClosePayload(ushort code, string reason)
+    {
+        var payload = new byte[2 + System.Text.Encoding.UTF8.GetByteCount(reason)];
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(payload, code);
+        System.Text.Encoding.UTF8.GetBytes(reason, payload.AsSpan(2));
+        return payload;
+    }
 
     private ViolationCase BuildViolation(string name)
     {
@@ -25,8 +40,101 @@ public abstract partial class FrameTrackerTests
         b.Add(WebSocketOpcode.Text, 3).Add(WebSocketOpcode.Ping, 2);
         byte[] bad;
         FrameViolation violation;
+
+        // How many bytes of the bad part the tracker needs before it can tell: a header, a whole close frame, or one
+        // byte after a close.
+        int? detect = null;
+        if (name.StartsWith("close-code-", StringComparison.Ordinal))
+        {
+            bad = BadClose(ClosePayload(ushort.Parse(name["close-code-".Length..], System.Globalization.CultureInfo.InvariantCulture), "r"));
+            violation = FrameViolation.InvalidCloseCode;
+            name = "handled";
+        }
+        else
+        {
+            bad = [];
+            violation = FrameViolation.None;
+        }
+
         switch (name)
         {
+            case "handled":
+                break;
+            case "close-bad-code-and-bad-reason":
+                // The code is checked before the reason.
+                bad = BadClose([0x03, 0xED, 0xFF]);
+                violation = FrameViolation.InvalidCloseCode;
+                break;
+            case "close-reason-ff":
+                bad = BadClose([0x03, 0xE8, 0x61, 0xFF]);
+                violation = FrameViolation.InvalidCloseReason;
+                break;
+            case "close-reason-truncated":
+                // "✓" is E2 9C 93: cut after two bytes.
+                bad = BadClose([0x03, 0xE8, 0x6F, 0x6B, 0xE2, 0x9C]);
+                violation = FrameViolation.InvalidCloseReason;
+                break;
+            case "close-reason-surrogate":
+                // U+D800 encoded as UTF-8 is not UTF-8 (RFC 3629 §3).
+                bad = BadClose([0x0F, 0xA0, 0xED, 0xA0, 0x80]);
+                violation = FrameViolation.InvalidCloseReason;
+                break;
+            case "close-reason-overlong":
+                bad = BadClose([0x13, 0x87, 0xC0, 0xAF]);
+                violation = FrameViolation.InvalidCloseReason;
+                break;
+            case "close-reason-at-limit":
+                // 125 bytes: the code, 122 valid bytes and one bad one at the very end.
+                bad = BadClose([.. ClosePayload(1000, new string('a', 122)), 0x80]);
+                violation = FrameViolation.InvalidCloseReason;
+                break;
+            case "non-minimal-16-data":
+                bad = Bad(true, 0x1, 125, LengthForm.Bits16);
+                violation = FrameViolation.NonMinimalLength;
+                break;
+            case "non-minimal-16-empty-ping":
+                bad = Bad(true, 0x9, 0, LengthForm.Bits16);
+                violation = FrameViolation.NonMinimalLength;
+                break;
+            case "non-minimal-64-data":
+                bad = Bad(true, 0x2, 65535, LengthForm.Bits64);
+                violation = FrameViolation.NonMinimalLength;
+                break;
+            case "non-minimal-64-close":
+                bad = Bad(true, 0x8, 2, LengthForm.Bits64);
+                violation = FrameViolation.NonMinimalLength;
+                break;
+            case "non-minimal-before-control-length":
+                // A ping of 200 bytes in the 64-bit form breaks two rules; the length encoding is checked first.
+                bad = Bad(true, 0x9, 200, LengthForm.Bits64);
+                violation = FrameViolation.NonMinimalLength;
+                break;
+            case "data-after-close":
+                b.Add(WebSocketOpcode.Close, ClosePayload(1000, "bye"));
+                bad = Bad(true, 0x9, 2);
+                violation = FrameViolation.DataAfterClose;
+                detect = 1;
+                break;
+            case "data-after-empty-close":
+                b.Add(WebSocketOpcode.Close, 0);
+                bad = Bad(true, 0x1, 3);
+                violation = FrameViolation.DataAfterClose;
+                detect = 1;
+                break;
+            case "continuation-after-close":
+                // A message left open by the close is not finished after it either.
+                b.Add(WebSocketOpcode.Text, 4, fin: false).Add(WebSocketOpcode.Close, ClosePayload(1001, ""));
+                bad = Bad(true, 0x0, 3);
+                violation = FrameViolation.DataAfterClose;
+                detect = 1;
+                break;
+            case "pong-after-close-byte":
+                // One byte is enough to tell.
+                b.Add(WebSocketOpcode.Close, ClosePayload(4000, "x"));
+                bad = [0x8A];
+                violation = FrameViolation.DataAfterClose;
+                detect = 1;
+                break;
             case "rsv1":
             case "rsv2":
             case "rsv3":
@@ -45,7 +153,7 @@ public abstract partial class FrameTrackerTests
                 violation = FrameViolation.ControlFrameTooLong;
                 break;
             case "close-too-long-64":
-                bad = Bad(true, 0x8, 200, LengthForm.Bits64);
+                bad = Bad(true, 0x8, 65536, LengthForm.Bits64);
                 violation = FrameViolation.ControlFrameTooLong;
                 break;
             case "ping-fragmented":
@@ -128,7 +236,20 @@ public abstract partial class FrameTrackerTests
         // Payload bytes, then a valid frame after it: none of it may be reported.
         b.AddRaw(FrameStreamBuilder.Pattern(3, 9));
         b.Add(WebSocketOpcode.Binary, 2);
-        return new ViolationCase(b.ToArray(), before, badStart, bad.Length, violation);
+        return new ViolationCase(b.ToArray(), before, badStart, detect ?? bad.Length, violation);
+
+        // A whole close frame with this payload, masked for the client direction.
+        byte[] BadClose(byte[] payload)
+        {
+            var key = b.NextKey();
+            var wire = (byte[])payload.Clone();
+            if (Masked)
+            {
+                FrameStreamBuilder.NaiveMask(wire, key, 0);
+            }
+
+            return [.. FrameStreamBuilder.Header(true, 0x8, Masked, (ulong)payload.Length, LengthForm.Minimal, 0, key), .. wire];
+        }
 
         byte[] Bad(bool fin, int opcode, ulong length, LengthForm form = LengthForm.Minimal, int rsv = 0)
             => FrameStreamBuilder.Header(fin, opcode, Masked, length, form, rsv, b.NextKey());
@@ -202,7 +323,7 @@ public abstract partial class FrameTrackerTests
             .Add(WebSocketOpcode.Text, 30, fin: false)
             .Add(WebSocketOpcode.Ping, 125)
             .Add(WebSocketOpcode.Continuation, 0, fin: false)
-            .Add(WebSocketOpcode.Continuation, 70, fin: false, form: LengthForm.Bits64)
+            .Add(WebSocketOpcode.Continuation, 70, fin: false)
             .Add(WebSocketOpcode.Continuation, 0)
             .Add(WebSocketOpcode.Binary, 99, fin: false)
             .Add(WebSocketOpcode.Continuation, 1);

@@ -14,7 +14,7 @@ public abstract partial class FrameTrackerTests
 
     private protected bool Masked => Direction == FrameDirection.ClientToRuntime;
 
-    public static TheoryData<string> Streams => new() { "header-forms", "non-minimal-lengths", "control-frames", "fragmented" };
+    public static TheoryData<string> Streams => new() { "header-forms", "control-frames", "fragmented", "close-empty", "close-code-only", "close-utf8-reason" };
 
     private protected FrameStreamBuilder NewStream() => new(Masked);
 
@@ -35,27 +35,17 @@ public abstract partial class FrameTrackerTests
                     .Add(WebSocketOpcode.Binary, 300)
                     .Add(WebSocketOpcode.Text, 65536)
                     .Add(WebSocketOpcode.Pong, 125)
-                    .Add(WebSocketOpcode.Close, [0x03, 0xE8])
-                    .Add(WebSocketOpcode.Binary, 1);
-                break;
-            case "non-minimal-lengths":
-                b.Add(WebSocketOpcode.Text, 3, form: LengthForm.Bits16)
-                    .Add(WebSocketOpcode.Binary, 0, form: LengthForm.Bits64)
-                    .Add(WebSocketOpcode.Ping, 4, form: LengthForm.Bits16)
-                    .Add(WebSocketOpcode.Pong, 0, form: LengthForm.Bits64)
-                    .Add(WebSocketOpcode.Binary, 130, form: LengthForm.Bits64)
-                    .Add(WebSocketOpcode.Ping, 125, form: LengthForm.Bits64)
-                    .Add(WebSocketOpcode.Close, [0x03, 0xE9, 0x41], form: LengthForm.Bits16);
+                    .Add(WebSocketOpcode.Binary, 65535)
+                    .Add(WebSocketOpcode.Binary, 1)
+                    .Add(WebSocketOpcode.Close, [0x03, 0xE8]);
                 break;
             case "control-frames":
                 b.Add(WebSocketOpcode.Ping, 0)
                     .Add(WebSocketOpcode.Ping, 5)
                     .Add(WebSocketOpcode.Pong, 125)
                     .Add(WebSocketOpcode.Pong, 1)
-                    .Add(WebSocketOpcode.Close, 0)
-                    .Add(WebSocketOpcode.Close, [0x0F, 0xA0])
-                    .Add(WebSocketOpcode.Close, 125)
-                    .Add(WebSocketOpcode.Ping, 2, form: LengthForm.Bits16);
+                    .Add(WebSocketOpcode.Ping, 2)
+                    .Add(WebSocketOpcode.Close, ClosePayload(4999, new string('r', 123)));
                 break;
             case "fragmented":
                 // §5.4: control frames may come between the fragments of a message and do not end it.
@@ -64,18 +54,29 @@ public abstract partial class FrameTrackerTests
                     .Add(WebSocketOpcode.Continuation, 0, fin: false)
                     .Add(WebSocketOpcode.Pong, 125)
                     .Add(WebSocketOpcode.Continuation, 300, fin: false)
-                    .Add(WebSocketOpcode.Ping, 0, form: LengthForm.Bits64)
-                    .Add(WebSocketOpcode.Continuation, 6, fin: false, form: LengthForm.Bits64)
-                    .Add(WebSocketOpcode.Close, [0x03, 0xE8, 0x62, 0x79, 0x65])
+                    .Add(WebSocketOpcode.Ping, 0)
+                    .Add(WebSocketOpcode.Continuation, 70000, fin: false)
                     .Add(WebSocketOpcode.Continuation, 4)
                     .Add(WebSocketOpcode.Binary, 0, fin: false)
                     .Add(WebSocketOpcode.Continuation, 0, fin: false)
-                    .Add(WebSocketOpcode.Ping, 1, form: LengthForm.Bits16)
+                    .Add(WebSocketOpcode.Ping, 1)
                     .Add(WebSocketOpcode.Continuation, 0)
                     .Add(WebSocketOpcode.Text, 1)
                     .Add(WebSocketOpcode.Binary, 200, fin: false)
                     .Add(WebSocketOpcode.Pong, 0)
-                    .Add(WebSocketOpcode.Continuation, 300, form: LengthForm.Bits64);
+                    .Add(WebSocketOpcode.Continuation, 300, fin: false)
+                    .Add(WebSocketOpcode.Close, ClosePayload(1000, "bye"));
+                break;
+            case "close-empty":
+                // §5.5.1: a close may carry no body at all.
+                b.Add(WebSocketOpcode.Text, 3).Add(WebSocketOpcode.Close, 0);
+                break;
+            case "close-code-only":
+                b.Add(WebSocketOpcode.Binary, 1, fin: false).Add(WebSocketOpcode.Close, ClosePayload(1001, ""));
+                break;
+            case "close-utf8-reason":
+                // Two-, three- and four-byte UTF-8 sequences in the reason (§5.5.1, §8.1).
+                b.Add(WebSocketOpcode.Ping, 4).Add(WebSocketOpcode.Close, ClosePayload(3000, "é ✓ 𝄞 done"));
                 break;
             default:
                 throw new ArgumentOutOfRangeException(nameof(name), name, null);
@@ -225,8 +226,11 @@ public abstract partial class FrameTrackerTests
                 .Add(WebSocketOpcode.Ping, i % 126)
                 .Add(WebSocketOpcode.Continuation, i * 37 % 70000)
                 .Add(WebSocketOpcode.Binary, 0)
-                .Add(WebSocketOpcode.Pong, 4, form: LengthForm.Bits64);
+                .Add(WebSocketOpcode.Pong, 4);
         }
+
+        // The close at the end runs the close-code and UTF-8 checks inside the measured region too.
+        b.Add(WebSocketOpcode.Close, ClosePayload(1000, "é ✓ 𝄞 all done"));
 
         var stream = b.ToArray();
         for (var warmUp = 0; warmUp < 3; warmUp++)
