@@ -83,7 +83,8 @@ internal sealed partial class AttachSplice
         try
         {
             // Only between frames (design §4 item 4): committed client bytes end at a boundary when no payload is owed.
-            if (IsEnded || _fromRuntime.PayloadRemaining != 0)
+            // Never after the runtime's close has gone to the client: nothing may follow a close (RFC 6455 §5.5.1).
+            if (IsEnded || _fromRuntime.PayloadRemaining != 0 || _fromRuntime.CloseSeen)
             {
                 return;
             }
