@@ -138,6 +138,28 @@ public sealed class KeepAliveTests
         Assert.Equal(FakeRuntimeFrame.Ping, (await client.ReadFrameAsync()).Opcode);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task No_ping_follows_the_runtimes_close_to_the_client()
+    {
+        await using var harness = await SpliceHarness.StartAsync(new Dictionary<string, string?>
+        {
+            ["Relay:KeepAlive:Interval"] = "00:00:00.5",
+            ["Relay:KeepAlive:Timeout"] = "00:00:10",
+        });
+        var (client, runtime) = await harness.AttachAsync();
+        await using var _ = client;
+
+        // The runtime closes and keeps its connection open; the client has not answered yet. Pings came due every
+        // half second before; after the close, RFC 6455 §5.5.1 allows nothing more on that leg.
+        await runtime.SendCloseAsync(1000, "bye");
+        var close = await ReadAnsweringPingsAsync(client);
+        Assert.Equal(FakeRuntimeFrame.Close, close.Opcode);
+        var next = client.ReadFrameAsync();
+        var first = await Task.WhenAny(next, Task.Delay(TimeSpan.FromSeconds(2)));
+        Assert.True(first != next, "a frame followed the runtime's close to the client");
+        await client.SendCloseAsync(1000);
+    }
+
     private static async Task<FakeRuntimeFrame> ReadAnsweringPingsAsync(RawClient client)
     {
         while (true)
