@@ -126,20 +126,21 @@ public sealed class LoggingConfigurationTests
             {
             }
 
-            // Requests Kestrel rejects itself: with details enabled it quotes the offending request line or header.
+            // Requests Kestrel rejects itself (with details enabled it quotes the offending request line or header), and
+            // an HTTP/1.0 upgrade and a control character in the path, which reach the relay.
             var upgrade = $"Host: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {RawHttp.NewKey()}\r\n";
             var malformed = new[]
             {
                 $"GET /cdp/{live} HTTP/1.0\r\n{upgrade}\r\n",
-                $"GET /cdp/{live} EXTRA HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-                $"GET /cdp/{live}\u0001 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-                $"GET /cdp/{live} HTTP/9.9\r\nHost: 127.0.0.1\r\n\r\n",
-                $"GET /cdp/{live} HTTP/1.1\r\nHost: {live}\r\n\r\n",
-                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Token {live}\r\n\r\n",
-                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {new string('a', 40_000)}\r\n\r\n",
-                $"GET /cdp/{live}?{new string('a', 10_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: x{live}\r\n\r\n",
-                $"POST /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: {live}\r\n\r\n",
+                $"GET /cdp/{live} EXTRA HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                $"GET /cdp/{live}\u0001 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                $"GET /cdp/{live} HTTP/9.9\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                $"GET /cdp/{live} HTTP/1.1\r\nHost: {live}\r\nConnection: close\r\n\r\n",
+                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Token {live}\r\n\r\n",
+                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Big: {new string('a', 40_000)}\r\n\r\n",
+                $"GET /cdp/{live}?{new string('a', 10_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: x{live}\r\n\r\n",
+                $"POST /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: {live}\r\n\r\n",
             };
             foreach (var request in malformed)
             {
@@ -171,7 +172,7 @@ public sealed class LoggingConfigurationTests
         return new string(chars);
     }
 
-    /// <summary>Sends <paramref name="request"/> as it is and returns whatever the server answers before it closes (or 5 s).</summary>
+    /// <summary>Sends <paramref name="request"/> as it is and returns what the server answers until it closes (at most 5 s) or switches protocols.</summary>
     private static async Task<string> SendRawAsync(Uri server, string request)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
