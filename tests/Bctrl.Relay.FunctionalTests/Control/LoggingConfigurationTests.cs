@@ -56,108 +56,170 @@ public sealed class LoggingConfigurationTests
             [$"Logging:{Capture}:LogLevel:M*.AspNetCore.Hosting.Diagnostics"] = "Trace",
             [$"Logging:{Capture}:LogLevel:Microsoft.AspNetCore.Server.*"] = "Trace",
         },
-        // What a container deployment typically sets: JSON lines with scopes (the capture records scopes anyway).
-        ["json console with scopes at Information"] = new()
+        // Rules for two providers: the relay's rules are appended for each provider named.
+        ["two providers named, at Information"] = new()
         {
-            ["Logging:Console:FormatterName"] = "json",
-            ["Logging:Console:FormatterOptions:IncludeScopes"] = "true",
             ["Logging:Console:LogLevel:Default"] = "Information",
             [$"Logging:{Capture}:LogLevel:Default"] = "Information",
         },
     };
 
+    /// <summary>The same with the real console provider, in a relay process of its own whose output is searched.</summary>
+    private static readonly Dictionary<string, string[]> ConsoleConfigurations = new()
+    {
+        ["console at Information"] = ["--Logging:Console:LogLevel:Default=Information"],
+        // The slim builder registers only the simple formatter: asked for json, the console writes simple lines, and
+        // with scopes each line also carries hosting's scope (RequestPath) whenever hosting's logger is on.
+        ["console asked for json, with scopes, at Trace"] =
+        [
+            "--Logging:Console:FormatterName=json",
+            "--Logging:Console:FormatterOptions:IncludeScopes=true",
+            "--Logging:Console:LogLevel:Default=Trace",
+            "--Logging:Console:LogLevel:Microsoft.AspNetCore.Routing.Matching.DfaMatcher=Trace",
+        ],
+    };
+
     public static TheoryData<string> Names => [.. Configurations.Keys];
+
+    public static TheoryData<string> ConsoleNames => [.. ConsoleConfigurations.Keys];
 
     [Theory(Timeout = 60_000)]
     [MemberData(nameof(Names))]
     public async Task No_log_line_holds_a_token_or_a_key(string configuration)
     {
-        var rig = await AttachRig.StartAsync(Configurations[configuration]);
+        await using var runtime = new CountingRuntime();
+        var relay = await RelayServer.StartAsync(Configurations[configuration]);
+        Dictionary<string, string> secrets;
+        try
+        {
+            secrets = await ExerciseAsync(relay.BaseUrl, relay.Http, runtime.CdpUrl);
+        }
+        finally
+        {
+            // Stopped before the search: every line the relay and the framework will write has been written.
+            await relay.DisposeAsync();
+        }
+
+        AssertNoSecret(relay.Logs.Lines.ToArray(), secrets, configuration);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [MemberData(nameof(ConsoleNames))]
+    public async Task No_console_line_holds_a_token_or_a_key(string configuration)
+    {
+        await using var runtime = new CountingRuntime();
+        await using var relay = await RelayProcess.StartAsync(ConsoleConfigurations[configuration]);
+        using var http = new HttpClient { BaseAddress = relay.BaseUrl, Timeout = TimeSpan.FromSeconds(20) };
+        http.DefaultRequestHeaders.Authorization = new("Bearer", RelayServer.ControlKey);
+        var secrets = await ExerciseAsync(relay.BaseUrl, http, runtime.CdpUrl);
+        var lines = await relay.StopAsync();
+        AssertNoSecret(lines, secrets, configuration);
+    }
+
+    /// <summary>
+    /// Attaches (valid, tampered, revoked, a bad target), discovery, control-plane refusals that carry the key, and
+    /// malformed requests that carry a token; returns every secret this put in a request, by what it is.
+    /// </summary>
+    private static async Task<Dictionary<string, string>> ExerciseAsync(Uri baseUrl, HttpClient http, Uri runtimeUrl)
+    {
         var secrets = new Dictionary<string, string>
         {
             ["control key"] = RelayServer.ControlKey,
             ["signing secret"] = RelayServer.SigningSecret,
         };
-        try
+        using (var put = await http.PutAsJsonAsync($"v1/runtimes/{AttachRig.RuntimeId}", new { cdpUrl = runtimeUrl.ToString() }))
         {
-            var relay = rig.Relay;
-            var (_, live) = await rig.CreateAsync();
-            var (revokedId, revoked) = await rig.CreateAsync();
-            var tampered = Tamper(live);
-            foreach (var (what, token) in new[] { ("token", live), ("revoked token", revoked), ("tampered token", tampered) })
-            {
-                secrets[what] = token;
-                secrets[what + " claims"] = token.Split('.')[2];
-                secrets[what + " MAC"] = token.Split('.')[^1];
-            }
-
-            using (var attach = await rig.AttachAsync(live))
-            {
-                Assert.Equal(101, attach.Status);
-            }
-
-            Assert.Contains("webSocketDebuggerUrl", await relay.Http.GetStringAsync($"cdp/{live}/json/version"), StringComparison.Ordinal);
-            using (await relay.Http.GetAsync($"cdp/{live}/json/list"))
-            using (await relay.Http.GetAsync($"cdp/{tampered}/json/list"))
-            using (var forged = await rig.AttachAsync(tampered))
-            {
-                Assert.Equal(401, forged.Status);
-            }
-
-            await relay.DeleteConnectionAsync(AttachRig.RuntimeId, revokedId);
-            using (var refused = await rig.AttachAsync(revoked))
-            using (await relay.Http.GetAsync($"cdp/{revoked}/json"))
-            {
-                Assert.Equal(401, refused.Status);
-            }
-
-            using (await rig.AttachAsync(live, "/devtools/page/bad%20target"))
-            using (await RawHttp.SendAsync(relay.BaseUrl, "GET", $"/cdp/{live}?q={live}", []))
-            using (await RawHttp.SendAsync(relay.BaseUrl, "GET", $"/cdp/{live}/nowhere", [("Referer", live)]))
-            using (var anonymous = new HttpClient { BaseAddress = relay.BaseUrl })
-            using (var request = new HttpRequestMessage(HttpMethod.Get, "v1/runtimes"))
-            {
-                request.Headers.TryAddWithoutValidation("Authorization", $"Basic {RelayServer.ControlKey}");
-                using var response = await anonymous.SendAsync(request);
-                Assert.Equal(401, (int)response.StatusCode);
-            }
-
-            using (await relay.Http.PutAsJsonAsync($"v1/runtimes/{AttachRig.RuntimeId}", new { cdpUrl = $"ftp://{live}/{RelayServer.SigningSecret}" }))
-            {
-            }
-
-            // Requests Kestrel rejects itself (with details enabled it quotes the offending request line or header), and
-            // an HTTP/1.0 upgrade and a control character in the path, which reach the relay.
-            var upgrade = $"Host: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {RawHttp.NewKey()}\r\n";
-            var malformed = new[]
-            {
-                $"GET /cdp/{live} HTTP/1.0\r\n{upgrade}\r\n",
-                $"GET /cdp/{live} EXTRA HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                $"GET /cdp/{live}\u0001 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                $"GET /cdp/{live} HTTP/9.9\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                $"GET /cdp/{live} HTTP/1.1\r\nHost: {live}\r\nConnection: close\r\n\r\n",
-                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Token {live}\r\n\r\n",
-                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Big: {new string('a', 40_000)}\r\n\r\n",
-                $"GET /cdp/{live}?{new string('a', 10_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
-                $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: x{live}\r\n\r\n",
-                $"POST /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: {live}\r\n\r\n",
-            };
-            foreach (var request in malformed)
-            {
-                var answer = await SendRawAsync(relay.BaseUrl, request);
-                Assert.DoesNotContain(live, answer, StringComparison.Ordinal);
-            }
-        }
-        finally
-        {
-            // Stopped before the search: every line the relay and the framework will write has been written.
-            await rig.DisposeAsync();
+            put.EnsureSuccessStatusCode();
         }
 
-        var lines = rig.Relay.Logs.Lines.ToArray();
-        // The capture saw this configuration's lines: the relay's own and the framework's.
-        Assert.Contains(lines, l => l.Contains(" Bctrl.Relay.", StringComparison.Ordinal));
-        Assert.Contains(lines, l => l.Contains(" Microsoft.", StringComparison.Ordinal));
+        var (_, live) = await CreateAsync(http);
+        var (revokedId, revoked) = await CreateAsync(http);
+        var tampered = Tamper(live);
+        foreach (var (what, token) in new[] { ("token", live), ("revoked token", revoked), ("tampered token", tampered) })
+        {
+            secrets[what] = token;
+            secrets[what + " claims"] = token.Split('.')[2];
+            secrets[what + " MAC"] = token.Split('.')[^1];
+        }
+
+        using (var attach = await RawHttp.UpgradeAsync(baseUrl, $"/cdp/{live}"))
+        {
+            Assert.Equal(101, attach.Status);
+        }
+
+        Assert.Contains("webSocketDebuggerUrl", await http.GetStringAsync($"cdp/{live}/json/version"), StringComparison.Ordinal);
+        using (await http.GetAsync($"cdp/{live}/json/list"))
+        using (await http.GetAsync($"cdp/{tampered}/json/list"))
+        using (var forged = await RawHttp.UpgradeAsync(baseUrl, $"/cdp/{tampered}"))
+        {
+            Assert.Equal(401, forged.Status);
+        }
+
+        using (var deleted = await http.DeleteAsync($"v1/runtimes/{AttachRig.RuntimeId}/connections/{revokedId}"))
+        {
+            deleted.EnsureSuccessStatusCode();
+        }
+
+        using (var refused = await RawHttp.UpgradeAsync(baseUrl, $"/cdp/{revoked}"))
+        using (await http.GetAsync($"cdp/{revoked}/json"))
+        {
+            Assert.Equal(401, refused.Status);
+        }
+
+        using (await RawHttp.UpgradeAsync(baseUrl, $"/cdp/{live}/devtools/page/bad%20target"))
+        using (await RawHttp.SendAsync(baseUrl, "GET", $"/cdp/{live}?q={live}", []))
+        using (await RawHttp.SendAsync(baseUrl, "GET", $"/cdp/{live}/nowhere", [("Referer", live)]))
+        using (var anonymous = new HttpClient { BaseAddress = baseUrl })
+        using (var request = new HttpRequestMessage(HttpMethod.Get, "v1/runtimes"))
+        {
+            request.Headers.TryAddWithoutValidation("Authorization", $"Basic {RelayServer.ControlKey}");
+            using var response = await anonymous.SendAsync(request);
+            Assert.Equal(401, (int)response.StatusCode);
+        }
+
+        using (await http.PutAsJsonAsync($"v1/runtimes/{AttachRig.RuntimeId}", new { cdpUrl = $"ftp://{live}/{RelayServer.SigningSecret}" }))
+        {
+        }
+
+        // Requests Kestrel rejects itself (with details enabled it quotes the offending request line or header), and
+        // an HTTP/1.0 upgrade and a control character in the path, which reach the relay.
+        var upgrade = $"Host: 127.0.0.1\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: {RawHttp.NewKey()}\r\n";
+        var malformed = new[]
+        {
+            $"GET /cdp/{live} HTTP/1.0\r\n{upgrade}\r\n",
+            $"GET /cdp/{live} EXTRA HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            $"GET /cdp/{live}\u0001 HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            $"GET /cdp/{live} HTTP/9.9\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            $"GET /cdp/{live} HTTP/1.1\r\nHost: {live}\r\nConnection: close\r\n\r\n",
+            $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Token {live}\r\n\r\n",
+            $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Big: {new string('a', 40_000)}\r\n\r\n",
+            $"GET /cdp/{live}?{new string('a', 10_000)} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",
+            $"GET /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: x{live}\r\n\r\n",
+            $"POST /cdp/{live} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nTransfer-Encoding: {live}\r\n\r\n",
+        };
+        foreach (var request in malformed)
+        {
+            var answer = await SendRawAsync(baseUrl, request);
+            Assert.DoesNotContain(live, answer, StringComparison.Ordinal);
+        }
+
+        return secrets;
+    }
+
+    private static async Task<(string Id, string Token)> CreateAsync(HttpClient http)
+    {
+        using var response = await http.PostAsJsonAsync($"v1/runtimes/{AttachRig.RuntimeId}/connections", new { protocol = "cdp" });
+        response.EnsureSuccessStatusCode();
+        using var json = System.Text.Json.JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        var url = new Uri(json.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!);
+        return (json.RootElement.GetProperty("id").GetString()!, AttachRig.TokenOf(url));
+    }
+
+    private static void AssertNoSecret(string[] lines, Dictionary<string, string> secrets, string configuration)
+    {
+        // The log saw this configuration's lines: the relay's own and the framework's.
+        Assert.Contains(lines, l => l.Contains("Bctrl.Relay.", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("Microsoft.", StringComparison.Ordinal));
         var leaks = secrets.SelectMany(s => lines.Where(l => l.Contains(s.Value, StringComparison.Ordinal)).Select(l => (What: s.Key, Line: l))).ToArray();
         Assert.True(
             leaks.Length == 0,
