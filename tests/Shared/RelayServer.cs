@@ -102,27 +102,58 @@ public sealed class RelayServer : IAsyncDisposable
     }
 }
 
-/// <summary>A logger provider that keeps every formatted line, for asserting what the relay logs (and never logs).</summary>
-public sealed class LogCapture : ILoggerProvider
+/// <summary>
+/// A logger provider that keeps every formatted line, for asserting what the relay logs (and never logs). Each line
+/// also carries the entry's structured state and its scopes, as a JSON console formatter with scopes would print them.
+/// Configuration names it by its alias, as <c>Logging:Capture:LogLevel:…</c> names the console provider's rules.
+/// </summary>
+[ProviderAlias(Alias)]
+public sealed class LogCapture : ILoggerProvider, ISupportExternalScope
 {
+    public const string Alias = "Capture";
+
     private readonly System.Collections.Concurrent.ConcurrentQueue<string> _lines = new();
+    private IExternalScopeProvider? _scopes;
 
     public IReadOnlyCollection<string> Lines => _lines;
 
-    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, _lines);
+    public ILogger CreateLogger(string categoryName) => new Logger(categoryName, this);
+
+    public void SetScopeProvider(IExternalScopeProvider scopeProvider) => _scopes = scopeProvider;
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(string category, System.Collections.Concurrent.ConcurrentQueue<string> lines) : ILogger
+    private sealed class Logger(string category, LogCapture capture) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
-            where TState : notnull => null;
+            where TState : notnull => capture._scopes?.Push(state);
 
         public bool IsEnabled(LogLevel logLevel) => true;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            => lines.Enqueue($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+        {
+            var line = new System.Text.StringBuilder($"{logLevel} {category}[{eventId.Id}] {formatter(state, exception)} {exception}");
+            Append(line, " | state:", state);
+            capture._scopes?.ForEachScope((scope, l) => Append(l, " | scope:", scope), line);
+            capture._lines.Enqueue(line.ToString());
+        }
+
+        private static void Append(System.Text.StringBuilder line, string what, object? value)
+        {
+            line.Append(what);
+            if (value is IEnumerable<KeyValuePair<string, object?>> pairs)
+            {
+                foreach (var (key, item) in pairs)
+                {
+                    line.Append(' ').Append(key).Append('=').Append(item);
+                }
+            }
+            else
+            {
+                line.Append(' ').Append(value);
+            }
+        }
     }
 }

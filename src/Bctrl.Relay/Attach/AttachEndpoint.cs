@@ -25,6 +25,7 @@ internal sealed class AttachEndpoint(
     IRevocationView revocations,
     SpliceClock clock,
     RelayMetrics metrics,
+    RefusalSummary refusals,
     AttachRecorder recorder,
     TimeProvider time,
     IOptions<RelayOptions> options,
@@ -113,6 +114,7 @@ internal sealed class AttachEndpoint(
     private Task RefuseAsync(HttpContext context, ApiError refusal)
     {
         metrics.AttachAttempted(refusal.Code);
+        refusals.Add(refusal.Code);
         RelayLog.AttachRefused(logger, refusal.Status, refusal.Code);
         return refusal.WriteAsync(context);
     }

@@ -1,12 +1,15 @@
 using Bctrl.Relay.Observation;
+using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
+using Microsoft.Extensions.Options;
 
 namespace Bctrl.Relay.Attach;
 
 /// <summary>
 /// One timer for every attach (Kestrel's <c>Heartbeat</c>): it advances the splice clock, lets each attach send its
-/// keep-alive ping and time out stalls, and sweeps expired in-memory records. Not a timer per connection.
+/// keep-alive ping and time out stalls, sweeps expired in-memory records, and writes the summary of refused attaches.
+/// Not a timer per connection.
 /// </summary>
 internal sealed class Heartbeat(
     AttachRegistry registry,
@@ -15,6 +18,8 @@ internal sealed class Heartbeat(
     IConnectionStore connections,
     IRevocationView revocations,
     IAttachRecordStore attachRecords,
+    RefusalSummary refusals,
+    IOptions<RelayOptions> options,
     ILogger<Heartbeat> logger) : BackgroundService
 {
     /// <summary>Keep-alive and stall times are whole seconds in practice; a quarter-second tick keeps them within 25%.</summary>
@@ -26,6 +31,8 @@ internal sealed class Heartbeat(
     {
         var started = time.GetTimestamp();
         var lastSweep = started;
+        var lastSummary = started;
+        var summaryInterval = options.Value.Log.RefusalSummaryInterval;
         using var timer = new PeriodicTimer(Interval, time);
         try
         {
@@ -43,12 +50,29 @@ internal sealed class Heartbeat(
                     lastSweep = time.GetTimestamp();
                     Sweep();
                 }
+
+                if (time.GetElapsedTime(lastSummary) >= summaryInterval)
+                {
+                    Summarise(ref lastSummary);
+                }
             }
             while (await timer.WaitForNextTickAsync(stoppingToken));
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down.
+            // Shutting down: the refusals since the last summary are not lost.
+            Summarise(ref lastSummary);
+        }
+    }
+
+    private void Summarise(ref long lastSummary)
+    {
+        var seconds = time.GetElapsedTime(lastSummary).TotalSeconds;
+        lastSummary = time.GetTimestamp();
+        var (count, codes) = refusals.Take();
+        if (count > 0)
+        {
+            RelayLog.RefusalsSummarised(logger, count, Math.Round(seconds, 1), codes);
         }
     }
 

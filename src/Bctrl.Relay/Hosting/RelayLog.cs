@@ -20,7 +20,9 @@ internal static partial class RelayLog
         ILogger logger, long attachId, AttachEndReason reason, string detail, ushort clientCode, ushort runtimeCode,
         ushort sentClient, ushort sentRuntime, long bytesFromClient, long bytesFromRuntime, string transport);
 
-    [LoggerMessage(3, LogLevel.Information, "Attach refused with {Status} {Code}.", EventName = "AttachRefused")]
+    // At Debug: at Information a bad-token flood was 88 bytes of log per refusal (issue 8, finding 8). Refusals are
+    // counted in metrics, and summarised at Information by RefusalsSummarised.
+    [LoggerMessage(3, LogLevel.Debug, "Attach refused with {Status} {Code}.", EventName = "AttachRefused")]
     public static partial void AttachRefused(ILogger logger, int status, string code);
 
     [LoggerMessage(4, LogLevel.Information, "Terminated {Count} live attaches of connection {ConnectionId}.", EventName = "Terminated")]
@@ -56,4 +58,7 @@ internal static partial class RelayLog
     // nothing from the answer, so no address a redirect named.
     [LoggerMessage(40, LogLevel.Warning, "The runtime's /{Document} was refused ({Problem}); {Outcome}.", EventName = "DiscoveryRefused")]
     public static partial void DiscoveryRefused(ILogger logger, string document, string problem, string outcome);
+
+    [LoggerMessage(20, LogLevel.Information, "Refused {Count} attaches in the last {Seconds} s: {Codes}.", EventName = "RefusalsSummarised")]
+    public static partial void RefusalsSummarised(ILogger logger, long count, double seconds, string codes);
 }
