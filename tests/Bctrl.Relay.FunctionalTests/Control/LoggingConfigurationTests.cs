@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using Bctrl.Relay.FunctionalTests.Processes;
 using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Control;
@@ -108,7 +109,7 @@ public sealed class LoggingConfigurationTests
     public async Task No_console_line_holds_a_token_or_a_key(string configuration)
     {
         await using var runtime = new CountingRuntime();
-        await using var relay = await RelayProcess.StartAsync(ConsoleConfigurations[configuration]);
+        await using var relay = await RelayChildProcess.StartAsync(arguments: ConsoleConfigurations[configuration]);
         using var http = new HttpClient { BaseAddress = relay.BaseUrl, Timeout = TimeSpan.FromSeconds(20) };
         http.DefaultRequestHeaders.Authorization = new("Bearer", RelayServer.ControlKey);
         var secrets = await ExerciseAsync(relay.BaseUrl, http, runtime.CdpUrl);

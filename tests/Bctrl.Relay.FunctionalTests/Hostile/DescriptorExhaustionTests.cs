@@ -1,5 +1,6 @@
 using System.Net.Sockets;
 using System.Text;
+using Bctrl.Relay.FunctionalTests.Processes;
 using Bctrl.Relay.FunctionalTests.Splice;
 using Bctrl.Relay.Testing;
 
@@ -26,7 +27,7 @@ public sealed class DescriptorExhaustionTests
         await using var relay = await RelayChildProcess.StartAsync(fileLimit: 700, new Dictionary<string, string>
         {
             ["Relay:Limits:IdleConnectionTimeout"] = "00:00:03",
-        });
+        }, management: true);
         await RegisterAsync(relay, runtime);
         var endpoint = await relay.CreateLeaseAsync(RuntimeId);
         var live = await OpenEchoingAttachesAsync(endpoint, 4);
@@ -104,7 +105,7 @@ public sealed class DescriptorExhaustionTests
         {
             ["Relay:Limits:MaxConnections"] = "5000",
             ["Relay:Limits:IdleConnectionTimeout"] = "00:00:30",
-        });
+        }, management: true);
         await RegisterAsync(relay, runtime);
         var endpoint = await relay.CreateLeaseAsync(RuntimeId);
         var live = await OpenEchoingAttachesAsync(endpoint, 4);

@@ -8,11 +8,12 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Bctrl.Relay.Testing;
 
-namespace Bctrl.Relay.FunctionalTests.Hostile;
+namespace Bctrl.Relay.FunctionalTests.Processes;
 
 /// <summary>
-/// The relay as a process of its own, started through <c>prlimit</c> with a lowered file limit: what happens to a node
-/// out of descriptors cannot be tried inside the test process. Disposing it kills it.
+/// The relay as a process of its own (the build beside the tests, with the test keys), for what cannot be tried inside
+/// the test process: a lowered file limit (started through <c>prlimit</c>), the real console logger, a SIGTERM.
+/// Disposing it kills it.
 /// </summary>
 internal sealed class RelayChildProcess : IAsyncDisposable
 {
@@ -45,12 +46,19 @@ internal sealed class RelayChildProcess : IAsyncDisposable
 
     public string Output => string.Join('\n', _output);
 
-    /// <summary>Starts the relay built beside the tests with <paramref name="fileLimit"/> descriptors and waits until it is healthy.</summary>
-    public static async Task<RelayChildProcess> StartAsync(int fileLimit, IDictionary<string, string>? settings = null)
+    /// <summary>
+    /// Starts the relay and waits until it is healthy: with <paramref name="fileLimit"/> descriptors when given, with
+    /// <paramref name="settings"/> as environment variables and <paramref name="arguments"/> on its command line, and
+    /// with a management listener of its own when <paramref name="management"/> is set (else <see cref="ManagementUrl"/>
+    /// is <see cref="BaseUrl"/>).
+    /// </summary>
+    public static async Task<RelayChildProcess> StartAsync(
+        int? fileLimit = null, IDictionary<string, string>? settings = null, IEnumerable<string>? arguments = null, bool management = false)
     {
         var port = FreePort();
-        var managementPort = FreePort();
-        var start = new ProcessStartInfo("prlimit")
+        var managementPort = management ? FreePort() : port;
+        var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
+        var start = new ProcessStartInfo(fileLimit is null ? dotnet : "prlimit")
         {
             UseShellExecute = false,
             RedirectStandardOutput = true,
@@ -58,8 +66,15 @@ internal sealed class RelayChildProcess : IAsyncDisposable
             RedirectStandardInput = true,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        foreach (var argument in (string[])[$"--nofile={fileLimit}:{fileLimit}", "--", "dotnet", Path.Combine(AppContext.BaseDirectory, "Bctrl.Relay.dll"),
-                     "--urls", $"http://127.0.0.1:{port}", "--environment", "Testing"])
+        if (fileLimit is not null)
+        {
+            foreach (var argument in (string[])[$"--nofile={fileLimit}:{fileLimit}", "--", dotnet])
+            {
+                start.ArgumentList.Add(argument);
+            }
+        }
+
+        foreach (var argument in (string[])[Path.Combine(AppContext.BaseDirectory, "Bctrl.Relay.dll"), "--urls", $"http://127.0.0.1:{port}", "--environment", "Testing", .. arguments ?? []])
         {
             start.ArgumentList.Add(argument);
         }
@@ -69,7 +84,10 @@ internal sealed class RelayChildProcess : IAsyncDisposable
         start.Environment["Relay__SigningKeys__0__Id"] = "test";
         start.Environment["Relay__SigningKeys__0__Secret"] = RelayServer.SigningSecret;
         start.Environment["Relay__DevRuntime__Enabled"] = "false";
-        start.Environment["Relay__ManagementUrls"] = $"http://127.0.0.1:{managementPort}";
+        if (management)
+        {
+            start.Environment["Relay__ManagementUrls"] = $"http://127.0.0.1:{managementPort}";
+        }
         foreach (var (key, value) in settings ?? new Dictionary<string, string>())
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
@@ -144,6 +162,20 @@ internal sealed class RelayChildProcess : IAsyncDisposable
         return ticks / 100.0;
     }
 
+    /// <summary>Stops the relay as an orchestrator does (SIGTERM) and returns everything it wrote.</summary>
+    public async Task<string[]> StopAsync()
+    {
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(CultureInfo.InvariantCulture)])!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
+        await _process.WaitForExitAsync(timeout.Token);
+        _process.WaitForExit(); // the last lines of output have been read
+        return [.. _output];
+    }
+
     public async ValueTask DisposeAsync()
     {
         Http.Dispose();
@@ -164,7 +196,7 @@ internal sealed class RelayChildProcess : IAsyncDisposable
 
     private void Add(string? line)
     {
-        if (line is not null && _output.Count < 2000)
+        if (line is not null && _output.Count < 100_000)
         {
             _output.Enqueue(line);
         }
