@@ -22,13 +22,8 @@ public sealed class DescriptorExhaustionTests
     [Fact(Timeout = 120_000)]
     public async Task Silent_connections_beyond_the_file_limit_get_503_while_live_attaches_echo_and_the_node_recovers()
     {
-        await using var runtime = FakeRuntime.Start();
-        runtime.Echo = true;
-        await using var relay = await RelayChildProcess.StartAsync(fileLimit: 700, new Dictionary<string, string>
-        {
-            ["Relay:Limits:IdleConnectionTimeout"] = "00:00:03",
-        }, management: true);
-        await RegisterAsync(relay, runtime);
+        await using var runtime = EchoRuntime();
+        await using var relay = await StartRelayAsync(runtime, ("Relay:Limits:IdleConnectionTimeout", "00:00:03"));
         var endpoint = await relay.CreateLeaseAsync(RuntimeId);
         var live = await OpenEchoingAttachesAsync(endpoint, 4);
 
@@ -99,21 +94,24 @@ public sealed class DescriptorExhaustionTests
     [Fact(Timeout = 120_000)]
     public async Task When_the_system_refuses_descriptors_the_node_answers_503_backs_off_and_recovers()
     {
-        await using var runtime = FakeRuntime.Start();
-        runtime.Echo = true;
-        await using var relay = await RelayChildProcess.StartAsync(fileLimit: 700, new Dictionary<string, string>
-        {
-            ["Relay:Limits:MaxConnections"] = "5000",
-            ["Relay:Limits:IdleConnectionTimeout"] = "00:00:30",
-        }, management: true);
-        await RegisterAsync(relay, runtime);
+        await using var runtime = EchoRuntime();
+        await using var relay = await StartRelayAsync(
+            runtime, ("Relay:Limits:MaxConnections", "5000"), ("Relay:Limits:IdleConnectionTimeout", "00:00:30"));
         var endpoint = await relay.CreateLeaseAsync(RuntimeId);
         var live = await OpenEchoingAttachesAsync(endpoint, 4);
 
+        // A client connected before the flood, which sends its upgrade once the node has no descriptor left: the
+        // runtime leg cannot be opened, and that is 503 at_capacity (it was 500 relay_fault).
+        await using var late = await RawClient.ConnectAsync(endpoint);
         var flood = await FloodAsync(relay, 800);
         try
         {
             Assert.True(relay.OpenDescriptors() >= 690, $"the relay holds {relay.OpenDescriptors()} descriptors: the flood did not reach the limit");
+            await late.SendUpgradeAsync();
+            var refusal = await late.ReadResponseAsync();
+            Assert.Equal(503, refusal.Status);
+            Assert.Equal("at_capacity", refusal.ErrorCode());
+            Assert.Equal("1", refusal.Headers["Retry-After"]);
 
             // Waiting clients are answered 503 with the spare descriptor, one per back-off step (the backlog holds the rest).
             await Task.Delay(TimeSpan.FromSeconds(1));
@@ -162,11 +160,21 @@ public sealed class DescriptorExhaustionTests
         }
     }
 
-    private static async Task RegisterAsync(RelayChildProcess relay, FakeRuntime runtime)
+    private static FakeRuntime EchoRuntime()
     {
+        var runtime = FakeRuntime.Start();
+        runtime.Echo = true;
+        return runtime;
+    }
+
+    /// <summary>The relay with 700 descriptors and a management listener of its own, <paramref name="runtime"/> registered.</summary>
+    private static async Task<RelayChildProcess> StartRelayAsync(FakeRuntime runtime, params (string Key, string Value)[] settings)
+    {
+        var relay = await RelayChildProcess.StartAsync(fileLimit: 700, settings.ToDictionary(s => s.Key, s => s.Value), management: true);
         using var response = await relay.Http.PutAsync(
             $"v1/runtimes/{RuntimeId}", new StringContent($"{{\"cdpUrl\":\"{runtime.WebSocketUrl}\"}}", Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
+        return relay;
     }
 
     private static async Task<List<RawClient>> OpenEchoingAttachesAsync(Uri endpoint, int count)
