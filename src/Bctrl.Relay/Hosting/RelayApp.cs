@@ -60,11 +60,20 @@ internal static class RelayApp
         });
         var inlineIo = options.Splice.InlineIoFor(redisConfigured: !string.IsNullOrWhiteSpace(options.Redis));
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inlineIo);
-        // Registered after the Sockets transport, so Kestrel binds every IP endpoint with this one (it asks the last
-        // registered factory first); the Sockets transport's options still shape each connection.
-        builder.Services.AddSingleton(new ConnectionBudget(ConnectionBudget.LimitFor(
-            options.Limits.MaxConnections, FileLimit.Current(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes)));
-        builder.Services.AddSingleton<IConnectionListenerFactory, RelayListenerFactory>();
+        var budget = new ConnectionBudget(ConnectionBudget.LimitFor(
+            options.Limits.MaxConnections, FileLimit.Current(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
+        builder.Services.AddSingleton(budget);
+        if (options.Transport == ListenerTransport.Relay)
+        {
+            // Registered after the Sockets transport, so Kestrel binds every IP endpoint with this one (it asks the
+            // last registered factory first); the Sockets transport's options still shape each connection.
+            builder.Services.AddSingleton<IConnectionListenerFactory, RelayListenerFactory>();
+        }
+        else
+        {
+            // Kestrel's own limit, over every listener: it closes a connection over the limit without an answer.
+            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxConcurrentConnections = budget.DataPlaneLimit + ConnectionBudget.ManagementConnections);
+        }
         if (inlineIo && Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
         {
             // Read once, when the process's first socket starts its event loop: this takes effect only if no socket

@@ -51,6 +51,14 @@ internal sealed class RelayOptions
 
     public LogOptions Log { get; set; } = new();
 
+    /// <summary>
+    /// Who accepts connections: <c>Relay</c> (the relay's own listeners: the connection budget answered 503
+    /// <c>at_capacity</c>, back-off when the system refuses descriptors) or <c>Sockets</c> (Kestrel's own, kept as the
+    /// fallback and for measurement: the same connection limit, but connections over it are closed unanswered and a
+    /// process out of descriptors retries its accepts at once). Default <c>Relay</c>.
+    /// </summary>
+    public ListenerTransport Transport { get; set; } = ListenerTransport.Relay;
+
     public void Validate()
     {
         if (PublicBaseUrl is not null
@@ -341,6 +349,12 @@ internal sealed class SpliceOptions
 
     /// <summary>Whether <see cref="InlineIo"/> is in effect, given whether Redis is configured.</summary>
     public bool InlineIoFor(bool redisConfigured) => InlineIo ?? !redisConfigured;
+}
+
+internal enum ListenerTransport
+{
+    Relay,
+    Sockets,
 }
 
 internal enum ClientTransport
