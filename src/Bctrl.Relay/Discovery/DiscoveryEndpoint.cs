@@ -20,7 +20,7 @@ namespace Bctrl.Relay.Discovery;
 /// document for a whole one.
 /// </remarks>
 internal sealed partial class DiscoveryEndpoint(
-    LeaseGate gate, HttpClient http, PublicEndpoint endpoint, IOptions<RelayOptions> options, ILogger<DiscoveryEndpoint> logger)
+    LeaseGate gate, Refusals refusals, HttpClient http, PublicEndpoint endpoint, IOptions<RelayOptions> options, ILogger<DiscoveryEndpoint> logger)
 {
     /// <summary>
     /// Rewritten output held back before the first send: Chromium's documents are far smaller, so for them any failure
@@ -50,7 +50,7 @@ internal sealed partial class DiscoveryEndpoint(
         var (lease, refusal) = await gate.AdmitAsync(token, cancellationToken);
         if (refusal is not null)
         {
-            await refusal.WriteAsync(context);
+            await refusals.RefuseAsync(context, RefusedRequest.Discovery, refusal);
             return;
         }
 
