@@ -162,4 +162,60 @@ public sealed class HostileDiscoveryTests
         Assert.True(exception is IOException or HttpRequestException, $"expected the body broken off, got {exception?.GetType().Name ?? "a complete body"} after {received} bytes");
         Assert.True(received <= 16384, $"{received} bytes passed a 16384-byte cap");
     }
+
+    /// <summary>
+    /// A runtime that sends its headers and then its body a byte a second: the whole exchange has one deadline,
+    /// <c>Relay:Limits:HandshakeTimeout</c>, so the client hears within it. A rewritten document has sent nothing yet
+    /// (502); <c>/json/protocol</c> has passed its first bytes on, so it is broken off.
+    /// </summary>
+    [Theory(Timeout = 30_000)]
+    [InlineData("json/version")]
+    [InlineData("json/list")]
+    [InlineData("json/protocol")]
+    public async Task A_body_that_trickles_is_cut_at_the_handshake_timeout(string document)
+    {
+        var timeout = TimeSpan.FromSeconds(1);
+        await using var runtime = new ScriptedHttpRuntime(async (path, stream, ct) =>
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n["), ct);
+            while (true)
+            {
+                // The runtime's behaviour under test, not a wait for the relay: one byte a second, forever.
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                await stream.WriteAsync(" "u8.ToArray(), ct);
+            }
+        });
+        var (relay, token) = await HostileDocuments.LeaseAsync(runtime, new Dictionary<string, string?> { ["Relay:Limits:HandshakeTimeout"] = timeout.ToString() });
+        await using var _ = relay;
+
+        // Well past the deadline, and far short of the client's own 30 s: before the fix the relay held the request
+        // until the client left.
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(8));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var outcome = await Record.ExceptionAsync(async () =>
+        {
+            using var response = await relay.Http.GetAsync($"cdp/{token}/{document}", HttpCompletionOption.ResponseHeadersRead, bound.Token);
+            if (document == "json/protocol")
+            {
+                Assert.Equal(200, (int)response.StatusCode);
+                await using var body = await response.Content.ReadAsStreamAsync(bound.Token);
+                var broken = await Record.ExceptionAsync(async () =>
+                {
+                    var buffer = new byte[1024];
+                    while (await body.ReadAsync(buffer, bound.Token) > 0)
+                    {
+                    }
+                });
+                Assert.True(broken is IOException or HttpRequestException, $"expected the body broken off, got {broken?.GetType().Name ?? "a complete body"}");
+            }
+            else
+            {
+                await ApiAssert.ErrorAsync(response, 502, "bad_upstream_discovery");
+            }
+        });
+
+        Assert.False(bound.IsCancellationRequested, $"no answer to /{document} within {waited.Elapsed.TotalSeconds:F1} s (HandshakeTimeout {timeout.TotalSeconds} s)");
+        Assert.Null(outcome);
+    }
 }
