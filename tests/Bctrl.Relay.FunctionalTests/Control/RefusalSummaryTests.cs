@@ -18,14 +18,8 @@ public sealed partial class RefusalSummaryTests
     [Fact(Timeout = 60_000)]
     public async Task A_bad_token_flood_is_counted_in_metrics_and_logged_as_a_few_summary_lines()
     {
-        await using var rig = await ObservationRig.StartAsync(new Dictionary<string, string?>
-        {
-            // Production's level: what a refusal costs the log there.
-            ["Logging:LogLevel:Default"] = "Information",
-            ["Relay:Log:RefusalSummaryInterval"] = Interval.ToString(),
-        });
-        var lease = await rig.CreateLeaseAsync();
-        var forged = "/cdp/" + lease.Token[..^2] + (lease.Token.EndsWith("xx", StringComparison.Ordinal) ? "yy" : "xx");
+        await using var rig = await StartRigAsync();
+        var forged = "/" + await ForgedPathAsync(rig);
 
         var flooding = Stopwatch.StartNew();
         await Parallel.ForAsync(0, Flood, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (_, _) =>
@@ -34,12 +28,7 @@ public sealed partial class RefusalSummaryTests
             Assert.Equal(401, refused.Status);
         });
 
-        // The summaries add up to the flood once the heartbeat has written the last one.
-        var deadline = Stopwatch.StartNew();
-        while (Summaries(rig).Sum(s => s.Total) < Flood && deadline.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(50);
-        }
+        await WaitForSummariesAsync(rig, Flood);
 
         var elapsed = flooding.Elapsed;
         var lines = rig.Relay.Logs.Lines.ToArray();
@@ -68,13 +57,9 @@ public sealed partial class RefusalSummaryTests
     [Fact(Timeout = 60_000)]
     public async Task A_bad_token_flood_on_discovery_and_bad_target_ids_are_counted_and_summarised()
     {
-        await using var rig = await ObservationRig.StartAsync(new Dictionary<string, string?>
-        {
-            ["Logging:LogLevel:Default"] = "Information",
-            ["Relay:Log:RefusalSummaryInterval"] = Interval.ToString(),
-        });
+        await using var rig = await StartRigAsync();
+        var forged = await ForgedPathAsync(rig);
         var lease = await rig.CreateLeaseAsync();
-        var forged = "cdp/" + lease.Token[..^2] + (lease.Token.EndsWith("xx", StringComparison.Ordinal) ? "yy" : "xx");
         const int badTargets = 20;
 
         await Parallel.ForAsync(0, Flood, new ParallelOptions { MaxDegreeOfParallelism = 8 }, async (i, ct) =>
@@ -88,12 +73,7 @@ public sealed partial class RefusalSummaryTests
             Assert.Equal(400, refused.Status);
         }
 
-        var deadline = Stopwatch.StartNew();
-        while (Summaries(rig).Sum(s => s.Total) < Flood + badTargets && deadline.Elapsed < TimeSpan.FromSeconds(10))
-        {
-            await Task.Delay(50);
-        }
-
+        await WaitForSummariesAsync(rig, Flood + badTargets);
         var summaries = Summaries(rig);
         Assert.True(
             summaries.Sum(s => s.Total) == Flood + badTargets,
@@ -109,6 +89,33 @@ public sealed partial class RefusalSummaryTests
         Assert.Equal(badTargets, metrics.Sum("bctrl_relay_attach_attempts_total", ("result", "invalid_target")));
         // Discovery is not an attach: the attach ratio the alerts watch is left alone.
         Assert.Equal(0, metrics.Sum("bctrl_relay_attach_attempts_total", ("result", "invalid_lease")) ?? 0);
+    }
+
+    private static Task<ObservationRig> StartRigAsync() => ObservationRig.StartAsync(new Dictionary<string, string?>
+    {
+        // Production's level: what a refusal costs the log there.
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Relay:Log:RefusalSummaryInterval"] = Interval.ToString(),
+    });
+
+    /// <summary><c>cdp/TOKEN</c> for a real lease's token with its last two characters changed: it fails the signature.</summary>
+    private static async Task<string> ForgedPathAsync(ObservationRig rig)
+    {
+        var lease = await rig.CreateLeaseAsync();
+        return "cdp/" + lease.Token[..^2] + (lease.Token.EndsWith("xx", StringComparison.Ordinal) ? "yy" : "xx");
+    }
+
+    /// <summary>
+    /// The summaries add up to <paramref name="total"/> once the heartbeat has written the last one. The log is polled:
+    /// it raises no event per line.
+    /// </summary>
+    private static async Task WaitForSummariesAsync(ObservationRig rig, long total)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (Summaries(rig).Sum(s => s.Total) < total && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(50);
+        }
     }
 
     private static List<(long Total, long InvalidLease, long DiscoveryInvalidLease)> Summaries(ObservationRig rig)

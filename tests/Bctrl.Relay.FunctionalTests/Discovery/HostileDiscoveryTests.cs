@@ -101,18 +101,7 @@ public sealed class HostileDiscoveryTests
     [Theory(Timeout = 30_000)]
     [InlineData("json/list")]
     [InlineData("json/protocol")]
-    public async Task A_content_length_over_the_cap_is_502(string document)
-    {
-        var block = HostileDocuments.PageBlock(1);
-        const int repeat = 16; // about 1 MiB
-        await using var runtime = new ScriptedHttpRuntime((path, stream, ct) => ScriptedHttpRuntime.RepeatedAsync(
-            stream, "[", block, repeat, "]", chunked: false, contentLength: 2 + (repeat * block.Length) + (repeat - 1), ct));
-        var (relay, token) = await HostileDocuments.LeaseAsync(runtime, SmallCap);
-        await using var _ = relay;
-
-        using var response = await relay.Http.GetAsync($"cdp/{token}/{document}");
-        await ApiAssert.ErrorAsync(response, 502, "bad_upstream_discovery");
-    }
+    public Task A_content_length_over_the_cap_is_502(string document) => AssertOverTheCapIs502Async(document, chunked: false);
 
     /// <summary>
     /// A chunked body (no length announced) that runs past the cap before the relay has sent anything is refused with a
@@ -121,17 +110,7 @@ public sealed class HostileDiscoveryTests
     [Theory(Timeout = 30_000)]
     [InlineData("json/list")]
     [InlineData("json")]
-    public async Task A_chunked_body_past_the_cap_is_502(string document)
-    {
-        var block = HostileDocuments.PageBlock(1);
-        await using var runtime = new ScriptedHttpRuntime((path, stream, ct) => ScriptedHttpRuntime.RepeatedAsync(
-            stream, "[", block, 16, "]", chunked: true, contentLength: null, ct));
-        var (relay, token) = await HostileDocuments.LeaseAsync(runtime, SmallCap);
-        await using var _ = relay;
-
-        using var response = await relay.Http.GetAsync($"cdp/{token}/{document}");
-        await ApiAssert.ErrorAsync(response, 502, "bad_upstream_discovery");
-    }
+    public Task A_chunked_body_past_the_cap_is_502(string document) => AssertOverTheCapIs502Async(document, chunked: true);
 
     /// <summary>
     /// <c>/json/protocol</c> passes through as it arrives, so a chunked one that runs past the cap has already begun:
@@ -217,5 +196,20 @@ public sealed class HostileDiscoveryTests
 
         Assert.False(bound.IsCancellationRequested, $"no answer to /{document} within {waited.Elapsed.TotalSeconds:F1} s (HandshakeTimeout {timeout.TotalSeconds} s)");
         Assert.Null(outcome);
+    }
+
+    /// <summary>About 1 MiB of <c>/json/list</c> entries, over <see cref="SmallCap"/>, with its length announced or chunked.</summary>
+    private static async Task AssertOverTheCapIs502Async(string document, bool chunked)
+    {
+        var block = HostileDocuments.PageBlock(1);
+        const int repeat = 16;
+        long? contentLength = chunked ? null : 2 + (repeat * block.Length) + (repeat - 1);
+        await using var runtime = new ScriptedHttpRuntime((path, stream, ct) => ScriptedHttpRuntime.RepeatedAsync(
+            stream, "[", block, repeat, "]", chunked, contentLength, ct));
+        var (relay, token) = await HostileDocuments.LeaseAsync(runtime, SmallCap);
+        await using var _ = relay;
+
+        using var response = await relay.Http.GetAsync($"cdp/{token}/{document}");
+        await ApiAssert.ErrorAsync(response, 502, "bad_upstream_discovery");
     }
 }
