@@ -25,7 +25,7 @@ internal sealed class AttachEndpoint(
     IRevocationView revocations,
     SpliceClock clock,
     RelayMetrics metrics,
-    RefusalSummary refusals,
+    Refusals refusals,
     AttachRecorder recorder,
     TimeProvider time,
     IOptions<RelayOptions> options,
@@ -40,7 +40,7 @@ internal sealed class AttachEndpoint(
             app.MapGet($"/cdp/{{token}}/devtools/{kind}/{{targetId}}", (HttpContext context, string token, string targetId, AttachEndpoint endpoint)
                 => Identifiers.IsValidTargetId(targetId)
                     ? endpoint.HandleAsync(context, token, $"/devtools/{kind}/{targetId}")
-                    : new ApiError(400, "invalid_target", "The target id is not valid.").WriteAsync(context));
+                    : endpoint.RefuseAsync(context, InvalidTarget));
         }
     }
 
@@ -111,13 +111,9 @@ internal sealed class AttachEndpoint(
 
     private static ApiError AtCapacity { get; } = new(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
 
-    private Task RefuseAsync(HttpContext context, ApiError refusal)
-    {
-        metrics.AttachAttempted(refusal.Code);
-        refusals.Add(refusal.Code);
-        RelayLog.AttachRefused(logger, refusal.Status, refusal.Code);
-        return refusal.WriteAsync(context);
-    }
+    private static ApiError InvalidTarget { get; } = new(400, "invalid_target", "The target id is not valid.");
+
+    private Task RefuseAsync(HttpContext context, ApiError refusal) => refusals.RefuseAsync(context, RefusedRequest.Attach, refusal);
 
     private async Task SpliceAsync(HttpContext context, string key, AdmittedLease lease, UpstreamConnection upstream, long started)
     {

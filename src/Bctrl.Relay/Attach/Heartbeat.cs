@@ -8,7 +8,7 @@ namespace Bctrl.Relay.Attach;
 
 /// <summary>
 /// One timer for every attach (Kestrel's <c>Heartbeat</c>): it advances the splice clock, lets each attach send its
-/// keep-alive ping and time out stalls, sweeps expired in-memory records, and writes the summary of refused attaches.
+/// keep-alive ping and time out stalls, sweeps expired in-memory records, and writes the summary of refused requests.
 /// Not a timer per connection.
 /// </summary>
 internal sealed class Heartbeat(

@@ -17,10 +17,11 @@ namespace Bctrl.Relay.Discovery;
 /// buffers whatever the document's size. A refusal is 502 <c>bad_upstream_discovery</c> while nothing has been sent;
 /// once part of the answer is on its way (the rewrite holds back its first <see cref="HeldBackBytes"/>,
 /// <c>/json/protocol</c> passes through at once), the response is aborted instead, so the client never takes a cut
-/// document for a whole one.
+/// document for a whole one. The whole exchange with the runtime, headers and body, has one deadline,
+/// <c>Relay:Limits:HandshakeTimeout</c>; an answer not complete by then is refused the same way.
 /// </remarks>
 internal sealed partial class DiscoveryEndpoint(
-    LeaseGate gate, HttpClient http, PublicEndpoint endpoint, IOptions<RelayOptions> options, ILogger<DiscoveryEndpoint> logger)
+    LeaseGate gate, Refusals refusals, HttpClient http, PublicEndpoint endpoint, IOptions<RelayOptions> options, ILogger<DiscoveryEndpoint> logger)
 {
     /// <summary>
     /// Rewritten output held back before the first send: Chromium's documents are far smaller, so for them any failure
@@ -33,6 +34,7 @@ internal sealed partial class DiscoveryEndpoint(
     private static readonly string[] Documents = ["json/version", "json/list", "json", Protocol];
 
     private readonly long _maxBytes = options.Value.Limits.MaxDiscoveryBytes;
+    private readonly TimeSpan _deadline = options.Value.Limits.HandshakeTimeout;
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -46,18 +48,25 @@ internal sealed partial class DiscoveryEndpoint(
 
     public async Task HandleAsync(HttpContext context, string token, string document)
     {
-        var cancellationToken = context.RequestAborted;
-        var (lease, refusal) = await gate.AdmitAsync(token, cancellationToken);
+        var (lease, refusal) = await gate.AdmitAsync(token, context.RequestAborted);
         if (refusal is not null)
         {
-            await refusal.WriteAsync(context);
+            await refusals.RefuseAsync(context, RefusedRequest.Discovery, refusal);
             return;
         }
 
+        // One deadline for the whole exchange, headers and body (the client's own timeout covers only the headers when
+        // the body is read as a stream): a runtime that trickles its document must not hold the request, and its
+        // connection, until the client leaves. The attach path's /json/version lookup has the same bound.
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted);
+        deadline.CancelAfter(_deadline);
+        var cancellationToken = deadline.Token;
+        var answered = false;
         try
         {
             var runtime = lease.Runtime with { CdpUrl = await RuntimeAddresses.ResolveHostAsync(lease.Runtime.CdpUrl, cancellationToken) };
             using var response = await http.GetAsync(new Uri(RuntimeAddresses.HttpBase(runtime), document), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            answered = true;
             var problem = Check(response);
             if (problem is null)
             {
@@ -73,7 +82,13 @@ internal sealed partial class DiscoveryEndpoint(
                 await RefuseAsync(context, document, problem);
             }
         }
-        catch (Exception exception) when (exception is HttpRequestException or IOException or System.Net.Sockets.SocketException or TaskCanceledException && !context.RequestAborted.IsCancellationRequested)
+        catch (Exception exception) when (answered && exception is OperationCanceledException or IOException
+            && deadline.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        {
+            // The runtime answered, then did not finish within the deadline: its answer is at fault, not the route to it.
+            await RefuseAsync(context, document, "not complete within Relay:Limits:HandshakeTimeout");
+        }
+        catch (Exception exception) when (exception is HttpRequestException or IOException or System.Net.Sockets.SocketException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             RelayLog.DiscoveryFailed(logger, "runtime_unreachable");
             if (!context.Response.HasStarted)

@@ -93,6 +93,7 @@ internal static class RelayApp
         services.AddSingleton<SpliceClock>();
         services.AddSingleton<PublicEndpoint>();
         services.AddSingleton<LeaseGate>();
+        services.AddSingleton<Refusals>();
         services.AddSingleton<AttachEndpoint>();
         services.AddSingleton<DiscoveryEndpoint>();
         services.AddSingleton<RuntimeAddresses>();

@@ -1,3 +1,4 @@
+using Bctrl.Relay.Attach;
 using Bctrl.Relay.Splice;
 
 namespace Bctrl.Relay;
@@ -22,8 +23,8 @@ internal static partial class RelayLog
 
     // At Debug: at Information a bad-token flood was 88 bytes of log per refusal (issue 8, finding 8). Refusals are
     // counted in metrics, and summarised at Information by RefusalsSummarised.
-    [LoggerMessage(3, LogLevel.Debug, "Attach refused with {Status} {Code}.", EventName = "AttachRefused")]
-    public static partial void AttachRefused(ILogger logger, int status, string code);
+    [LoggerMessage(3, LogLevel.Debug, "{Request} refused with {Status} {Code}.", EventName = "Refused")]
+    public static partial void Refused(ILogger logger, RefusedRequest request, int status, string code);
 
     [LoggerMessage(4, LogLevel.Information, "Terminated {Count} live attaches of connection {ConnectionId}.", EventName = "Terminated")]
     public static partial void Terminated(ILogger logger, int count, Guid connectionId);
@@ -59,6 +60,6 @@ internal static partial class RelayLog
     [LoggerMessage(40, LogLevel.Warning, "The runtime's /{Document} was refused ({Problem}); {Outcome}.", EventName = "DiscoveryRefused")]
     public static partial void DiscoveryRefused(ILogger logger, string document, string problem, string outcome);
 
-    [LoggerMessage(20, LogLevel.Information, "Refused {Count} attaches in the last {Seconds} s: {Codes}.", EventName = "RefusalsSummarised")]
+    [LoggerMessage(20, LogLevel.Information, "Refused {Count} requests in the last {Seconds} s: {Codes}.", EventName = "RefusalsSummarised")]
     public static partial void RefusalsSummarised(ILogger logger, long count, double seconds, string codes);
 }

@@ -5,7 +5,7 @@ namespace Bctrl.Relay.Hosting;
 
 /// <summary>
 /// The relay's own logging: the framework's loggers kept away from request paths (they carry lease tokens) under any
-/// logging configuration, and the summary of refused attaches.
+/// logging configuration, and the summary of refused requests.
 /// </summary>
 internal static class RelayLogging
 {

@@ -19,6 +19,7 @@ internal sealed class RelayMetrics
 
     private readonly AttachRegistry _registry;
     private readonly Counter<long> _attempts;
+    private readonly Counter<long> _discoveryRefusals;
     private readonly Counter<long> _closes;
     private readonly Histogram<double> _setup;
 
@@ -37,6 +38,10 @@ internal sealed class RelayMetrics
         var created = time.GetTimestamp();
         Meter = meterFactory.Create(MeterName);
         _attempts = Meter.CreateCounter<long>("bctrl.relay.attach.attempts", "{attach}", "Attach attempts by result: opened, or the refusal's error code.");
+        // An instrument of its own rather than a tag on the attempts: a discovery request is no attach, and the alerts
+        // divide refused attempts by all attempts (deploy/prometheus/alerts.yml), which discovery must not skew. Its
+        // only tag is the refusal's code, the same dozen literals as the attempts' result.
+        _discoveryRefusals = Meter.CreateCounter<long>("bctrl.relay.discovery.refusals", "{request}", "Discovery requests refused before the runtime was asked, by the refusal's error code.");
         _closes = Meter.CreateCounter<long>("bctrl.relay.attach.closes", "{attach}", "Ended attaches by reason and the close code the client got (0: pass-through or none).");
         _setup = Meter.CreateHistogram<double>("bctrl.relay.attach.setup.duration", "s", "From the upgrade request to the client's 101: lease check, runtime dial and handshake.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
@@ -54,6 +59,8 @@ internal sealed class RelayMetrics
     public Meter Meter { get; }
 
     public void AttachAttempted(string result) => _attempts.Add(1, new KeyValuePair<string, object?>("result", result));
+
+    public void DiscoveryRefused(string code) => _discoveryRefusals.Add(1, new KeyValuePair<string, object?>("result", code));
 
     public void AttachSetUp(TimeSpan elapsed) => _setup.Record(elapsed.TotalSeconds);
 

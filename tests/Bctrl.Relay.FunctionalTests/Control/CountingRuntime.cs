@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
@@ -12,47 +10,20 @@ namespace Bctrl.Relay.FunctionalTests.Control;
 /// socket open, and answers Chromium's discovery documents (<c>/json/version</c>, <c>/json/list</c>, <c>/json</c>,
 /// <c>/json/protocol</c>) with its own address in them, the way Chromium does.
 /// </summary>
-internal sealed class CountingRuntime : IAsyncDisposable
+internal sealed class CountingRuntime : LoopbackHttpServer
 {
     // No run of five digits in any document (ids, versions, hashes), so that a test can look for the port anywhere.
     public const string BrowserId = "4f1c2b3a-9d8e-4f7a-a1b2-c3d4e5f6a7b8";
     public const string PageId1 = "B5D1E0C3A2F44E7E9A1B2C3D4E5F6071";
     public const string PageId2 = "0A1B2C3D4E5F6A7B8C9DAEBFC0D1E2F3";
 
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentBag<Socket> _sockets = [];
-    private readonly ConcurrentBag<Task> _handlers = [];
-    private readonly ConcurrentQueue<string> _requests = new();
-    private readonly Task _acceptLoop;
-    private int _accepted;
     private int _upgrades;
-    private int _disposed;
-
-    public CountingRuntime()
-    {
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _acceptLoop = AcceptLoopAsync();
-    }
-
-    public int Port { get; }
 
     /// <summary>The browser socket, as a runtime registers it: <c>ws://127.0.0.1:PORT/devtools/browser/ID</c>.</summary>
     public Uri CdpUrl => new($"ws://127.0.0.1:{Port}/devtools/browser/{BrowserId}");
 
-    /// <summary>The debugging port, as a runtime may register it instead: <c>http://127.0.0.1:PORT</c>.</summary>
-    public Uri HttpUrl => new($"http://127.0.0.1:{Port}");
-
-    /// <summary>TCP connections accepted so far.</summary>
-    public int Accepted => Volatile.Read(ref _accepted);
-
     /// <summary>WebSocket upgrade requests received so far.</summary>
     public int Upgrades => Volatile.Read(ref _upgrades);
-
-    /// <summary>Request lines received (like <c>GET /json/list HTTP/1.1</c>).</summary>
-    public IReadOnlyCollection<string> Requests => _requests;
 
     /// <summary>How long to wait before answering an upgrade with 101.</summary>
     public TimeSpan HandshakeDelay { get; set; }
@@ -93,94 +64,26 @@ internal sealed class CountingRuntime : IAsyncDisposable
 
     public const string ProtocolDocument = """{"domains":[{"domain":"Page","commands":[]}],"version":{"major":"1","minor":"3"}}""";
 
-    public async ValueTask DisposeAsync()
+    protected override async Task ServeAsync(NetworkStream stream)
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        var pending = new List<byte>();
+        while (await ReadHeadAsync(stream, pending) is { } lines)
         {
-            return;
-        }
-
-        await _stop.CancelAsync();
-        _listener.Stop();
-        foreach (var socket in _sockets)
-        {
-            socket.Dispose();
-        }
-
-        try
-        {
-            await _acceptLoop;
-        }
-        catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-
-        await Task.WhenAll(_handlers);
-        _stop.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            var socket = await _listener.AcceptSocketAsync(_stop.Token);
-            Interlocked.Increment(ref _accepted);
-            _sockets.Add(socket);
-            _handlers.Add(HandleAsync(socket));
-        }
-    }
-
-    private async Task HandleAsync(Socket socket)
-    {
-        try
-        {
-            using var stream = new NetworkStream(socket, ownsSocket: false);
-            var pending = new List<byte>();
-            var buffer = new byte[4096];
-            while (true)
+            var headers = lines.Skip(1)
+                .Select(l => (Name: l[..l.IndexOf(':', StringComparison.Ordinal)].Trim(), Value: l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()))
+                .ToArray();
+            var key = headers.FirstOrDefault(h => h.Name.Equals("Sec-WebSocket-Key", StringComparison.OrdinalIgnoreCase)).Value;
+            if (headers.Any(h => h.Name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase) && h.Value.Contains("websocket", StringComparison.OrdinalIgnoreCase)))
             {
-                var end = FindHeaderEnd(pending);
-                while (end < 0)
-                {
-                    var read = await stream.ReadAsync(buffer, _stop.Token);
-                    if (read == 0)
-                    {
-                        return;
-                    }
-
-                    pending.AddRange(buffer.AsSpan(0, read));
-                    end = FindHeaderEnd(pending);
-                }
-
-                var head = Encoding.ASCII.GetString(pending.GetRange(0, end).ToArray());
-                pending.RemoveRange(0, end);
-                var lines = head.Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
-                _requests.Enqueue(lines[0]);
-                var headers = lines.Skip(1)
-                    .Select(l => (Name: l[..l.IndexOf(':', StringComparison.Ordinal)].Trim(), Value: l[(l.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim()))
-                    .ToArray();
-                var key = headers.FirstOrDefault(h => h.Name.Equals("Sec-WebSocket-Key", StringComparison.OrdinalIgnoreCase)).Value;
-                if (headers.Any(h => h.Name.Equals("Upgrade", StringComparison.OrdinalIgnoreCase) && h.Value.Contains("websocket", StringComparison.OrdinalIgnoreCase)))
-                {
-                    Interlocked.Increment(ref _upgrades);
-                    await AnswerUpgradeAsync(stream, key ?? string.Empty);
-                    return;
-                }
-
-                if (!await AnswerDiscoveryAsync(stream, lines[0].Split(' ')[1]))
-                {
-                    return;
-                }
+                Interlocked.Increment(ref _upgrades);
+                await AnswerUpgradeAsync(stream, key ?? string.Empty);
+                return;
             }
-        }
-        catch (Exception exception) when (exception is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The relay or the test went away.
-        }
-        finally
-        {
-            socket.Dispose();
+
+            if (!await AnswerDiscoveryAsync(stream, lines[0].Split(' ')[1]))
+            {
+                return;
+            }
         }
     }
 
@@ -188,16 +91,16 @@ internal sealed class CountingRuntime : IAsyncDisposable
     {
         if (HandshakeDelay > TimeSpan.Zero)
         {
-            await Task.Delay(HandshakeDelay, _stop.Token);
+            await Task.Delay(HandshakeDelay, Stopping);
         }
 
         var accept = Convert.ToBase64String(SHA1.HashData(Encoding.ASCII.GetBytes(key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11")));
         var answer = $"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(answer), _stop.Token);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(answer), Stopping);
 
         // Hold the socket (discarding frames) until the relay or the test closes it.
         var sink = new byte[4096];
-        while (await stream.ReadAsync(sink, _stop.Token) > 0)
+        while (await stream.ReadAsync(sink, Stopping) > 0)
         {
         }
     }
@@ -215,7 +118,7 @@ internal sealed class CountingRuntime : IAsyncDisposable
 
         if (document is null)
         {
-            await stream.WriteAsync("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), _stop.Token);
+            await stream.WriteAsync("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"u8.ToArray(), Stopping);
             return true;
         }
 
@@ -223,27 +126,14 @@ internal sealed class CountingRuntime : IAsyncDisposable
         if (TruncateDiscovery)
         {
             var head = $"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: {body.Length + 1000}\r\n\r\n";
-            await stream.WriteAsync(Encoding.ASCII.GetBytes(head), _stop.Token);
-            await stream.WriteAsync(body.AsMemory(0, body.Length / 2), _stop.Token);
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(head), Stopping);
+            await stream.WriteAsync(body.AsMemory(0, body.Length / 2), Stopping);
             return false;
         }
 
         var headers = $"HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: {body.Length}\r\n\r\n";
-        await stream.WriteAsync(Encoding.ASCII.GetBytes(headers), _stop.Token);
-        await stream.WriteAsync(body, _stop.Token);
+        await stream.WriteAsync(Encoding.ASCII.GetBytes(headers), Stopping);
+        await stream.WriteAsync(body, Stopping);
         return true;
-    }
-
-    private static int FindHeaderEnd(List<byte> bytes)
-    {
-        for (var i = 3; i < bytes.Count; i++)
-        {
-            if (bytes[i - 3] == '\r' && bytes[i - 2] == '\n' && bytes[i - 1] == '\r' && bytes[i] == '\n')
-            {
-                return i + 1;
-            }
-        }
-
-        return -1;
     }
 }

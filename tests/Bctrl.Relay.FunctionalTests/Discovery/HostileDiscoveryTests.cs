@@ -101,18 +101,7 @@ public sealed class HostileDiscoveryTests
     [Theory(Timeout = 30_000)]
     [InlineData("json/list")]
     [InlineData("json/protocol")]
-    public async Task A_content_length_over_the_cap_is_502(string document)
-    {
-        var block = HostileDocuments.PageBlock(1);
-        const int repeat = 16; // about 1 MiB
-        await using var runtime = new ScriptedHttpRuntime((path, stream, ct) => ScriptedHttpRuntime.RepeatedAsync(
-            stream, "[", block, repeat, "]", chunked: false, contentLength: 2 + (repeat * block.Length) + (repeat - 1), ct));
-        var (relay, token) = await HostileDocuments.LeaseAsync(runtime, SmallCap);
-        await using var _ = relay;
-
-        using var response = await relay.Http.GetAsync($"cdp/{token}/{document}");
-        await ApiAssert.ErrorAsync(response, 502, "bad_upstream_discovery");
-    }
+    public Task A_content_length_over_the_cap_is_502(string document) => AssertOverTheCapIs502Async(document, chunked: false);
 
     /// <summary>
     /// A chunked body (no length announced) that runs past the cap before the relay has sent anything is refused with a
@@ -121,17 +110,7 @@ public sealed class HostileDiscoveryTests
     [Theory(Timeout = 30_000)]
     [InlineData("json/list")]
     [InlineData("json")]
-    public async Task A_chunked_body_past_the_cap_is_502(string document)
-    {
-        var block = HostileDocuments.PageBlock(1);
-        await using var runtime = new ScriptedHttpRuntime((path, stream, ct) => ScriptedHttpRuntime.RepeatedAsync(
-            stream, "[", block, 16, "]", chunked: true, contentLength: null, ct));
-        var (relay, token) = await HostileDocuments.LeaseAsync(runtime, SmallCap);
-        await using var _ = relay;
-
-        using var response = await relay.Http.GetAsync($"cdp/{token}/{document}");
-        await ApiAssert.ErrorAsync(response, 502, "bad_upstream_discovery");
-    }
+    public Task A_chunked_body_past_the_cap_is_502(string document) => AssertOverTheCapIs502Async(document, chunked: true);
 
     /// <summary>
     /// <c>/json/protocol</c> passes through as it arrives, so a chunked one that runs past the cap has already begun:
@@ -161,5 +140,76 @@ public sealed class HostileDiscoveryTests
         });
         Assert.True(exception is IOException or HttpRequestException, $"expected the body broken off, got {exception?.GetType().Name ?? "a complete body"} after {received} bytes");
         Assert.True(received <= 16384, $"{received} bytes passed a 16384-byte cap");
+    }
+
+    /// <summary>
+    /// A runtime that sends its headers and then its body a byte a second: the whole exchange has one deadline,
+    /// <c>Relay:Limits:HandshakeTimeout</c>, so the client hears within it. A rewritten document has sent nothing yet
+    /// (502); <c>/json/protocol</c> has passed its first bytes on, so it is broken off.
+    /// </summary>
+    [Theory(Timeout = 30_000)]
+    [InlineData("json/version")]
+    [InlineData("json/list")]
+    [InlineData("json/protocol")]
+    public async Task A_body_that_trickles_is_cut_at_the_handshake_timeout(string document)
+    {
+        var timeout = TimeSpan.FromSeconds(1);
+        await using var runtime = new ScriptedHttpRuntime(async (path, stream, ct) =>
+        {
+            await stream.WriteAsync(Encoding.ASCII.GetBytes(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json; charset=UTF-8\r\nContent-Length: 100000\r\nConnection: close\r\n\r\n["), ct);
+            while (true)
+            {
+                // The runtime's behaviour under test, not a wait for the relay: one byte a second, forever.
+                await Task.Delay(TimeSpan.FromSeconds(1), ct);
+                await stream.WriteAsync(" "u8.ToArray(), ct);
+            }
+        });
+        var (relay, token) = await HostileDocuments.LeaseAsync(runtime, new Dictionary<string, string?> { ["Relay:Limits:HandshakeTimeout"] = timeout.ToString() });
+        await using var _ = relay;
+
+        // Well past the deadline, and far short of the client's own 30 s: before the fix the relay held the request
+        // until the client left.
+        using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(8));
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var outcome = await Record.ExceptionAsync(async () =>
+        {
+            using var response = await relay.Http.GetAsync($"cdp/{token}/{document}", HttpCompletionOption.ResponseHeadersRead, bound.Token);
+            if (document == "json/protocol")
+            {
+                Assert.Equal(200, (int)response.StatusCode);
+                await using var body = await response.Content.ReadAsStreamAsync(bound.Token);
+                var broken = await Record.ExceptionAsync(async () =>
+                {
+                    var buffer = new byte[1024];
+                    while (await body.ReadAsync(buffer, bound.Token) > 0)
+                    {
+                    }
+                });
+                Assert.True(broken is IOException or HttpRequestException, $"expected the body broken off, got {broken?.GetType().Name ?? "a complete body"}");
+            }
+            else
+            {
+                await ApiAssert.ErrorAsync(response, 502, "bad_upstream_discovery");
+            }
+        });
+
+        Assert.False(bound.IsCancellationRequested, $"no answer to /{document} within {waited.Elapsed.TotalSeconds:F1} s (HandshakeTimeout {timeout.TotalSeconds} s)");
+        Assert.Null(outcome);
+    }
+
+    /// <summary>About 1 MiB of <c>/json/list</c> entries, over <see cref="SmallCap"/>, with its length announced or chunked.</summary>
+    private static async Task AssertOverTheCapIs502Async(string document, bool chunked)
+    {
+        var block = HostileDocuments.PageBlock(1);
+        const int repeat = 16;
+        long? contentLength = chunked ? null : 2 + (repeat * block.Length) + (repeat - 1);
+        await using var runtime = new ScriptedHttpRuntime((path, stream, ct) => ScriptedHttpRuntime.RepeatedAsync(
+            stream, "[", block, repeat, "]", chunked, contentLength, ct));
+        var (relay, token) = await HostileDocuments.LeaseAsync(runtime, SmallCap);
+        await using var _ = relay;
+
+        using var response = await relay.Http.GetAsync($"cdp/{token}/{document}");
+        await ApiAssert.ErrorAsync(response, 502, "bad_upstream_discovery");
     }
 }

@@ -1,8 +1,7 @@
-using System.Collections.Concurrent;
 using System.Globalization;
-using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using Bctrl.Relay.FunctionalTests.Control;
 
 namespace Bctrl.Relay.FunctionalTests.Discovery;
 
@@ -11,36 +10,10 @@ namespace Bctrl.Relay.FunctionalTests.Discovery;
 /// the socket (a redirect, a lying length, an endless chunked body), then the connection closes. It counts the
 /// connections it accepts, so a test can tell that the relay never reached it.
 /// </summary>
-internal sealed class ScriptedHttpRuntime : IAsyncDisposable
+/// <param name="answer">Writes the whole answer to a request for the path it is given.</param>
+internal sealed class ScriptedHttpRuntime(Func<string, Stream, CancellationToken, Task> answer) : LoopbackHttpServer
 {
-    private readonly Func<string, Stream, CancellationToken, Task> _answer;
-    private readonly TcpListener _listener;
-    private readonly CancellationTokenSource _stop = new();
-    private readonly ConcurrentBag<Task> _handlers = [];
-    private readonly ConcurrentQueue<string> _requests = new();
-    private readonly Task _acceptLoop;
-    private int _accepted;
-
-    /// <param name="answer">Writes the whole answer to a request for the path it is given.</param>
-    public ScriptedHttpRuntime(Func<string, Stream, CancellationToken, Task> answer)
-    {
-        _answer = answer;
-        _listener = new TcpListener(IPAddress.Loopback, 0);
-        _listener.Start();
-        Port = ((IPEndPoint)_listener.LocalEndpoint).Port;
-        _acceptLoop = AcceptLoopAsync();
-    }
-
-    public int Port { get; }
-
-    /// <summary>The debugging port, as a runtime registers it for an attach that resolves <c>/json/version</c>.</summary>
-    public Uri HttpUrl => new($"http://127.0.0.1:{Port}");
-
-    /// <summary>TCP connections accepted so far.</summary>
-    public int Accepted => Volatile.Read(ref _accepted);
-
-    /// <summary>Request lines received (like <c>GET /json/list HTTP/1.1</c>).</summary>
-    public IReadOnlyCollection<string> Requests => _requests;
+    private readonly Func<string, Stream, CancellationToken, Task> _answer = answer;
 
     /// <summary>A 200 with a Content-Length.</summary>
     public static async Task JsonAsync(Stream stream, string document, CancellationToken cancellationToken)
@@ -102,57 +75,11 @@ internal sealed class ScriptedHttpRuntime : IAsyncDisposable
         }
     }
 
-    public async ValueTask DisposeAsync()
+    protected override async Task ServeAsync(NetworkStream stream)
     {
-        await _stop.CancelAsync();
-        _listener.Stop();
-        try
+        if (await ReadHeadAsync(stream, []) is { } head)
         {
-            await _acceptLoop;
-        }
-        catch (Exception exception) when (exception is OperationCanceledException or SocketException or ObjectDisposedException)
-        {
-            // Stopped.
-        }
-
-        await Task.WhenAll(_handlers);
-        _stop.Dispose();
-    }
-
-    private async Task AcceptLoopAsync()
-    {
-        while (!_stop.IsCancellationRequested)
-        {
-            var socket = await _listener.AcceptSocketAsync(_stop.Token);
-            Interlocked.Increment(ref _accepted);
-            _handlers.Add(HandleAsync(socket));
-        }
-    }
-
-    private async Task HandleAsync(Socket socket)
-    {
-        try
-        {
-            await using var stream = new NetworkStream(socket, ownsSocket: true);
-            var head = new StringBuilder();
-            var one = new byte[1];
-            while (!head.ToString().EndsWith("\r\n\r\n", StringComparison.Ordinal))
-            {
-                if (await stream.ReadAsync(one, _stop.Token) == 0 || head.Length > 16_384)
-                {
-                    return;
-                }
-
-                head.Append((char)one[0]);
-            }
-
-            var requestLine = head.ToString()[..head.ToString().IndexOf("\r\n", StringComparison.Ordinal)];
-            _requests.Enqueue(requestLine);
-            await _answer(requestLine.Split(' ')[1], stream, _stop.Token);
-        }
-        catch (Exception exception) when (exception is IOException or SocketException or OperationCanceledException or ObjectDisposedException)
-        {
-            // The relay hung up (as it should on a document over the cap), or the test ended.
+            await _answer(head[0].Split(' ')[1], stream, Stopping);
         }
     }
 }

@@ -17,17 +17,8 @@ public abstract partial class FrameTrackerTests
         FrameStreamBuilder b = NewStream()
             .Add(WebSocketOpcode.Text, 3, fin: false)
             .Add(WebSocketOpcode.Close, ClosePayload((ushort)code, "ok ✓ ü"));
-        var stream = b.ToArray();
-        List<TrackerEvent> expected = TrackerFeed.Expected(b.Frames, stream.Length);
-        var cut = new int[1];
 
-        for (var i = 0; i <= stream.Length; i++)
-        {
-            cut[0] = i;
-            FrameTracker tracker = NewTracker();
-            AssertSameEvents(expected, TrackerFeed.Cut(ref tracker, stream, cut), $"code {code}, cut at {i}");
-            Assert.True(tracker.CloseSeen);
-        }
+        AssertEverySplitPoint(b, $"code {code}, ", tracker => Assert.True(tracker.CloseSeen));
     }
 
     [Fact]

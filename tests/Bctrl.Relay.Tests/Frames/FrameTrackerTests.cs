@@ -105,20 +105,7 @@ public abstract partial class FrameTrackerTests
     [Theory]
     [MemberData(nameof(Streams))]
     public void Every_split_point_gives_the_events_of_the_whole_stream(string name)
-    {
-        FrameStreamBuilder b = BuildStream(name);
-        var stream = b.ToArray();
-        List<TrackerEvent> expected = TrackerFeed.Expected(b.Frames, stream.Length);
-        var cut = new int[1];
-
-        for (var i = 0; i <= stream.Length; i++)
-        {
-            cut[0] = i;
-            FrameTracker tracker = NewTracker();
-            FeedResult result = TrackerFeed.Cut(ref tracker, stream, cut);
-            AssertSameEvents(expected, result, $"cut at {i}");
-        }
-    }
+        => AssertEverySplitPoint(BuildStream(name), context: "");
 
     [Theory]
     [MemberData(nameof(Streams))]
@@ -278,6 +265,25 @@ public abstract partial class FrameTrackerTests
         }
 
         return tracker.Frames;
+    }
+
+    /// <summary>
+    /// Cuts <paramref name="b"/>'s stream in two at every point in turn, each time into a new tracker: the events must be
+    /// those of the whole stream. <paramref name="then"/>, if given, checks each tracker afterwards.
+    /// </summary>
+    private void AssertEverySplitPoint(FrameStreamBuilder b, string context, Action<FrameTracker>? then = null)
+    {
+        var stream = b.ToArray();
+        List<TrackerEvent> expected = TrackerFeed.Expected(b.Frames, stream.Length);
+        var cut = new int[1];
+
+        for (var i = 0; i <= stream.Length; i++)
+        {
+            cut[0] = i;
+            FrameTracker tracker = NewTracker();
+            AssertSameEvents(expected, TrackerFeed.Cut(ref tracker, stream, cut), $"{context}cut at {i}");
+            then?.Invoke(tracker);
+        }
     }
 
     private static void AssertSameEvents(List<TrackerEvent> expected, FeedResult actual, string context)
