@@ -501,6 +501,10 @@ const RELAY_METRICS = {
   bctrl_relay_observation_dropped_total: { type: 'counter', labels: [] },
   bctrl_relay_observation_queued: { type: 'gauge', labels: [] },
   bctrl_relay_revocations_age_seconds: { type: 'gauge', labels: [] },
+  bctrl_relay_connections: { type: 'gauge', labels: [] },
+  bctrl_relay_connections_limit: { type: 'gauge', labels: [] },
+  bctrl_relay_connections_refused_total: { type: 'counter', labels: [] },
+  bctrl_relay_discovery_refusals_total: { type: 'counter', labels: ['result'] },
   // Only with Relay:Redis.
   bctrl_relay_redis_up: { type: 'gauge', labels: ['connection'], redis: true },
   bctrl_relay_revocations_resyncs_total: { type: 'counter', labels: ['reason'], redis: true },
