@@ -1,3 +1,6 @@
+using System.Text.Json.Serialization;
+using Bctrl.Relay.Splice;
+
 namespace Bctrl.Relay.Observation;
 
 /// <summary>The recording metadata of one attach (design §6): when, how it ended, what it moved, who it was.</summary>
@@ -33,17 +36,26 @@ internal sealed record AttachRecord
     /// <summary>The relay's own close to the runtime (0: none, pass-through).</summary>
     public int RelayCloseToRuntime { get; init; }
 
-    public long BytesFromClient { get; init; }
+    /// <summary>What the client sent that the relay forwarded; written out as the flat fields below.</summary>
+    [JsonIgnore]
+    public TrafficCount FromClient { get; init; }
 
-    public long BytesFromRuntime { get; init; }
+    /// <summary>What the runtime sent that the relay forwarded; written out as the flat fields below.</summary>
+    [JsonIgnore]
+    public TrafficCount FromRuntime { get; init; }
 
-    public long FramesFromClient { get; init; }
+    // The six flat fields are the record's JSON shape (a contract: SSE, Redis, GET …/attaches), kept over the two counts.
+    public long BytesFromClient { get => FromClient.Bytes; init => FromClient = FromClient with { Bytes = value }; }
 
-    public long FramesFromRuntime { get; init; }
+    public long BytesFromRuntime { get => FromRuntime.Bytes; init => FromRuntime = FromRuntime with { Bytes = value }; }
 
-    public long MessagesFromClient { get; init; }
+    public long FramesFromClient { get => FromClient.Frames; init => FromClient = FromClient with { Frames = value }; }
 
-    public long MessagesFromRuntime { get; init; }
+    public long FramesFromRuntime { get => FromRuntime.Frames; init => FromRuntime = FromRuntime with { Frames = value }; }
+
+    public long MessagesFromClient { get => FromClient.Messages; init => FromClient = FromClient with { Messages = value }; }
+
+    public long MessagesFromRuntime { get => FromRuntime.Messages; init => FromRuntime = FromRuntime with { Messages = value }; }
 
     /// <summary>CDP commands the client sent, by domain.</summary>
     public IReadOnlyDictionary<string, long>? CommandsByDomain { get; init; }

@@ -46,22 +46,21 @@ internal sealed partial class AttachSplice
                     {
                         await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
                         _clientInput.AdvanceTo(buffer.End);
-                        Interlocked.Add(ref _bytesFromClient, buffer.Length);
-                        TryEnd(ViolationReason(_fromClient.Violation, fromClient: true));
+                        _fromClient.AddBytes(buffer.Length);
+                        TryEnd(ViolationReason(_fromClient.Tracker.Violation, fromClient: true));
                         return;
                     }
 
                     // End of buffer: hold back a partial header or control frame.
-                    var forwardEnd = buffer.Length - _fromClient.PendingBytes;
-                    _fromClient.ResetPending();
+                    var forwardEnd = buffer.Length - _fromClient.Tracker.PendingBytes;
+                    _fromClient.Tracker.ResetPending();
                     await SendToRuntimeAsync(buffer.Slice(sent, forwardEnd - sent), cancellationToken).ConfigureAwait(false);
                     _clientInput.AdvanceTo(buffer.GetPosition(forwardEnd), buffer.End);
-                    Interlocked.Add(ref _bytesFromClient, forwardEnd);
+                    _fromClient.AddBytes(forwardEnd);
                     break;
                 }
 
-                Volatile.Write(ref _framesFromClient, _fromClient.Frames);
-                Volatile.Write(ref _messagesFromClient, _fromClient.Messages);
+                _fromClient.PublishFrameCounts();
                 if (result.IsCompleted || result.IsCanceled)
                 {
                     TryEnd(result.IsCanceled ? AttachEndReason.RelayFault : EndOfStream(AttachEndReason.ClientGone));
@@ -100,10 +99,10 @@ internal sealed partial class AttachSplice
             {
                 // Bytes of a frame begun in an earlier segment of this buffer: on a violation the tracker reports that
                 // frame's start as 0 in this span, but the frame really starts this many bytes earlier.
-                var heldBefore = _fromClient.PendingBytes;
-                var payloadBefore = _fromClient.PayloadRemaining;
-                var status = _fromClient.Track(span[offset..], out var consumed);
-                if (_clientPrefix is { Gathering: true } gathering && payloadBefore > 0)
+                var heldBefore = _fromClient.Tracker.PendingBytes;
+                var payloadBefore = _fromClient.Tracker.PayloadRemaining;
+                var status = _fromClient.Tracker.Track(span[offset..], out var consumed);
+                if (_fromClient.Prefix is { Gathering: true } gathering && payloadBefore > 0)
                 {
                     gathering.Feed(span.Slice(offset, (int)Math.Min(consumed, payloadBefore)));
                 }
@@ -115,14 +114,14 @@ internal sealed partial class AttachSplice
                         continue;
                     case TrackStatus.DataFrameHeader:
                         // Data frames pass through; the first frame of a text message is offered to the sampler.
-                        if (_observer is not null && _fromClient.Header.Opcode == WebSocketOpcode.Text)
+                        if (_observer is not null && _fromClient.Tracker.Header.Opcode == WebSocketOpcode.Text)
                         {
-                            ObserveClientMessage(buffer, position + offset, _fromClient.Header);
+                            ObserveClientMessage(buffer, position + offset, _fromClient.Tracker.Header);
                         }
 
                         continue;
                     case TrackStatus.ControlFrame:
-                        var header = _fromClient.Header;
+                        var header = _fromClient.Tracker.Header;
                         if (header.Opcode == WebSocketOpcode.Pong && IsKeepAlivePong())
                         {
                             position += offset;
@@ -132,7 +131,7 @@ internal sealed partial class AttachSplice
 
                         if (header.Opcode == WebSocketOpcode.Close)
                         {
-                            RecordClose(fromClient: true, ClosePayloadCode(ref _fromClient));
+                            RecordClose(ref _fromClient, fromClient: true, ClosePayloadCode(ref _fromClient.Tracker));
                         }
 
                         continue;
@@ -159,7 +158,7 @@ internal sealed partial class AttachSplice
         if (buffer.Length - payloadStart < length)
         {
             // The prefix runs past this read: gather it as the payload passes.
-            _clientPrefix!.Begin(header);
+            _fromClient.Prefix!.Begin(header);
             return;
         }
 
@@ -187,8 +186,7 @@ internal sealed partial class AttachSplice
             }
 
             // The runtime's receive window is full: this is where backpressure shows, and where a stall is timed.
-            _runtimeSendSince = _clock.NowMilliseconds | 1;
-            Volatile.Write(ref _heldForRuntime, data.Length);
+            _fromClient.Block(_clock.NowMilliseconds, data.Length);
             try
             {
                 await send.ConfigureAwait(false);
@@ -200,8 +198,7 @@ internal sealed partial class AttachSplice
             }
             finally
             {
-                _runtimeSendSince = 0;
-                Volatile.Write(ref _heldForRuntime, 0);
+                _fromClient.Unblock();
             }
         }
     }

@@ -20,7 +20,7 @@ internal sealed partial class AttachSplice
     /// </remarks>
     private async Task<CloseFrame> CloseClientAsync(CloseFrame close)
     {
-        if (close.IsNone || _fromRuntime.CloseSeen)
+        if (close.IsNone || _fromRuntime.Tracker.CloseSeen)
         {
             return default;
         }
@@ -32,7 +32,7 @@ internal sealed partial class AttachSplice
             await _clientWrite.WaitAsync(timeout.Token).ConfigureAwait(false);
             try
             {
-                if (_fromRuntime.PayloadRemaining == 0)
+                if (_fromRuntime.Tracker.PayloadRemaining == 0)
                 {
                     var span = _clientOutput.GetSpan(RelayFrames.MaxFrameLength);
                     _clientOutput.Advance(RelayFrames.WriteClose(span, close.Code, close.Reason, maskKey: null));
@@ -61,8 +61,8 @@ internal sealed partial class AttachSplice
     /// <summary>Reads the client until its close frame (or the end), discarding everything: the attach is over.</summary>
     private async Task AwaitClientCloseAsync(CancellationToken cancellationToken)
     {
-        var tracking = _fromClient.Violation == FrameViolation.None;
-        _fromClient.ResetPending();
+        var tracking = _fromClient.Tracker.Violation == FrameViolation.None;
+        _fromClient.Tracker.ResetPending();
         while (true)
         {
             var result = await _clientInput.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -84,14 +84,14 @@ internal sealed partial class AttachSplice
             var offset = 0;
             while (offset < span.Length)
             {
-                var status = _fromClient.Track(span[offset..], out var consumed);
+                var status = _fromClient.Tracker.Track(span[offset..], out var consumed);
                 offset += consumed;
                 if (status == TrackStatus.Violation)
                 {
                     return true;
                 }
 
-                if (status == TrackStatus.ControlFrame && _fromClient.Header.Opcode == WebSocketOpcode.Close)
+                if (status == TrackStatus.ControlFrame && _fromClient.Tracker.Header.Opcode == WebSocketOpcode.Close)
                 {
                     return true;
                 }
@@ -109,7 +109,7 @@ internal sealed partial class AttachSplice
     private async Task<CloseFrame> CloseRuntimeAsync(CloseFrame close)
     {
         var sent = false;
-        if (!close.IsNone && !_runtimeSendInterrupted && _fromClient.PayloadRemaining == 0 && !_fromClient.CloseSeen)
+        if (!close.IsNone && !_runtimeSendInterrupted && _fromClient.Tracker.PayloadRemaining == 0 && !_fromClient.Tracker.CloseSeen)
         {
             var frame = ArrayPool<byte>.Shared.Rent(RelayFrames.MaxFrameLength);
             try

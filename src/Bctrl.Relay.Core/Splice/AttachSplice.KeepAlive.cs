@@ -14,10 +14,6 @@ internal sealed partial class AttachSplice
     private long _lastPingAt;
     private uint _pingSequence;
 
-    // Set (|1, so never 0) while a write waits on a peer that does not read; 0 otherwise.
-    private long _clientFlushSince;
-    private long _runtimeSendSince;
-
     /// <summary>
     /// Called by the heartbeat about once a second, never by a pump: times stalled writes, times out a client that
     /// answers no ping, and sends the next keep-alive ping when it is due and the client stream is at a frame boundary.
@@ -29,14 +25,15 @@ internal sealed partial class AttachSplice
             return;
         }
 
+        // A leg stalls on its receiver: the runtime's bytes wait on the client's flush, the client's on the runtime's send.
         var stall = (long)_settings.StallTimeout.TotalMilliseconds;
-        if (StalledSince(_clientFlushSince, nowMilliseconds) >= stall)
+        if (_fromRuntime.StalledFor(nowMilliseconds) >= stall)
         {
             Abort(AttachEndReason.ClientStalled);
             return;
         }
 
-        if (StalledSince(_runtimeSendSince, nowMilliseconds) >= stall)
+        if (_fromClient.StalledFor(nowMilliseconds) >= stall)
         {
             Abort(AttachEndReason.RuntimeStalled);
             return;
@@ -48,7 +45,7 @@ internal sealed partial class AttachSplice
             {
                 _pingSentAt = 0; // the client spoke since the ping: it is alive
             }
-            else if (Volatile.Read(ref _runtimeSendSince) != 0)
+            else if (_fromClient.IsBlocked)
             {
                 // The relay is not reading the client: its send to the runtime waits, so the client's answer (and
                 // everything behind it) sits unread in the pipe. The client owes a pong only while the relay reads it,
@@ -69,8 +66,6 @@ internal sealed partial class AttachSplice
         }
     }
 
-    private static long StalledSince(long since, long now) => since == 0 ? 0 : now - since;
-
     private void TrySendPing(long nowMilliseconds)
     {
         // Never wait for the gate: if the runtime pump holds it, data is flowing and a ping can wait a tick.
@@ -84,7 +79,7 @@ internal sealed partial class AttachSplice
         {
             // Only between frames (design §4 item 4): committed client bytes end at a boundary when no payload is owed.
             // Never after the runtime's close has gone to the client: nothing may follow a close (RFC 6455 §5.5.1).
-            if (IsEnded || _fromRuntime.PayloadRemaining != 0 || _fromRuntime.CloseSeen)
+            if (IsEnded || _fromRuntime.Tracker.PayloadRemaining != 0 || _fromRuntime.Tracker.CloseSeen)
             {
                 return;
             }
@@ -133,7 +128,7 @@ internal sealed partial class AttachSplice
     private bool IsKeepAlivePong()
     {
         Span<byte> payload = stackalloc byte[125];
-        var length = _fromClient.CopyControlPayload(payload);
+        var length = _fromClient.Tracker.CopyControlPayload(payload);
         return length == 8 && BinaryPrimitives.ReadUInt32BigEndian(payload) == KeepAliveMagic;
     }
 }

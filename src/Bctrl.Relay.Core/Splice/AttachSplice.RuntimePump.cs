@@ -91,7 +91,7 @@ internal sealed partial class AttachSplice
         {
             var memory = _clientOutput.GetMemory(BlockSize);
             var span = memory.Span[..Math.Min(memory.Length, BlockSize)];
-            var filled = _fromRuntime.CopyPendingTo(span);
+            var filled = _fromRuntime.Tracker.CopyPendingTo(span);
             int received;
             if (_runtimeLeftover is { } leftover)
             {
@@ -114,16 +114,15 @@ internal sealed partial class AttachSplice
                 }
             }
 
-            _fromRuntime.ResetPending();
+            _fromRuntime.Tracker.ResetPending();
             var commit = ScanRuntime(span[..(filled + received)], out var violation);
             _clientOutput.Advance(commit);
             _committedSinceFlush += commit;
-            Interlocked.Add(ref _bytesFromRuntime, commit);
-            Volatile.Write(ref _framesFromRuntime, _fromRuntime.Frames);
-            Volatile.Write(ref _messagesFromRuntime, _fromRuntime.Messages);
+            _fromRuntime.AddBytes(commit);
+            _fromRuntime.PublishFrameCounts();
             if (violation)
             {
-                return (blocks + 1, ViolationReason(_fromRuntime.Violation, fromClient: false));
+                return (blocks + 1, ViolationReason(_fromRuntime.Tracker.Violation, fromClient: false));
             }
 
             if (filled + received < span.Length)
@@ -143,9 +142,9 @@ internal sealed partial class AttachSplice
         var offset = 0;
         while (true)
         {
-            var payloadBefore = _fromRuntime.PayloadRemaining;
-            var status = _fromRuntime.Track(data[offset..], out var consumed);
-            if (_runtimePrefix is { Gathering: true } gathering && payloadBefore > 0)
+            var payloadBefore = _fromRuntime.Tracker.PayloadRemaining;
+            var status = _fromRuntime.Tracker.Track(data[offset..], out var consumed);
+            if (_fromRuntime.Prefix is { Gathering: true } gathering && payloadBefore > 0)
             {
                 gathering.Feed(data.Slice(offset, (int)Math.Min(consumed, payloadBefore)));
             }
@@ -154,17 +153,17 @@ internal sealed partial class AttachSplice
             switch (status)
             {
                 case TrackStatus.NeedMoreData:
-                    return data.Length - _fromRuntime.PendingBytes;
+                    return data.Length - _fromRuntime.Tracker.PendingBytes;
                 case TrackStatus.DataFrameHeader:
                     // The first frame of a text message is offered to the sampler: runtime frames are not masked, so
                     // the prefix is read where it lies, with no copy.
-                    if (_observer is not null && _fromRuntime.Header.Opcode == WebSocketOpcode.Text)
+                    if (_observer is not null && _fromRuntime.Tracker.Header.Opcode == WebSocketOpcode.Text)
                     {
-                        var header = _fromRuntime.Header;
+                        var header = _fromRuntime.Tracker.Header;
                         var length = (int)Math.Min(_observer.PrefixBytes, header.PayloadLength);
                         if (data.Length - offset < length)
                         {
-                            _runtimePrefix!.Begin(header); // the prefix runs past this read: gather it as it passes
+                            _fromRuntime.Prefix!.Begin(header); // the prefix runs past this read: gather it as it passes
                         }
                         else
                         {
@@ -174,9 +173,9 @@ internal sealed partial class AttachSplice
 
                     continue;
                 case TrackStatus.ControlFrame:
-                    if (_fromRuntime.Header.Opcode == WebSocketOpcode.Close)
+                    if (_fromRuntime.Tracker.Header.Opcode == WebSocketOpcode.Close)
                     {
-                        RecordClose(fromClient: false, ClosePayloadCode(ref _fromRuntime));
+                        RecordClose(ref _fromRuntime, fromClient: false, ClosePayloadCode(ref _fromRuntime.Tracker));
                     }
 
                     continue;
@@ -198,16 +197,14 @@ internal sealed partial class AttachSplice
             return flush.Result;
         }
 
-        _clientFlushSince = _clock.NowMilliseconds | 1;
-        Volatile.Write(ref _heldForClient, committed);
+        _fromRuntime.Block(_clock.NowMilliseconds, committed);
         try
         {
             return await flush.ConfigureAwait(false);
         }
         finally
         {
-            _clientFlushSince = 0;
-            Volatile.Write(ref _heldForClient, 0);
+            _fromRuntime.Unblock();
         }
     }
 }

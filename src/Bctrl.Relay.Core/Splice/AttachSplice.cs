@@ -27,54 +27,34 @@ internal sealed partial class AttachSplice : IDisposable
     private readonly SpliceClock _clock;
     private readonly CancellationTokenSource _stop = new();
     private readonly AttachObserver? _observer;
-    private readonly SamplePrefix? _clientPrefix;
-    private readonly SamplePrefix? _runtimePrefix;
 
     // Everything written to the client goes through this gate: the runtime pump, keep-alive pings, the final close.
     private readonly SemaphoreSlim _clientWrite = new(1, 1);
 
     private byte[]? _runtimeLeftover;
-    private FrameTracker _fromClient;
-    private FrameTracker _fromRuntime;
+
+    // The two directions, each used by reference (a mutable struct): never copied.
+    private SpliceLeg _fromClient;
+    private SpliceLeg _fromRuntime;
 
     private int _reason;
     private FrameViolation _violation;
-    private ushort _clientCloseCode;
-    private ushort _runtimeCloseCode;
     private int _firstCloser;
     private bool _runtimeSendInterrupted;
-
-    // Bytes held for a peer that is not reading: read from the client and waiting on a blocked send to the runtime, or
-    // committed to the client's pipe and waiting on a blocked flush. 0 while data flows.
-    private long _heldForRuntime;
-    private long _heldForClient;
     private long _committedSinceFlush;
-
-    private long _bytesFromClient;
-    private long _bytesFromRuntime;
-    private long _framesFromClient;
-    private long _framesFromRuntime;
-    private long _messagesFromClient;
-    private long _messagesFromRuntime;
 
     public AttachSplice(
         IDuplexPipe client, RuntimeLink runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null)
     {
         _observer = observer;
-        if (observer is not null)
-        {
-            _clientPrefix = new SamplePrefix(observer, fromClient: true);
-            _runtimePrefix = new SamplePrefix(observer, fromClient: false);
-        }
-
         _clientInput = client.Input;
         _clientOutput = client.Output;
         _runtime = runtime;
         _runtimeLeftover = runtimeLeftover.IsEmpty ? null : runtimeLeftover.ToArray();
         _settings = settings;
         _clock = clock;
-        _fromClient = new FrameTracker(FrameDirection.ClientToRuntime, settings.MaxMessageBytes);
-        _fromRuntime = new FrameTracker(FrameDirection.RuntimeToClient, settings.MaxMessageBytes);
+        _fromClient = new SpliceLeg(FrameDirection.ClientToRuntime, settings.MaxMessageBytes, observer);
+        _fromRuntime = new SpliceLeg(FrameDirection.RuntimeToClient, settings.MaxMessageBytes, observer);
         _lastPingAt = clock.NowMilliseconds;
     }
 
@@ -82,21 +62,13 @@ internal sealed partial class AttachSplice : IDisposable
 
     public bool IsEnded => Volatile.Read(ref _reason) != 0;
 
-    public long BytesFromClient => Volatile.Read(ref _bytesFromClient);
+    public TrafficCount FromClient => _fromClient.Traffic;
 
-    public long BytesFromRuntime => Volatile.Read(ref _bytesFromRuntime);
+    public TrafficCount FromRuntime => _fromRuntime.Traffic;
 
-    public long FramesFromClient => Volatile.Read(ref _framesFromClient);
+    public long HeldForRuntime => _fromClient.Held;
 
-    public long FramesFromRuntime => Volatile.Read(ref _framesFromRuntime);
-
-    public long HeldForRuntime => Volatile.Read(ref _heldForRuntime);
-
-    public long HeldForClient => Volatile.Read(ref _heldForClient);
-
-    public long MessagesFromClient => Volatile.Read(ref _messagesFromClient);
-
-    public long MessagesFromRuntime => Volatile.Read(ref _messagesFromRuntime);
+    public long HeldForClient => _fromRuntime.Held;
 
     public async Task<AttachSummary> RunAsync()
     {
@@ -122,14 +94,10 @@ internal sealed partial class AttachSplice : IDisposable
             _violation == FrameViolation.None ? string.Empty : CloseCodes.Describe(_violation),
             sentToClient,
             sentToRuntime,
-            _clientCloseCode,
-            _runtimeCloseCode,
-            BytesFromClient,
-            BytesFromRuntime,
-            FramesFromClient,
-            FramesFromRuntime,
-            MessagesFromClient,
-            MessagesFromRuntime);
+            _fromClient.CloseCode,
+            _fromRuntime.CloseCode,
+            FromClient,
+            FromRuntime);
     }
 
     /// <summary>Ends the attach from outside (terminate, drain, heartbeat); the first reason recorded wins.</summary>
@@ -143,8 +111,8 @@ internal sealed partial class AttachSplice : IDisposable
 
     public void Dispose()
     {
-        _clientPrefix?.Release();
-        _runtimePrefix?.Release();
+        _fromClient.Prefix?.Release();
+        _fromRuntime.Prefix?.Release();
         _stop.Dispose();
         _clientWrite.Dispose();
         _runtime.Dispose();
@@ -160,17 +128,9 @@ internal sealed partial class AttachSplice : IDisposable
         _ => gone,
     };
 
-    private void RecordClose(bool fromClient, ushort code)
+    private void RecordClose(ref SpliceLeg leg, bool fromClient, ushort code)
     {
-        if (fromClient)
-        {
-            _clientCloseCode = code;
-        }
-        else
-        {
-            _runtimeCloseCode = code;
-        }
-
+        leg.CloseCode = code;
         Interlocked.CompareExchange(ref _firstCloser, fromClient ? 1 : 2, 0);
     }
 

@@ -8,9 +8,5 @@ internal sealed record AttachSummary(
     CloseFrame SentToRuntime,
     ushort ClientCloseCode,
     ushort RuntimeCloseCode,
-    long BytesFromClient,
-    long BytesFromRuntime,
-    long FramesFromClient,
-    long FramesFromRuntime,
-    long MessagesFromClient,
-    long MessagesFromRuntime);
+    TrafficCount FromClient,
+    TrafficCount FromRuntime);

@@ -168,7 +168,7 @@ internal sealed class AttachEndpoint(
         {
             summary = await splice.RunAsync();
             RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
-                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.BytesFromClient, summary.BytesFromRuntime,
+                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.FromClient.Bytes, summary.FromRuntime.Bytes,
                 transport is null ? "the upgraded stream" : "Kestrel's transport pipes");
             recorder.Close(opened, observer, summary);
         }

@@ -25,12 +25,8 @@ internal sealed class RelayMetrics
 
     // Totals of attaches that have ended; live attaches are added at scrape time.
     private readonly Lock _retireLock = new();
-    private long _retiredBytesFromClient;
-    private long _retiredBytesFromRuntime;
-    private long _retiredFramesFromClient;
-    private long _retiredFramesFromRuntime;
-    private long _retiredMessagesFromClient;
-    private long _retiredMessagesFromRuntime;
+    private TrafficCount _retiredFromClient;
+    private TrafficCount _retiredFromRuntime;
 
     public RelayMetrics(IMeterFactory meterFactory, AttachRegistry registry, IRevocationView revocations, TimeProvider time)
     {
@@ -49,9 +45,9 @@ internal sealed class RelayMetrics
         // A view never confirmed (Redis down since the start) is as old as the node: a finite number that still alerts.
         Meter.CreateObservableGauge("bctrl.relay.revocations.age", () => (revocations.Age == TimeSpan.MaxValue ? time.GetElapsedTime(created) : revocations.Age).TotalSeconds,
             "s", "Age of the node's revocation view: time since it was last confirmed complete (0 in memory). Above Relay:Revocations:MaxStaleness, attaches are refused.");
-        Meter.CreateObservableCounter("bctrl.relay.io", ObserveBytes, "By", "Bytes relayed, by direction.");
-        Meter.CreateObservableCounter("bctrl.relay.frames", ObserveFrames, "{frame}", "WebSocket frames relayed, by direction.");
-        Meter.CreateObservableCounter("bctrl.relay.messages", ObserveMessages, "{message}", "WebSocket data messages relayed, by direction.");
+        Meter.CreateObservableCounter("bctrl.relay.io", () => Observe(static count => count.Bytes), "By", "Bytes relayed, by direction.");
+        Meter.CreateObservableCounter("bctrl.relay.frames", () => Observe(static count => count.Frames), "{frame}", "WebSocket frames relayed, by direction.");
+        Meter.CreateObservableCounter("bctrl.relay.messages", () => Observe(static count => count.Messages), "{message}", "WebSocket data messages relayed, by direction.");
         Meter.CreateObservableUpDownCounter("bctrl.relay.buffered", ObserveBuffered, "By",
             "Bytes the relay holds for a peer that is not reading (a blocked send or flush), by the direction they travel.");
     }
@@ -73,26 +69,13 @@ internal sealed class RelayMetrics
     {
         lock (_retireLock)
         {
-            _retiredBytesFromClient += summary.BytesFromClient;
-            _retiredBytesFromRuntime += summary.BytesFromRuntime;
-            _retiredFramesFromClient += summary.FramesFromClient;
-            _retiredFramesFromRuntime += summary.FramesFromRuntime;
-            _retiredMessagesFromClient += summary.MessagesFromClient;
-            _retiredMessagesFromRuntime += summary.MessagesFromRuntime;
+            _retiredFromClient += summary.FromClient;
+            _retiredFromRuntime += summary.FromRuntime;
             _registry.Remove(attach);
         }
 
         _closes.Add(1, new KeyValuePair<string, object?>("reason", Observation.ReasonNames.Of(summary.Reason)), new KeyValuePair<string, object?>("code", (int)summary.SentToClient.Code));
     }
-
-    private Measurement<long>[] ObserveBytes() => Observe(
-        ref _retiredBytesFromClient, ref _retiredBytesFromRuntime, s => s.BytesFromClient, s => s.BytesFromRuntime);
-
-    private Measurement<long>[] ObserveFrames() => Observe(
-        ref _retiredFramesFromClient, ref _retiredFramesFromRuntime, s => s.FramesFromClient, s => s.FramesFromRuntime);
-
-    private Measurement<long>[] ObserveMessages() => Observe(
-        ref _retiredMessagesFromClient, ref _retiredMessagesFromRuntime, s => s.MessagesFromClient, s => s.MessagesFromRuntime);
 
     private Measurement<long>[] ObserveBuffered()
     {
@@ -107,16 +90,17 @@ internal sealed class RelayMetrics
         return [new(toRuntime, ClientToRuntime), new(toClient, RuntimeToClient)];
     }
 
-    private Measurement<long>[] Observe(ref long retiredFromClient, ref long retiredFromRuntime, Func<AttachSplice, long> clientField, Func<AttachSplice, long> runtimeField)
+    /// <summary>One of the three counts (<paramref name="count"/> picks it), retired plus live, by direction.</summary>
+    private Measurement<long>[] Observe(Func<TrafficCount, long> count)
     {
         lock (_retireLock)
         {
-            var fromClient = retiredFromClient;
-            var fromRuntime = retiredFromRuntime;
+            var fromClient = count(_retiredFromClient);
+            var fromRuntime = count(_retiredFromRuntime);
             foreach (var attach in _registry.Live)
             {
-                fromClient += clientField(attach.Splice);
-                fromRuntime += runtimeField(attach.Splice);
+                fromClient += count(attach.Splice.FromClient);
+                fromRuntime += count(attach.Splice.FromRuntime);
             }
 
             return [new(fromClient, ClientToRuntime), new(fromRuntime, RuntimeToClient)];

@@ -58,12 +58,8 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
             RuntimeCloseCode = summary.RuntimeCloseCode,
             RelayCloseToClient = summary.SentToClient.Code,
             RelayCloseToRuntime = summary.SentToRuntime.Code,
-            BytesFromClient = summary.BytesFromClient,
-            BytesFromRuntime = summary.BytesFromRuntime,
-            FramesFromClient = summary.FramesFromClient,
-            FramesFromRuntime = summary.FramesFromRuntime,
-            MessagesFromClient = summary.MessagesFromClient,
-            MessagesFromRuntime = summary.MessagesFromRuntime,
+            FromClient = summary.FromClient,
+            FromRuntime = summary.FromRuntime,
             CommandsByDomain = observer?.CommandsByDomain(),
         };
         _ = SaveAsync(record, after: opened.Saved);
