@@ -1,5 +1,6 @@
 using System.IO.Pipelines;
 using System.Net.Sockets;
+using System.Runtime.CompilerServices;
 using Bctrl.Relay.Frames;
 
 namespace Bctrl.Relay.Splice;
@@ -187,6 +188,8 @@ internal sealed partial class AttachSplice
     }
 
     /// <summary>Flushes to the client; a flush that waits means the client reads slower than the runtime writes.</summary>
+    // Pooled, like SendToRuntimeAsync: a flush that waits must not allocate its state machine.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<FlushResult> FlushToClientAsync(CancellationToken cancellationToken)
     {
         var flush = _clientOutput.FlushAsync(cancellationToken);
