@@ -474,8 +474,9 @@ internal sealed partial class LoadReport(
             var pairedText = paired.Length == 0
                 ? "-"
                 : string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(paired):0.000} ({paired.Min():0.00}-{paired.Max():0.00})");
-            var cpuOn = MedianCpuPerGB(scenario, RecordingOn);
-            var cpuOff = MedianCpuPerGB(scenario, RecordingOff);
+            // CPU per GB means something only where bytes are the point (not for attach rate or idle memory).
+            var cpuOn = scenario.IsThroughput ? MedianCpuPerGB(scenario, RecordingOn) : null;
+            var cpuOff = scenario.IsThroughput ? MedianCpuPerGB(scenario, RecordingOff) : null;
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"{scenario.Title,-36} {scenario.Unit,-6} {(on is null ? "-" : Format(scenario, on.Value)),10} {(off is null ? "-" : Format(scenario, off.Value)),10} {Fixed(Divide(on, off), "0.000"),7} {pairedText,20} {Fixed(cpuOn),12} {Fixed(cpuOff),8} {Fixed(Divide(cpuOn, cpuOff), "0.000"),7}");
         }
