@@ -81,7 +81,7 @@ internal sealed partial class LoadReport(
         }
 
         var relayColumns = columns.Where(c => c != Direct).ToArray();
-        if (relayColumns.Length > 0)
+        if (relayColumns.Length > 0 && options.Scenarios.Any(s => s.IsThroughput || s.Kind == ScenarioKind.AttachRate))
         {
             text.AppendLine()
                 .AppendLine("Proxy CPU seconds per GB relayed (median; GB = 10^9 payload bytes crossing the proxy, both ways summed; nginx: master and workers summed).")
