@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.WebSockets;
 
 namespace Bctrl.Relay.Load;
@@ -5,7 +6,8 @@ namespace Bctrl.Relay.Load;
 /// <summary>
 /// One attach of a run: a closed loop of command and result (each command with a new id; the answer checked byte
 /// for byte against the result expected for it), or a reader of the runtime's stream (checked for message size).
-/// Counters are written by the loop alone and read by the runner between windows.
+/// Counters are written by the loop alone and read by the runner between windows; each round trip's latency, from
+/// before the send to the last byte of its answer, goes into <see cref="Latencies"/> while the runner's window is open.
 /// </summary>
 internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario)
 {
@@ -15,6 +17,7 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario)
     private long _messages;
     private long _bytes;
     private int _stopping;
+    private int _recording;
     private string? _error;
 
     public long Messages => Volatile.Read(ref _messages);
@@ -25,6 +28,12 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario)
     public string? Error => Volatile.Read(ref _error);
 
     public ClientWebSocket Socket => socket;
+
+    /// <summary>Round trips answered while recording; read only after the loop has ended.</summary>
+    public LatencyHistogram Latencies { get; } = new();
+
+    /// <summary>Opens or closes the measured window for latencies: a round trip counts if it is answered inside it.</summary>
+    public void Record(bool on) => Volatile.Write(ref _recording, on ? 1 : 0);
 
     /// <summary>Asks the loop to end after the message in hand; the socket stays open for <see cref="CloseAsync"/>.</summary>
     public void Stop() => Volatile.Write(ref _stopping, 1);
@@ -81,6 +90,7 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario)
         {
             CdpPayload.WriteId(command, id);
             CdpPayload.WriteId(expected, id);
+            var sent = Stopwatch.GetTimestamp();
             await socket.SendAsync(command.AsMemory(), WebSocketMessageType.Text, endOfMessage: true, cancellationToken).ConfigureAwait(false);
             var received = 0;
             while (true)
@@ -107,6 +117,11 @@ internal sealed class AttachWorker(ClientWebSocket socket, Scenario scenario)
             if (received != expected.Length)
             {
                 throw new InvalidDataException($"the answer to command {id} has {received} bytes, its expected result {expected.Length}");
+            }
+
+            if (Volatile.Read(ref _recording) != 0)
+            {
+                Latencies.Record(Stopwatch.GetTimestamp() - sent);
             }
 
             Volatile.Write(ref _messages, _messages + 1);

@@ -5,10 +5,11 @@ using System.Text.Json;
 namespace Bctrl.Relay.Load;
 
 /// <summary>
-/// Medians per scenario and target, ratios to direct, relay CPU per GB, and recording on against off (relay-pipes
-/// against relay-norec); printed as tables and written as JSON.
+/// Medians per scenario and target, ratios to direct, proxy CPU per GB, round-trip latency, each relay against the
+/// peers (LoadReport.Peers.cs) and recording on against off (relay-pipes against relay-norec); printed as tables and
+/// written as JSON.
 /// </summary>
-internal sealed class LoadReport(
+internal sealed partial class LoadReport(
     LoadOptions options,
     IReadOnlyList<string> targets,
     IReadOnlyList<RunSample> samples,
@@ -27,17 +28,6 @@ internal sealed class LoadReport(
     private const string Stream = "relay-stream";
     private const string Nginx = "nginx";
     private const string HaProxy = "haproxy";
-
-    /// <summary>Issue 5's bounds, relay over the better peer (for idle memory: relay over nginx, at most).</summary>
-    private static readonly Dictionary<string, (double Bound, string Text)> s_issue5 = new(StringComparer.Ordinal)
-    {
-        ["rt-256b-16"] = (1.0, "≥ 1.00 × better peer"),
-        ["rt-600b-64"] = (1.0, "≥ 1.00 × better peer"),
-        ["echo-1mib-4"] = (1.25, "≥ 1.25 × better peer"),
-        ["stream-1mib-2"] = (1.25, "≥ 1.25 × better peer"),
-        ["attach-8"] = (0.9, "≥ 0.90 × better peer"),
-        ["idle"] = (1.0, "≤ 1.00 × nginx"),
-    };
 
     /// <summary>Pairs of relay targets whose CPU per GB is compared: (numerator, denominator, heading).</summary>
     private static readonly (string Of, string To, string Title)[] s_cpuRatios =
@@ -91,7 +81,7 @@ internal sealed class LoadReport(
         }
 
         var relayColumns = columns.Where(c => c != Direct).ToArray();
-        if (relayColumns.Length > 0)
+        if (relayColumns.Length > 0 && options.Scenarios.Any(s => s.IsThroughput || s.Kind == ScenarioKind.AttachRate))
         {
             text.AppendLine()
                 .AppendLine("Proxy CPU seconds per GB relayed (median; GB = 10^9 payload bytes crossing the proxy, both ways summed; nginx: master and workers summed).")
@@ -149,6 +139,7 @@ internal sealed class LoadReport(
             }
         }
 
+        AppendLatency(text, columns);
         AppendPeers(text, columns);
         AppendRecording(text, columns);
         AppendProblems(text);
@@ -191,15 +182,16 @@ internal sealed class LoadReport(
             json.WriteNumber("messageBytes", scenario.MessageBytes);
             json.WriteNumber("attaches", scenario.Attaches);
             json.WriteBoolean("lowerIsBetter", scenario.LowerIsBetter);
-            if (BestPeer(scenario) is { } best)
+            if (BestPeer(ValueFigure(scenario)) is { } best)
             {
                 json.WriteString("betterPeer", best.Name);
             }
 
-            if (s_issue5.TryGetValue(scenario.Name, out var issueBound))
+            if (s_targets.TryGetValue(scenario.Name, out var target9))
             {
-                json.WriteString("issue5Bound", issueBound.Text);
+                json.WriteString("issue9Target", target9.Text);
             }
+
             json.WriteStartObject("targets");
             foreach (var target in targets.Select(TargetName))
             {
@@ -211,17 +203,21 @@ internal sealed class LoadReport(
                 {
                     WriteNullable(json, "ratioToNginx", Divide(MedianValue(scenario, target), MedianValue(scenario, Nginx)));
                     WriteNullable(json, "ratioToHaproxy", Divide(MedianValue(scenario, target), MedianValue(scenario, HaProxy)));
-                    WriteNullable(json, "ratioToBetterPeer", Divide(MedianValue(scenario, target), BestPeer(scenario)?.Value));
-                    var met = Issue5Met(scenario, target);
-                    if (met is null)
+                    WriteNullable(json, "ratioToBetterPeer", Divide(MedianValue(scenario, target), BestPeer(ValueFigure(scenario))?.Value));
+                    WriteMet(json, "issue9Met", Met(ValueFigure(scenario), target));
+                    if (scenario.IsThroughput)
                     {
-                        json.WriteNull("issue5Met");
+                        WriteNullable(json, "cpuPerGBRatioToBetterPeer", Ratio(CpuFigure(scenario), target));
+                        WriteMet(json, "cpuPerGBIssue9Met", Met(CpuFigure(scenario), target));
                     }
-                    else
+
+                    if (scenario.Kind == ScenarioKind.RoundTrip)
                     {
-                        json.WriteBoolean("issue5Met", met.Value);
+                        WriteNullable(json, "latencyP99RatioToBetterPeer", Ratio(LatencyFigure(scenario), target));
+                        WriteMet(json, "latencyP99Issue9Met", Met(LatencyFigure(scenario), target));
                     }
                 }
+
                 json.WriteStartArray("values");
                 foreach (var sample in mine)
                 {
@@ -229,6 +225,22 @@ internal sealed class LoadReport(
                 }
 
                 json.WriteEndArray();
+                if (scenario.Kind == ScenarioKind.RoundTrip)
+                {
+                    WriteNullable(json, "latencyP50MicrosecondsMedian", MedianLatency(scenario, target, p99: false));
+                    WriteNullable(json, "latencyP99MicrosecondsMedian", MedianLatency(scenario, target, p99: true));
+                    json.WriteStartArray("latencyP99Microseconds");
+                    foreach (var sample in mine)
+                    {
+                        if (sample.LatencyP99Microseconds is { } p99)
+                        {
+                            json.WriteNumberValue(Math.Round(p99, 1));
+                        }
+                    }
+
+                    json.WriteEndArray();
+                }
+
                 if (target != Direct && scenario.Kind == ScenarioKind.AttachRate)
                 {
                     WriteNullable(json, "cpuMicrosecondsPerAttachMedian", MedianCpuPerAttach(scenario, target));
@@ -346,6 +358,12 @@ internal sealed class LoadReport(
                 WriteNullable(json, "rssAfterBytes", sample.RssAfterBytes);
             }
 
+            if (sample.LatencyP99Microseconds is not null)
+            {
+                WriteNullable(json, "latencyP50Microseconds", sample.LatencyP50Microseconds);
+                WriteNullable(json, "latencyP99Microseconds", sample.LatencyP99Microseconds);
+            }
+
             if (sample.EndpointSeconds is { } endpointSeconds)
             {
                 json.WriteNumber("endpointSeconds", Math.Round(endpointSeconds, 4));
@@ -409,6 +427,9 @@ internal sealed class LoadReport(
     private double? MedianCpuPerGB(Scenario scenario, string target)
         => Stats.Median(Ok(scenario, target).Where(s => s.CpuSecondsPerGB is not null).Select(s => s.CpuSecondsPerGB!.Value));
 
+    private double? MedianLatency(Scenario scenario, string target, bool p99)
+        => Stats.Median(Ok(scenario, target).Select(s => p99 ? s.LatencyP99Microseconds : s.LatencyP50Microseconds).OfType<double>());
+
     private double? PooledCpuPerGB(string target)
     {
         var throughput = options.Scenarios.Where(s => s.IsThroughput).Select(s => s.Name).ToHashSet(StringComparer.Ordinal);
@@ -427,60 +448,6 @@ internal sealed class LoadReport(
 
     private double? MedianCpuPerAttach(Scenario scenario, string target)
         => Stats.Median(Ok(scenario, target).Where(s => s.CpuMicrosecondsPerAttach is not null).Select(s => s.CpuMicrosecondsPerAttach!.Value));
-
-    /// <summary>The better of nginx and HAProxy that ran this scenario: the higher value, or the lower for idle memory.</summary>
-    private (string Name, double Value)? BestPeer(Scenario scenario)
-    {
-        var values = new[] { Nginx, HaProxy }
-            .Select(p => (Name: p, Value: MedianValue(scenario, p)))
-            .Where(p => p.Value is not null)
-            .Select(p => (p.Name, Value: p.Value!.Value))
-            .ToArray();
-        if (values.Length == 0)
-        {
-            return null;
-        }
-
-        return scenario.LowerIsBetter ? values.MinBy(v => v.Value) : values.MaxBy(v => v.Value);
-    }
-
-    /// <summary>Issue 5's figure for <paramref name="target"/>: its value over the better peer's (idle memory: over nginx's).</summary>
-    private double? Issue5Ratio(Scenario scenario, string target)
-        => scenario.Kind == ScenarioKind.Idle
-            ? Divide(MedianValue(scenario, target), MedianValue(scenario, Nginx))
-            : Divide(MedianValue(scenario, target), BestPeer(scenario)?.Value);
-
-    private bool? Issue5Met(Scenario scenario, string target)
-        => Issue5Ratio(scenario, target) is { } ratio && s_issue5.TryGetValue(scenario.Name, out var bound)
-            ? scenario.LowerIsBetter ? ratio <= bound.Bound : ratio >= bound.Bound
-            : null;
-
-    /// <summary>Each relay against nginx, HAProxy and the better of the two, with issue 5's bound.</summary>
-    private void AppendPeers(StringBuilder text, IReadOnlyList<string> columns)
-    {
-        var relaysRun = columns.Where(c => c.StartsWith("relay-", StringComparison.Ordinal)).ToArray();
-        if (relaysRun.Length == 0 || !columns.Any(c => c is Nginx or HaProxy))
-        {
-            return;
-        }
-
-        text.AppendLine()
-            .AppendLine("Against the peers (issue 5): each relay's median over nginx's, HAProxy's and the better one's (higher is better; idle")
-            .AppendLine("memory: lower is better, and the bound is against nginx).")
-            .AppendLine();
-        foreach (var relay in relaysRun)
-        {
-            text.AppendLine(CultureInfo.InvariantCulture,
-                $"{relay + ":",-36} {"/nginx",7} {"/haproxy",9} {"better peer",12} {"/better",8} {"issue 5 bound",22} {"met",4}");
-            foreach (var scenario in options.Scenarios)
-            {
-                var best = BestPeer(scenario);
-                var met = Issue5Met(scenario, relay);
-                text.AppendLine(CultureInfo.InvariantCulture,
-                    $"{"  " + scenario.Title,-36} {Fixed(Divide(MedianValue(scenario, relay), MedianValue(scenario, Nginx))),7} {Fixed(Divide(MedianValue(scenario, relay), MedianValue(scenario, HaProxy))),9} {best?.Name ?? "-",12} {Fixed(Divide(MedianValue(scenario, relay), best?.Value)),8} {(s_issue5.TryGetValue(scenario.Name, out var bound) ? bound.Text : "-"),22} {(met is null ? "-" : met.Value ? "yes" : "NO"),4}");
-            }
-        }
-    }
 
     /// <summary>
     /// Recording on against off, per scenario: the ratio of the medians, the median of the ratios paired within each
@@ -507,8 +474,9 @@ internal sealed class LoadReport(
             var pairedText = paired.Length == 0
                 ? "-"
                 : string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(paired):0.000} ({paired.Min():0.00}-{paired.Max():0.00})");
-            var cpuOn = MedianCpuPerGB(scenario, RecordingOn);
-            var cpuOff = MedianCpuPerGB(scenario, RecordingOff);
+            // CPU per GB means something only where bytes are the point (not for attach rate or idle memory).
+            var cpuOn = scenario.IsThroughput ? MedianCpuPerGB(scenario, RecordingOn) : null;
+            var cpuOff = scenario.IsThroughput ? MedianCpuPerGB(scenario, RecordingOff) : null;
             text.AppendLine(CultureInfo.InvariantCulture,
                 $"{scenario.Title,-36} {scenario.Unit,-6} {(on is null ? "-" : Format(scenario, on.Value)),10} {(off is null ? "-" : Format(scenario, off.Value)),10} {Fixed(Divide(on, off), "0.000"),7} {pairedText,20} {Fixed(cpuOn),12} {Fixed(cpuOff),8} {Fixed(Divide(cpuOn, cpuOff), "0.000"),7}");
         }
@@ -587,6 +555,18 @@ internal sealed class LoadReport(
         if (value is { } number)
         {
             json.WriteNumber(name, Math.Round(number, 4));
+        }
+        else
+        {
+            json.WriteNull(name);
+        }
+    }
+
+    private static void WriteMet(Utf8JsonWriter json, string name, bool? met)
+    {
+        if (met is { } value)
+        {
+            json.WriteBoolean(name, value);
         }
         else
         {

@@ -61,13 +61,39 @@ internal static class LoadRun
         }
 
         // 4,000 idle attaches are 8,000 sockets in this process (client and runtime ends) and 8,000 in the proxy, which
-        // inherits this process's limit (.NET raises its soft limit to the hard one at start).
-        if (options.Scenarios.Any(s => s.Kind == ScenarioKind.Idle) && ProcStat.OpenFileLimits() is { } files && files.Soft < 2L * options.IdleAttaches + 500)
+        // inherits this process's limit (.NET raises its soft limit to the hard one at start); 20,000 are 40,000. Raised
+        // here, before any child starts, where that is allowed (root); idle-20k is skipped where it is not.
+        var filesNeeded = options.Scenarios.Select(s => s.FilesNeeded).DefaultIfEmpty(0).Max();
+        if (filesNeeded > 0 && ProcStat.OpenFileLimits() is { } before && before.Soft < filesNeeded)
         {
+            var raised = OpenFileLimit.Raise(Math.Max(OpenFileLimit.Wanted, filesNeeded));
+            Console.WriteLine(raised > before.Soft
+                ? string.Create(CultureInfo.InvariantCulture, $"open-file limit raised from {before.Soft:#,0} to {raised:#,0} (soft and hard), for this tool and every proxy it starts")
+                : string.Create(CultureInfo.InvariantCulture, $"open-file limit {before.Soft:#,0} (hard {before.Hard:#,0}): could not raise it (raising the hard limit takes CAP_SYS_RESOURCE, which containers often drop even for root)"));
+        }
+
+        foreach (var scenario in options.Scenarios.Where(s => s.Kind == ScenarioKind.Idle).ToArray())
+        {
+            if (ProcStat.OpenFileLimits() is not { } files || files.Soft >= scenario.FilesNeeded)
+            {
+                continue;
+            }
+
+            if (scenario.Name == Scenario.ManyIdleName)
+            {
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{scenario.Name} skipped: {scenario.Attaches:#,0} idle attaches need {scenario.FilesNeeded:#,0} open files here and in each proxy, and the limit is {files.Soft:#,0} (run as root with CAP_SYS_RESOURCE, or start the tool with a hard limit of at least {scenario.FilesNeeded + 1000}: ulimit -n, docker run --ulimit nofile=…)."));
+                options.WithoutScenario(scenario);
+                continue;
+            }
+
             Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"The open-file limit ({files.Soft}) is too low for {options.IdleAttaches} idle attaches (needs {2L * options.IdleAttaches + 500}): raise it (ulimit -n {2L * options.IdleAttaches + 1000}) or pass --idle-attaches."));
+                $"The open-file limit ({files.Soft}) is too low for {scenario.Attaches} idle attaches (needs {scenario.FilesNeeded}): raise it (ulimit -n {scenario.FilesNeeded + 1000}) or pass --idle-attaches."));
             return 2;
         }
+
+        // Connections each peer must hold: the largest idle scenario's attaches.
+        var peerAttaches = options.Scenarios.Where(s => s.Kind == ScenarioKind.Idle).Select(s => s.Attaches).DefaultIfEmpty(0).Max();
 
         // Ctrl+C or a SIGTERM (someone's broad kill on a shared machine) ends the run cleanly: relays stopped, rounds reported.
         using var cancel = new CancellationTokenSource();
@@ -100,7 +126,7 @@ internal static class LoadRun
 
             foreach (var (name, binary) in peerBinaries)
             {
-                var peer = await PeerProcess.StartAsync(PeerSetup.Find(name)!, binary, options.PeerWorkers, runtime, cancel.Token).ConfigureAwait(false);
+                var peer = await PeerProcess.StartAsync(PeerSetup.Find(name)!, binary, options.PeerWorkers, peerAttaches, runtime, cancel.Token).ConfigureAwait(false);
                 peers[name] = peer;
                 proxies[name] = peer;
             }
@@ -209,7 +235,7 @@ internal static class LoadRun
         IProxyProcess fresh = target.Proxy switch
         {
             RelayProcess relay => await RelayProcess.StartAsync(relayDll, relay.Setup, runtime, cancellationToken).ConfigureAwait(false),
-            PeerProcess peer => await PeerProcess.StartAsync(peer.Setup, peer.BinaryPath, peer.Workers, runtime, cancellationToken).ConfigureAwait(false),
+            PeerProcess peer => await PeerProcess.StartAsync(peer.Setup, peer.BinaryPath, peer.Workers, peer.Attaches, runtime, cancellationToken).ConfigureAwait(false),
             _ => throw new InvalidOperationException("idle memory needs a proxy"),
         };
         try
@@ -286,6 +312,8 @@ internal static class LoadRun
         {
             ScenarioKind.AttachRate when sample.CpuMicrosecondsPerAttach is { } perAttach
                 => string.Create(CultureInfo.InvariantCulture, $"  proxy {perAttach:0} CPU µs/attach, endpoint/lease {sample.EndpointSeconds / Math.Max(1, sample.Messages) * 1e6:0} µs/attach"),
+            ScenarioKind.RoundTrip when sample.LatencyP99Microseconds is { } p99
+                => string.Create(CultureInfo.InvariantCulture, $"  p50 {sample.LatencyP50Microseconds:#,0} µs, p99 {p99:#,0} µs{(sample.CpuSecondsPerGB is { } perGB ? $", proxy {perGB:0.00} CPU s/GB" : string.Empty)}"),
             ScenarioKind.Idle => string.Create(CultureInfo.InvariantCulture, $"  RSS {sample.RssBeforeBytes / 1048576.0:0.0} → {sample.RssAfterBytes / 1048576.0:0.0} MiB for {sample.Messages:#,0} attaches"),
             _ when sample.CpuSecondsPerGB is { } perGB => string.Create(CultureInfo.InvariantCulture, $"  proxy {perGB:0.00} CPU s/GB"),
             _ => string.Empty,

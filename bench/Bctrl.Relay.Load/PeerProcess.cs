@@ -110,8 +110,9 @@ internal sealed class PeerProcess : IProxyProcess
         };
     }
 
-    private PeerProcess(PeerSetup setup, string binary, string version, int workers, Process process, string directory, int port, string config)
+    private PeerProcess(PeerSetup setup, string binary, string version, int workers, int attaches, Process process, string directory, int port, string config)
     {
+        Attaches = attaches;
         Setup = setup;
         BinaryPath = binary;
         Version = version;
@@ -133,6 +134,9 @@ internal sealed class PeerProcess : IProxyProcess
     /// <summary>nginx <c>worker_processes</c> or HAProxy <c>nbthread</c>.</summary>
     public int Workers { get; }
 
+    /// <summary>The attaches it was configured to hold at once.</summary>
+    public int Attaches { get; }
+
     public int Port { get; }
 
     public string Config { get; }
@@ -153,11 +157,13 @@ internal sealed class PeerProcess : IProxyProcess
         }
     }
 
-    public static async Task<PeerProcess> StartAsync(PeerSetup setup, string binary, int workers, FakeRuntime runtime, CancellationToken cancellationToken)
+    /// <summary>Starts the peer, configured to hold <paramref name="attaches"/> attaches at once (the largest idle scenario's).</summary>
+    public static async Task<PeerProcess> StartAsync(
+        PeerSetup setup, string binary, int workers, int attaches, FakeRuntime runtime, CancellationToken cancellationToken)
     {
         Exception? last = null;
         var version = ReadVersion(binary, setup);
-        var maxConnections = MaxConnections();
+        var maxConnections = MaxConnections(attaches);
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var directory = Directory.CreateTempSubdirectory($"bctrl-load-{setup.Name}-").FullName;
@@ -176,7 +182,7 @@ internal sealed class PeerProcess : IProxyProcess
                 throw new InvalidOperationException($"{binary} did not start.");
             }
 
-            peer = new PeerProcess(setup, binary, version, workers, process, directory, port, config);
+            peer = new PeerProcess(setup, binary, version, workers, attaches, process, directory, port, config);
             lock (s_children)
             {
                 s_children.Add(process);
@@ -376,11 +382,15 @@ internal sealed class PeerProcess : IProxyProcess
         WorkingDirectory = directory,
     };
 
-    /// <summary>Connections each proxy must hold: the idle scenario's attaches and then some, within this process's open-file limit.</summary>
-    private static int MaxConnections()
+    /// <summary>
+    /// Connections each proxy must hold: 9,900 as before issue 9 (what a limit of 20,000 gave), or the idle scenario's
+    /// attaches and 1,000 more where that is more (idle-20k), within this process's open-file limit, which the peer inherits.
+    /// </summary>
+    private static int MaxConnections(int attaches)
     {
         var limit = ProcStat.OpenFileLimits()?.Soft ?? 1024;
-        return (int)Math.Clamp((Math.Min(limit, 1_000_000) - 200) / 2, 256, 100_000);
+        var byFiles = (Math.Min(limit, 1_000_000) - 200) / 2;
+        return (int)Math.Clamp(Math.Min(byFiles, Math.Max(9_900, attaches + 1_000)), 256, 100_000);
     }
 
     private static string ReadVersion(string binary, PeerSetup setup)

@@ -1,6 +1,9 @@
 namespace Bctrl.Relay.Load;
 
-/// <summary>One measured window of one scenario against one target.</summary>
+/// <summary>
+/// One measured window of one scenario against one target. The latency percentiles are of the round trips answered in
+/// the window (closed-loop scenarios only), from before the send to the answer's last byte.
+/// </summary>
 internal sealed record RunSample(
     string Scenario,
     string Target,
@@ -19,7 +22,9 @@ internal sealed record RunSample(
     int Attempts = 1,
     long? RssBeforeBytes = null,
     long? RssAfterBytes = null,
-    double? EndpointSeconds = null)
+    double? EndpointSeconds = null,
+    double? LatencyP50Microseconds = null,
+    double? LatencyP99Microseconds = null)
 {
     public const double BytesPerGB = 1e9;
 

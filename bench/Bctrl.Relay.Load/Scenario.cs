@@ -37,6 +37,7 @@ internal sealed record Scenario(string Name, string Title, ScenarioKind Kind, in
         new("stream-1mib-2", "1 MiB runtime→client, 2 attaches", ScenarioKind.Stream, MiB, 2),
         new("attach-8", "attach rate, 8 in parallel", ScenarioKind.AttachRate, SmallMessageBytes, 8),
         Idle(FullIdleAttaches),
+        Idle(ManyIdleAttaches, ManyIdleName),
     ];
 
     /// <summary>The message of an attach-rate or idle attach's one round trip.</summary>
@@ -45,6 +46,14 @@ internal sealed record Scenario(string Name, string Title, ScenarioKind Kind, in
     public const int FullIdleAttaches = 4000;
 
     public const int QuickIdleAttaches = 200;
+
+    /// <summary>The second idle scenario: memory per attach where a node is full (issue 9), not where it starts.</summary>
+    public const string ManyIdleName = "idle-20k";
+
+    public const int ManyIdleAttaches = 20_000;
+
+    /// <summary><see cref="ManyIdleName"/> under <c>--quick</c>, when named in <c>--scenarios</c> (it is left out otherwise).</summary>
+    public const int QuickManyIdleAttaches = 400;
 
     public string Unit => Kind switch
     {
@@ -60,7 +69,10 @@ internal sealed record Scenario(string Name, string Title, ScenarioKind Kind, in
     /// <summary>Scenarios whose bytes are their point: CPU per GB is reported for these.</summary>
     public bool IsThroughput => Kind is ScenarioKind.RoundTrip or ScenarioKind.Echo or ScenarioKind.Stream;
 
-    public static Scenario Idle(int attaches) => new("idle", $"idle memory, {attaches:#,0} attaches", ScenarioKind.Idle, SmallMessageBytes, attaches);
+    public static Scenario Idle(int attaches, string name = "idle") => new(name, $"idle memory, {attaches:#,0} attaches", ScenarioKind.Idle, SmallMessageBytes, attaches);
+
+    /// <summary>Descriptors this tool holds for an idle scenario: the client's end and the fake runtime's end of every attach, and some to spare.</summary>
+    public long FilesNeeded => Kind == ScenarioKind.Idle ? (2L * Attaches) + 1000 : 0;
 
     /// <summary>Payload bytes that crossed the relay for <paramref name="payloadBytes"/> counted: an echo crosses it twice, a streamed event once.</summary>
     public long RelayedBytes(long payloadBytes) => Kind == ScenarioKind.Stream ? payloadBytes : 2 * payloadBytes;

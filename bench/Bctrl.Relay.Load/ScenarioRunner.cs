@@ -55,9 +55,11 @@ internal static class ScenarioRunner
             var running = workers.Select(w => w.RunAsync(token)).ToArray();
 
             await Task.Delay(warmup, token).ConfigureAwait(false);
+            Array.ForEach(workers, w => w.Record(on: true));
             var start = Window.Take(workers, target.Proxy, idleRelays);
             await Task.Delay(measure, token).ConfigureAwait(false);
             var end = Window.Take(workers, target.Proxy, idleRelays);
+            Array.ForEach(workers, w => w.Record(on: false));
 
             foreach (var worker in workers)
             {
@@ -66,6 +68,10 @@ internal static class ScenarioRunner
 
             await Task.WhenAll(running).ConfigureAwait(false);
             await Task.WhenAll(workers.Select(w => w.CloseAsync())).ConfigureAwait(false);
+
+            // Merged once the loops have ended, so no count is read while its loop writes it.
+            var latencies = new LatencyHistogram();
+            Array.ForEach(workers, w => latencies.Add(w.Latencies));
 
             var errors = workers.Select(w => w.Error).Where(e => e is not null).ToArray();
             var payload = end.Bytes - start.Bytes;
@@ -83,7 +89,9 @@ internal static class ScenarioRunner
                 Window.OtherCpu(start, end),
                 errors.Length,
                 errors.FirstOrDefault(),
-                Failed: end.Messages == start.Messages);
+                Failed: end.Messages == start.Messages,
+                LatencyP50Microseconds: latencies.Microseconds(0.50),
+                LatencyP99Microseconds: latencies.Microseconds(0.99));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
