@@ -4,6 +4,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
 using Bctrl.Relay.Control;
+using Bctrl.Relay.Hosting.Transport;
 using Bctrl.Relay.State;
 
 namespace Bctrl.Relay.Attach;
@@ -192,7 +193,8 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException)
         {
-            return (null, UpstreamDialer.Unreachable, false);
+            // No descriptor for the request is the node at its limit, not the runtime at fault (issue 8, finding 1).
+            return (null, Descriptors.IsOutOf(exception) ? UpstreamDialer.AtCapacity : UpstreamDialer.Unreachable, false);
         }
     }
 }

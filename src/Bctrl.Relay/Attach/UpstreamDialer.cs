@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Handshake;
+using Bctrl.Relay.Hosting.Transport;
 
 namespace Bctrl.Relay.Attach;
 
@@ -34,7 +35,7 @@ internal static class UpstreamDialer
         {
             socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
         }
-        catch (SocketException exception) when (exception.SocketErrorCode is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable)
+        catch (SocketException exception) when (Descriptors.IsOutOf(exception.SocketErrorCode))
         {
             // No descriptor for the runtime leg: the node is at its limit, not the runtime at fault (issue 8, finding 1).
             return (null, AtCapacity);

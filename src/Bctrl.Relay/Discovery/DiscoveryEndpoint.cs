@@ -1,6 +1,7 @@
 using Bctrl.Relay.Attach;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Hosting;
+using Bctrl.Relay.Hosting.Transport;
 using Bctrl.Relay.Options;
 using Microsoft.Extensions.Options;
 
@@ -90,10 +91,12 @@ internal sealed partial class DiscoveryEndpoint(
         }
         catch (Exception exception) when (exception is HttpRequestException or IOException or System.Net.Sockets.SocketException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
-            RelayLog.DiscoveryFailed(logger, "runtime_unreachable");
+            // No descriptor for the request is the node at its limit, not the runtime at fault (issue 8, finding 1).
+            var failure = Descriptors.IsOutOf(exception) ? UpstreamDialer.AtCapacity : UpstreamDialer.Unreachable;
+            RelayLog.DiscoveryFailed(logger, failure.Code);
             if (!context.Response.HasStarted)
             {
-                await UpstreamDialer.Unreachable.WriteAsync(context);
+                await failure.WriteAsync(context);
             }
             else
             {

@@ -102,7 +102,15 @@ public sealed class DescriptorExhaustionTests
 
         // A client connected before the flood, which sends its upgrade once the node has no descriptor left: the
         // runtime leg cannot be opened, and that is 503 at_capacity (it was 500 relay_fault).
+        // Discovery once before: a process out of descriptors cannot load an assembly it has not loaded yet (each takes
+        // a descriptor), so a first discovery request would fail on loading the HTTP client's code, not on its socket.
+        using (var warm = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
+        {
+            Assert.Contains("webSocketDebuggerUrl", await warm.GetStringAsync(new Uri(endpoint.ToString().Replace("ws://", "http://", StringComparison.Ordinal) + "/json/version")), StringComparison.Ordinal);
+        }
+
         await using var late = await RawClient.ConnectAsync(endpoint);
+        await using var lateDiscovery = await RawClient.ConnectAsync(endpoint);
         var flood = await FloodAsync(relay, 800);
         try
         {
@@ -112,6 +120,13 @@ public sealed class DescriptorExhaustionTests
             Assert.Equal(503, refusal.Status);
             Assert.Equal("at_capacity", refusal.ErrorCode());
             Assert.Equal("1", refusal.Headers["Retry-After"]);
+
+            // The same for a discovery request, whose request to the runtime finds no descriptor (it was 502).
+            await lateDiscovery.SendRawAsync(Encoding.ASCII.GetBytes(
+                $"GET {endpoint.AbsolutePath}/json/version HTTP/1.1\r\nHost: {endpoint.Authority}\r\nConnection: close\r\n\r\n"));
+            var discovery = await lateDiscovery.ReadResponseAsync();
+            Assert.True(discovery.Status == 503, discovery.Body);
+            Assert.Equal("at_capacity", discovery.ErrorCode());
 
             // Waiting clients are answered 503 with the spare descriptor, one per back-off step (the backlog holds the rest).
             await Task.Delay(TimeSpan.FromSeconds(1));

@@ -70,7 +70,7 @@ internal sealed class RelayListener : IConnectionListener
             {
                 return null;
             }
-            catch (SocketException exception) when (IsOutOfDescriptors(exception.SocketErrorCode))
+            catch (SocketException exception) when (Descriptors.IsOutOf(exception.SocketErrorCode))
             {
                 await OutOfDescriptorsAsync(cancellationToken).ConfigureAwait(false);
                 continue;
@@ -112,9 +112,6 @@ internal sealed class RelayListener : IConnectionListener
         _reserve?.Dispose();
         return ValueTask.CompletedTask;
     }
-
-    private static bool IsOutOfDescriptors(SocketError error)
-        => error is SocketError.TooManyOpenSockets or SocketError.NoBufferSpaceAvailable;
 
     /// <summary>A descriptor held only to be given back when the system has none left, so a waiting client still gets its 503.</summary>
     private static SafeFileHandle? OpenReserve()
