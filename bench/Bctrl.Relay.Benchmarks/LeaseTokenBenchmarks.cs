@@ -4,7 +4,7 @@ using Bctrl.Relay.Leases;
 namespace Bctrl.Relay.Benchmarks;
 
 /// <summary>
-/// Lease tokens on the attach path (design §3): Verify must allocate nothing and take about a microsecond;
+/// Lease tokens on the attach path (docs/design.md §3): Verify must allocate nothing and take about a microsecond;
 /// Issue runs once per lease on the control API and allocates the token string only.
 /// </summary>
 [MemoryDiagnoser]

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Attributes;
 namespace Bctrl.Relay.Benchmarks;
 
 /// <summary>
-/// The sampler as the pumps call it (design §6, issue 4): an event that the sampling rate leaves out must allocate
+/// The sampler as the pumps call it (docs/design.md §6, issue 4): an event that the sampling rate leaves out must allocate
 /// nothing; a command allocates only its record (the record object and its strings).
 /// </summary>
 [MemoryDiagnoser]

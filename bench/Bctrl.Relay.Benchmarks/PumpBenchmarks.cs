@@ -6,7 +6,7 @@ using BenchmarkDotNet.Attributes;
 namespace Bctrl.Relay.Benchmarks;
 
 /// <summary>
-/// The splice's two pumps with no sockets (design §9): the client is a pair of pipes standing in for Kestrel's
+/// The splice's two pumps with no sockets (docs/design.md §9): the client is a pair of pipes standing in for Kestrel's
 /// transport, the runtime a <see cref="PipeRuntimeLink"/>. Every pipe runs its continuations inline, so one operation
 /// (write a frame, flush, take what the pump forwarded) runs the pump on the benchmark's thread and measures its own
 /// cost: tracking, forwarding, flushing. The budget is 0 bytes allocated per forwarded frame

@@ -3,7 +3,7 @@ using System.Text;
 namespace Bctrl.Relay.Load;
 
 /// <summary>
-/// Messages of an exact size that look like CDP traffic (ASCII JSON text), so a relay that samples CDP (design §6)
+/// Messages of an exact size that look like CDP traffic (ASCII JSON text), so a relay that samples CDP (docs/design.md §6)
 /// does its real work: the client sends commands (<c>id</c>, <c>method</c>, <c>params</c>), the runtime answers each
 /// with a result of the same size and the same <c>id</c> (<c>id</c>, <c>result</c>), or streams events (<c>method</c>,
 /// <c>params</c>) with base64-like data.

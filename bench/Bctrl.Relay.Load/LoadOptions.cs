@@ -8,7 +8,7 @@ internal sealed class LoadOptions
     private readonly List<KeyValuePair<string, string>> _relayEnvironment = [];
 
     public const string Usage = """
-        Bctrl.Relay.Load: drives design §9's scenarios against a fake runtime directly, through relay processes and
+        Bctrl.Relay.Load: drives docs/design.md §9's scenarios against a fake runtime directly, through relay processes and
         through nginx and HAProxy, interleaved in rounds; prints medians, ratios to direct and to the better peer, and
         recording on / off.
 

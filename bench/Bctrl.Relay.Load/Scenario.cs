@@ -24,7 +24,7 @@ internal enum ScenarioKind
     Idle,
 }
 
-/// <summary>One scenario of design §9.</summary>
+/// <summary>One scenario of docs/design.md §9.</summary>
 internal sealed record Scenario(string Name, string Title, ScenarioKind Kind, int MessageBytes, int Attaches)
 {
     public const int MiB = 1024 * 1024;

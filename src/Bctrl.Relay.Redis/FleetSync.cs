@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Bctrl.Relay.Redis;
 
 /// <summary>
-/// Keeps the revocation view and the runtime mirror fresh (design §5): subscribe to the channel first, then read a
+/// Keeps the revocation view and the runtime mirror fresh (docs/design.md §5): subscribe to the channel first, then read a
 /// snapshot, then apply the versioned messages in order; read the snapshot again after a reconnect, a version gap, a new
 /// epoch or a dropped message. One loop does all of it, so the view changes in one order. A ping of this node through
 /// the channel every <see cref="RedisStateSettings.ConfirmInterval"/> confirms the view: it comes back carrying the

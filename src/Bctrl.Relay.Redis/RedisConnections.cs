@@ -3,7 +3,7 @@ using StackExchange.Redis;
 namespace Bctrl.Relay.Redis;
 
 /// <summary>
-/// The node's two multiplexers (design §5), created once: <see cref="State"/> for the stores and the subscription, with
+/// The node's two multiplexers (docs/design.md §5), created once: <see cref="State"/> for the stores and the subscription, with
 /// the default backlog (a control-API write made during a blip waits for the reconnect); <see cref="Side"/> for writes
 /// on the side (pings, attach counts), failing fast so that nothing queues up behind an outage. Both connect with
 /// <c>abortConnect=false</c>: a node starts while Redis is down and is simply not ready until it comes back.

@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Bctrl.Relay.Redis;
 
 /// <summary>
-/// Observation records in one Redis stream per runtime (design §6): <c>XADD … MAXLEN ~ N</c>, a batch pipelined at once,
+/// Observation records in one Redis stream per runtime (docs/design.md §6): <c>XADD … MAXLEN ~ N</c>, a batch pipelined at once,
 /// on the fail-fast multiplexer, so an outage fails the batch at once (the pump counts it dropped) instead of queueing
 /// behind it. Stream ids are the SSE event ids.
 /// </summary>

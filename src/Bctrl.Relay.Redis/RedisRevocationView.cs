@@ -5,7 +5,7 @@ using Microsoft.Extensions.Logging;
 namespace Bctrl.Relay.Redis;
 
 /// <summary>
-/// The node's revocations, in memory, kept fresh from Redis by <see cref="FleetSync"/> (design §5). <see cref="IsRevoked"/>
+/// The node's revocations, in memory, kept fresh from Redis by <see cref="FleetSync"/> (docs/design.md §5). <see cref="IsRevoked"/>
 /// is a lock-free dictionary read and never does I/O; <see cref="Age"/> is the time since the view was last confirmed to
 /// hold every revocation made in the fleet (a snapshot, or this node's ping coming back through the channel).
 /// </summary>

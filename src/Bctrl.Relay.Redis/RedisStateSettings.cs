@@ -3,7 +3,7 @@ using StackExchange.Redis;
 namespace Bctrl.Relay.Redis;
 
 /// <summary>
-/// What the Redis stores need from the relay's configuration (design §5, §8). The host maps its options here, so this
+/// What the Redis stores need from the relay's configuration (docs/design.md §5, §8). The host maps its options here, so this
 /// project does not depend on the host.
 /// </summary>
 /// <param name="Configuration">The StackExchange.Redis configuration string (<c>Relay:Redis</c>).</param>

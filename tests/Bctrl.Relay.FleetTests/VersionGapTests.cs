@@ -5,7 +5,7 @@ using Xunit.Abstractions;
 
 namespace Bctrl.Relay.FleetTests;
 
-/// <summary>Design §5: versioned updates, and a resync on a version gap, whether a message skips one or the ping finds one.</summary>
+/// <summary>docs/design.md §5: versioned updates, and a resync on a version gap, whether a message skips one or the ping finds one.</summary>
 public sealed class VersionGapTests(RedisFixture fixture, ITestOutputHelper output) : IClassFixture<RedisFixture>
 {
     [Fact(Timeout = 60_000)]

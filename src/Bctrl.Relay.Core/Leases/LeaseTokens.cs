@@ -8,7 +8,7 @@ using System.Text;
 namespace Bctrl.Relay.Leases;
 
 /// <summary>
-/// Issues and verifies lease tokens (design §3): compact, URL-safe, under 200 characters, HMAC-SHA256 over a key ring.
+/// Issues and verifies lease tokens (docs/design.md §3): compact, URL-safe, under 200 characters, HMAC-SHA256 over a key ring.
 /// Verification allocates nothing and never calls out of process.
 /// </summary>
 /// <remarks>

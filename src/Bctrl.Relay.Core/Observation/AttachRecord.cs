@@ -3,7 +3,7 @@ using Bctrl.Relay.Splice;
 
 namespace Bctrl.Relay.Observation;
 
-/// <summary>The recording metadata of one attach (design §6): when, how it ended, what it moved, who it was.</summary>
+/// <summary>The recording metadata of one attach (docs/design.md §6): when, how it ended, what it moved, who it was.</summary>
 internal sealed record AttachRecord
 {
     public required long AttachId { get; init; }

@@ -3,7 +3,7 @@ using System.Text;
 namespace Bctrl.Relay.Observation;
 
 /// <summary>
-/// CDP domains as a closed set, so that a domain can be a metric label (design §7: by CDP domain, never by method or
+/// CDP domains as a closed set, so that a domain can be a metric label (docs/design.md §7: by CDP domain, never by method or
 /// id) without allocating a string per message. Anything else is "other".
 /// </summary>
 internal static class CdpDomains

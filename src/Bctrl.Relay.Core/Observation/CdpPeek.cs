@@ -23,7 +23,7 @@ internal ref struct CdpPeekResult
 /// <summary>
 /// Reads the top level of a CDP message (<c>{"id":1,"method":"Page.navigate","params":{…},"sessionId":"…"}</c>) from a
 /// bounded, unmasked prefix with <see cref="Utf8JsonReader"/>, without allocating. A prefix that ends mid-message is
-/// read as far as it goes: an <c>id</c> written after a large <c>params</c> is then not seen (design §6: sampling reads
+/// read as far as it goes: an <c>id</c> written after a large <c>params</c> is then not seen (docs/design.md §6: sampling reads
 /// only a bounded prefix).
 /// </summary>
 internal static class CdpPeek

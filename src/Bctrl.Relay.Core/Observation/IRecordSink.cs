@@ -2,7 +2,7 @@ namespace Bctrl.Relay.Observation;
 
 /// <summary>
 /// Where an attach's observer puts what it sees. <see cref="TryWrite"/> never blocks: a full queue drops the record
-/// and counts it (design §6), so the splice never waits on observation.
+/// and counts it (docs/design.md §6), so the splice never waits on observation.
 /// </summary>
 internal interface IRecordSink
 {

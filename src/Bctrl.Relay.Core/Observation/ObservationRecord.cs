@@ -1,7 +1,7 @@
 namespace Bctrl.Relay.Observation;
 
 /// <summary>
-/// One record of a run (design §6). Never a token, never a runtime address; CDP parameters only when
+/// One record of a run (docs/design.md §6). Never a token, never a runtime address; CDP parameters only when
 /// <c>Relay:Observation:StoreParams</c> is on, and then redacted for sensitive methods.
 /// </summary>
 internal sealed class ObservationRecord

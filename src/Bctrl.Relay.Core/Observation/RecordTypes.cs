@@ -1,6 +1,6 @@
 namespace Bctrl.Relay.Observation;
 
-/// <summary>The record types of design §6.</summary>
+/// <summary>The record types of docs/design.md §6.</summary>
 internal static class RecordTypes
 {
     public const string AttachOpened = "attach.opened";

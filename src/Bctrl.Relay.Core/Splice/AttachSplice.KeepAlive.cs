@@ -77,7 +77,7 @@ internal sealed partial class AttachSplice
         var released = false;
         try
         {
-            // Only between frames (design §4 item 4): committed client bytes end at a boundary when no payload is owed.
+            // Only between frames (docs/design.md §4 item 4): committed client bytes end at a boundary when no payload is owed.
             // Never after the runtime's close has gone to the client: nothing may follow a close (RFC 6455 §5.5.1).
             if (IsEnded || _fromRuntime.Tracker.PayloadRemaining != 0 || _fromRuntime.Tracker.CloseSeen)
             {

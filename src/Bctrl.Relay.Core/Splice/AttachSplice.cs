@@ -17,7 +17,7 @@ namespace Bctrl.Relay.Splice;
 /// </remarks>
 internal sealed partial class AttachSplice : IDisposable
 {
-    /// <summary>Kestrel's pinned pool hands out 4 KiB blocks; larger asks allocate (style.md).</summary>
+    /// <summary>Kestrel's pinned pool hands out 4 KiB blocks; larger asks allocate (docs/design.md §10).</summary>
     internal const int BlockSize = 4096;
 
     private readonly PipeReader _clientInput;

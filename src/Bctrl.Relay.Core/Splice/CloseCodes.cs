@@ -3,7 +3,7 @@ using Bctrl.Relay.Frames;
 namespace Bctrl.Relay.Splice;
 
 /// <summary>
-/// The close code and reason each leg gets for each way an attach ends (design §4 item 5; the README has the table).
+/// The close code and reason each leg gets for each way an attach ends (docs/design.md §4 item 5; the README has the table).
 /// Pass-through ends keep the peer's own close frame, so the relay sends nothing of its own; a leg whose connection is
 /// gone gets nothing either.
 /// </summary>

@@ -6,7 +6,7 @@ namespace Bctrl.Relay.Splice;
 
 /// <summary>
 /// A runtime reached through two in-memory pipes instead of a socket: <paramref name="fromRuntime"/> carries what the
-/// runtime sends, <paramref name="toRuntime"/> what the relay sends it. For the pump benchmark (design §9: an
+/// runtime sends, <paramref name="toRuntime"/> what the relay sends it. For the pump benchmark (docs/design.md §9: an
 /// in-memory pump, no sockets) and the splice's unit tests; no user runs it.
 /// </summary>
 internal sealed class PipeRuntimeLink(PipeReader fromRuntime, PipeWriter toRuntime) : RuntimeLink

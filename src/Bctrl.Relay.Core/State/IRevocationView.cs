@@ -1,7 +1,7 @@
 namespace Bctrl.Relay.State;
 
 /// <summary>
-/// The node's view of revoked leases, consulted on every attach without I/O (design §5). A fleet keeps it fresh from
+/// The node's view of revoked leases, consulted on every attach without I/O (docs/design.md §5). A fleet keeps it fresh from
 /// Redis; when it is older than the staleness bound, new attaches are refused (fail closed).
 /// </summary>
 internal interface IRevocationView

@@ -13,7 +13,7 @@ using Microsoft.Extensions.Options;
 namespace Bctrl.Relay.Attach;
 
 /// <summary>
-/// The data plane's WebSocket endpoint (design §4): admit the lease, check the client's handshake, dial the runtime
+/// The data plane's WebSocket endpoint (docs/design.md §4): admit the lease, check the client's handshake, dial the runtime
 /// and complete its handshake, and only then answer the client with 101 and splice. Every refusal is a real HTTP
 /// answer before any upgrade.
 /// </summary>

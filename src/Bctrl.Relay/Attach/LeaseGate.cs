@@ -11,7 +11,7 @@ namespace Bctrl.Relay.Attach;
 internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime);
 
 /// <summary>
-/// Design §4 step 1, shared by attaches and discovery: verify the token (no I/O), refuse when the revocation view is
+/// docs/design.md §4 step 1, shared by attaches and discovery: verify the token (no I/O), refuse when the revocation view is
 /// stale (fail closed), resolve the runtime, check the revocation view (in memory), then the lease's record (in memory,
 /// or one bounded Redis read): a lease whose record is gone is refused (issue 8, finding 2), since nothing could revoke it.
 /// </summary>

@@ -12,7 +12,7 @@ namespace Bctrl.Relay.Attach;
 internal sealed record UpstreamConnection(Socket Socket, ReadOnlyMemory<byte> Leftover, string? SubProtocol);
 
 /// <summary>
-/// Dials the runtime and performs the client side of the WebSocket handshake (design §4 step 2): <c>Host</c> is the
+/// Dials the runtime and performs the client side of the WebSocket handshake (docs/design.md §4 step 2): <c>Host</c> is the
 /// runtime's address, there is no <c>Origin</c>, no <c>Sec-WebSocket-Extensions</c> (so frames can be forwarded
 /// byte for byte) and nothing from the lease. Failures are values: 502 <c>runtime_unreachable</c> or
 /// <c>bad_upstream_handshake</c>.

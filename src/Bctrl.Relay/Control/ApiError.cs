@@ -1,7 +1,7 @@
 namespace Bctrl.Relay.Control;
 
 /// <summary>
-/// A refusal as a value: status, snake_case code and a human sentence (design §2). Messages never carry a token, a
+/// A refusal as a value: status, snake_case code and a human sentence (docs/design.md §2). Messages never carry a token, a
 /// key or a runtime address.
 /// </summary>
 internal sealed record ApiError(int Status, string Code, string Message, TimeSpan? RetryAfter = null)

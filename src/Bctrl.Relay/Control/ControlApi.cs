@@ -9,7 +9,7 @@ using StackExchange.Redis;
 
 namespace Bctrl.Relay.Control;
 
-/// <summary>The control API of design §2: runtimes and connections, behind the bearer control key.</summary>
+/// <summary>The control API of docs/design.md §2: runtimes and connections, behind the bearer control key.</summary>
 internal static class ControlApi
 {
     public static void MapControlApi(this IEndpointRouteBuilder app)

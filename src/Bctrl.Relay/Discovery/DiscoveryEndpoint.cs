@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Bctrl.Relay.Discovery;
 
 /// <summary>
-/// The runtime's discovery documents under a lease (design §2): <c>/json/version</c>, <c>/json/list</c>, <c>/json</c>
+/// The runtime's discovery documents under a lease (docs/design.md §2): <c>/json/version</c>, <c>/json/list</c>, <c>/json</c>
 /// and <c>/json/protocol</c>, with every WebSocket URL rewritten to go through the relay under the same lease, so that
 /// <c>connectOverCDP("http://relay/cdp/&lt;token&gt;")</c> works. The runtime's own address never reaches the client.
 /// </summary>

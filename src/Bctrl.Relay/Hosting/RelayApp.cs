@@ -183,7 +183,7 @@ internal static class RelayApp
 
     private sealed record GeneratedSecrets(bool ControlKey, bool SigningKey);
 
-    /// <summary>Design §8: outside Production, a missing control key or key ring is generated for the process.</summary>
+    /// <summary>docs/design.md §8: outside Production, a missing control key or key ring is generated for the process.</summary>
     private static GeneratedSecrets GenerateMissingSecrets(RelayOptions options, IHostEnvironment environment)
     {
         var missing = new List<string>();

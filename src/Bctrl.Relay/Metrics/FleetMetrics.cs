@@ -4,7 +4,7 @@ using Bctrl.Relay.Redis;
 namespace Bctrl.Relay.Metrics;
 
 /// <summary>
-/// Instruments of the Redis-backed state (design §7), on the relay's one meter: whether each Redis connection is up,
+/// Instruments of the Redis-backed state (docs/design.md §7), on the relay's one meter: whether each Redis connection is up,
 /// how often the revocation view was read whole again and why, and how many revocations it holds. The view's age is
 /// in <see cref="RelayMetrics"/>, with or without Redis; refusals by reason are <c>bctrl.relay.attach.attempts</c>.
 /// </summary>

@@ -6,7 +6,7 @@ using Bctrl.Relay.State;
 namespace Bctrl.Relay.Metrics;
 
 /// <summary>
-/// The relay's one <see cref="Meter"/>, <c>Bctrl.Relay</c> (design §7). Tags are low-cardinality only: never a lease,
+/// The relay's one <see cref="Meter"/>, <c>Bctrl.Relay</c> (docs/design.md §7). Tags are low-cardinality only: never a lease,
 /// connection, runtime or target id. Per-frame counts live in each splice's own fields and are summed here by
 /// observable instruments when scraped, so the hot path never calls <c>Counter.Add</c>.
 /// </summary>

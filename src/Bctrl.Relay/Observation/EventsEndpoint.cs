@@ -6,7 +6,7 @@ using Bctrl.Relay.State;
 namespace Bctrl.Relay.Observation;
 
 /// <summary>
-/// The read side of observation (design §6): a runtime's records as Server-Sent Events, filterable by connection and
+/// The read side of observation (docs/design.md §6): a runtime's records as Server-Sent Events, filterable by connection and
 /// record type and resumable with <c>Last-Event-ID</c>; and each attach's recording metadata by connection.
 /// </summary>
 internal static class EventsEndpoint

@@ -8,7 +8,7 @@ using Microsoft.Extensions.Options;
 namespace Bctrl.Relay.Observation;
 
 /// <summary>
-/// The bounded queue between the pumps and the event store (design §6). A full queue drops the record and counts it;
+/// The bounded queue between the pumps and the event store (docs/design.md §6). A full queue drops the record and counts it;
 /// nothing here ever waits, so the splice never waits on observation. Lock-free: a bounded <c>Channel</c> took one lock
 /// shared by every attach on each record, and woke its reader per record; the record pump polls instead
 /// (bench/README.md, recording on/off).

@@ -2,7 +2,7 @@ using Bctrl.Relay.Observation;
 
 namespace Bctrl.Relay.Options;
 
-/// <summary>The <c>Relay:Observation</c> section: what the sampler records and how much it may hold (design §6).</summary>
+/// <summary>The <c>Relay:Observation</c> section: what the sampler records and how much it may hold (docs/design.md §6).</summary>
 internal sealed class ObservationOptions
 {
     /// <summary>Record CDP commands, results, events and attach metadata. Default true.</summary>

@@ -6,7 +6,7 @@ using Bctrl.Relay.Splice;
 namespace Bctrl.Relay.Options;
 
 /// <summary>
-/// The <c>Relay</c> configuration section (design §8). Every property documents its default; <see cref="Validate"/>
+/// The <c>Relay</c> configuration section (docs/design.md §8). Every property documents its default; <see cref="Validate"/>
 /// throws on a value the relay cannot run with, naming the key but never a secret.
 /// </summary>
 internal sealed class RelayOptions
@@ -27,7 +27,7 @@ internal sealed class RelayOptions
 
     /// <summary>
     /// StackExchange.Redis configuration (<c>host:port,password=…</c>, or several masters of a Redis Cluster): runtimes,
-    /// leases and revocations are kept there and shared by every node (design §5). Default: unset, in-memory stores.
+    /// leases and revocations are kept there and shared by every node (docs/design.md §5). Default: unset, in-memory stores.
     /// </summary>
     public string? Redis { get; set; }
 

@@ -39,7 +39,7 @@ internal static class DataPlane
 
     /// <summary>
     /// A WebSocket upgrade request as a client library sends it, for reading a refusal: the status and the JSON error
-    /// code (design §2: refusals are real HTTP answers before any upgrade).
+    /// code (docs/design.md §2: refusals are real HTTP answers before any upgrade).
     /// </summary>
     public static async Task<(HttpStatusCode Status, string? Code, string Body)> TryUpgradeAsync(Uri socketUrl, CancellationToken cancellationToken)
     {

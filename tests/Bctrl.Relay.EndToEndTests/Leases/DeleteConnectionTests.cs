@@ -6,7 +6,7 @@ using PuppeteerSharp;
 namespace Bctrl.Relay.EndToEndTests.Leases;
 
 /// <summary>
-/// Design §1: once a connection is deleted its endpoint accepts no new attach; <c>terminate=true</c> also cuts the live
+/// docs/design.md §1: once a connection is deleted its endpoint accepts no new attach; <c>terminate=true</c> also cuts the live
 /// ones — only that connection's.
 /// </summary>
 [Collection(ChromiumCollection.Name)]

@@ -7,7 +7,7 @@ using IPuppeteerPage = PuppeteerSharp.IPage;
 
 namespace Bctrl.Relay.EndToEndTests.Limits;
 
-/// <summary>The relay's own frames and limits (design §4 items 4–5) as real clients meet them.</summary>
+/// <summary>The relay's own frames and limits (docs/design.md §4 items 4–5) as real clients meet them.</summary>
 [Collection(ChromiumCollection.Name)]
 public sealed class KeepAliveAndLimitTests(ChromiumFixture fixture)
 {

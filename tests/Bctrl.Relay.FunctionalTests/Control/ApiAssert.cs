@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 
 namespace Bctrl.Relay.FunctionalTests.Control;
 
-/// <summary>Assertions on the documented error shape (design §2): <c>{"error":{"code":"snake_case","message":"…"}}</c>.</summary>
+/// <summary>Assertions on the documented error shape (docs/design.md §2): <c>{"error":{"code":"snake_case","message":"…"}}</c>.</summary>
 internal static partial class ApiAssert
 {
     /// <summary>Asserts the status and the exact error shape with <paramref name="code"/>; returns the body.</summary>

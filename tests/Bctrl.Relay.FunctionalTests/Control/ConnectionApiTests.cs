@@ -5,7 +5,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Control;
 
-/// <summary>Design §2: <c>POST/GET/DELETE /v1/runtimes/{runtimeId}/connections[/{connectionId}]</c>.</summary>
+/// <summary>docs/design.md §2: <c>POST/GET/DELETE /v1/runtimes/{runtimeId}/connections[/{connectionId}]</c>.</summary>
 public sealed class ConnectionApiTests
 {
     private static readonly Uri RuntimeUrl = new("ws://127.0.0.1:9/devtools/browser/x");

@@ -4,7 +4,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Control;
 
-/// <summary>Design §2: every control call needs <c>Authorization: Bearer &lt;control key&gt;</c>.</summary>
+/// <summary>docs/design.md §2: every control call needs <c>Authorization: Bearer &lt;control key&gt;</c>.</summary>
 public sealed class ControlAuthTests
 {
     public static TheoryData<string, string?> BadAuthorizations => new()
@@ -95,7 +95,7 @@ public sealed class ControlAuthTests
         await ApiAssert.ErrorAsync(response, 401, "unauthorized");
     }
 
-    /// <summary>Design §2, "JSON everywhere": a query the relay cannot read is a 400 with the error shape, not an empty body.</summary>
+    /// <summary>docs/design.md §2, "JSON everywhere": a query the relay cannot read is a 400 with the error shape, not an empty body.</summary>
     [Fact(Timeout = 30_000)]
     public async Task A_malformed_query_value_is_a_400_with_the_error_shape()
     {

@@ -3,7 +3,7 @@ using Bctrl.Relay.Testing;
 namespace Bctrl.Relay.FunctionalTests.Control;
 
 /// <summary>
-/// Design §2 and §4 step 1: a refused attach gets a real HTTP answer before any upgrade (never a 101 then a close),
+/// docs/design.md §2 and §4 step 1: a refused attach gets a real HTTP answer before any upgrade (never a 101 then a close),
 /// with the JSON error shape, and the relay never opens a connection to the runtime for it.
 /// </summary>
 public sealed class LeaseRefusalTests
@@ -116,7 +116,7 @@ public sealed class LeaseRefusalTests
     }
 
     /// <summary>
-    /// Design §2: deleting a runtime means "its connections stop accepting attaches". A runtime id is a slot that the
+    /// docs/design.md §2: deleting a runtime means "its connections stop accepting attaches". A runtime id is a slot that the
     /// fleet reuses, so registering a new runtime under the same id must not revive the old leases: they would lead
     /// whoever holds them into a browser that was never leased to them.
     /// </summary>

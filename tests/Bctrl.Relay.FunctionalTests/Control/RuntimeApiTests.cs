@@ -5,7 +5,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Control;
 
-/// <summary>Design §2: <c>PUT/GET/DELETE /v1/runtimes/{runtimeId}</c> and <c>GET /v1/runtimes</c>.</summary>
+/// <summary>docs/design.md §2: <c>PUT/GET/DELETE /v1/runtimes/{runtimeId}</c> and <c>GET /v1/runtimes</c>.</summary>
 public sealed class RuntimeApiTests
 {
     [Fact(Timeout = 30_000)]

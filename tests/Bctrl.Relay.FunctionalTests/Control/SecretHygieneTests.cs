@@ -4,7 +4,7 @@ using Bctrl.Relay.Testing;
 namespace Bctrl.Relay.FunctionalTests.Control;
 
 /// <summary>
-/// Design §3: a token never appears in a log line or an error body; nor do the control key or a signing secret. The
+/// docs/design.md §3: a token never appears in a log line or an error body; nor do the control key or a signing secret. The
 /// relay logs at Debug here, every category, so that anything the framework would write is captured too.
 /// </summary>
 public sealed class SecretHygieneTests

@@ -3,7 +3,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Control;
 
-/// <summary>Design §2, "JSON everywhere": a path the relay does not serve is a JSON 404 that does not echo the path.</summary>
+/// <summary>docs/design.md §2, "JSON everywhere": a path the relay does not serve is a JSON 404 that does not echo the path.</summary>
 public sealed class UnknownPathTests
 {
     [Theory(Timeout = 30_000)]

@@ -5,7 +5,7 @@ using Bctrl.Relay.FunctionalTests.Control;
 namespace Bctrl.Relay.FunctionalTests.Discovery;
 
 /// <summary>
-/// Design §2: <c>GET /cdp/{token}/json/version</c>, <c>/json/list</c>, <c>/json</c> serve the runtime's documents with
+/// docs/design.md §2: <c>GET /cdp/{token}/json/version</c>, <c>/json/list</c>, <c>/json</c> serve the runtime's documents with
 /// every <c>webSocketDebuggerUrl</c> and the <c>ws=</c> part of <c>devtoolsFrontendUrl</c> going through the relay
 /// under the same lease; the runtime's address appears nowhere.
 /// </summary>

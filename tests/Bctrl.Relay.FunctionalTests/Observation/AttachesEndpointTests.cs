@@ -6,7 +6,7 @@ using Bctrl.Relay.Testing;
 namespace Bctrl.Relay.FunctionalTests.Observation;
 
 /// <summary>
-/// Issue 4: <c>GET /v1/runtimes/{id}/connections/{cid}/attaches</c> lists each attach's recording metadata (design §6):
+/// Issue 4: <c>GET /v1/runtimes/{id}/connections/{cid}/attaches</c> lists each attach's recording metadata (docs/design.md §6):
 /// times, close codes, reason and who closed, bytes and frames each way, commands by domain, client address and agent.
 /// </summary>
 public sealed class AttachesEndpointTests

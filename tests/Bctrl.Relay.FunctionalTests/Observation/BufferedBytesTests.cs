@@ -3,7 +3,7 @@ using Bctrl.Relay.Testing;
 namespace Bctrl.Relay.FunctionalTests.Observation;
 
 /// <summary>
-/// Design §7 "buffered bytes": a client that stops reading makes the relay hold runtime bytes behind a blocked flush,
+/// docs/design.md §7 "buffered bytes": a client that stops reading makes the relay hold runtime bytes behind a blocked flush,
 /// and <c>bctrl_relay_buffered_bytes{direction="runtime_to_client"}</c> shows it; once the attach ends it is 0 again.
 /// </summary>
 [Collection(MetricsCollection.Name)]

@@ -3,7 +3,7 @@ using Microsoft.Extensions.Hosting;
 
 namespace Bctrl.Relay.FunctionalTests.Observation;
 
-/// <summary>An operator watching a run must not hold the relay up when it stops (design §4 item 5: the relay drains).</summary>
+/// <summary>An operator watching a run must not hold the relay up when it stops (docs/design.md §4 item 5: the relay drains).</summary>
 public sealed class EventsShutdownTests
 {
     [Fact(Timeout = 30_000)]

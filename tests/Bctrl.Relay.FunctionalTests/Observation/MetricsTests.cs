@@ -5,7 +5,7 @@ using Bctrl.Relay.Testing;
 namespace Bctrl.Relay.FunctionalTests.Observation;
 
 /// <summary>
-/// Issue 4, item 5 and design §7: <c>/metrics</c> is Prometheus text, its counters move as a run proceeds, and its label
+/// Issue 4, item 5 and docs/design.md §7: <c>/metrics</c> is Prometheus text, its counters move as a run proceeds, and its label
 /// values are low-cardinality: never a connection, runtime, attach, session or target id, a CDP method, or a token.
 /// </summary>
 [Collection(MetricsCollection.Name)]

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Bctrl.Relay.FunctionalTests.Observation;
 
 /// <summary>
-/// Design §6: records go through a bounded queue that drops, and counts, when full; the splice never waits on it.
+/// docs/design.md §6: records go through a bounded queue that drops, and counts, when full; the splice never waits on it.
 /// </summary>
 [Collection(MetricsCollection.Name)]
 public sealed class QueueOverflowTests

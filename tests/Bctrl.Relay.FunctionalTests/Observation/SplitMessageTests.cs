@@ -7,7 +7,7 @@ namespace Bctrl.Relay.FunctionalTests.Observation;
 
 /// <summary>
 /// TCP cuts a stream anywhere: a small CDP message whose frame header ends one read and whose first bytes start the next
-/// is still a whole command, result or event, and the record of the run must show it (design §6: what is not recorded is
+/// is still a whole command, result or event, and the record of the run must show it (docs/design.md §6: what is not recorded is
 /// dropped and counted, never silently missing).
 /// </summary>
 public sealed class SplitMessageTests

@@ -6,7 +6,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Bctrl.Relay.FunctionalTests.Options;
 
-/// <summary>Design §8: outside Production missing secrets are generated; Production refuses to start without them.</summary>
+/// <summary>docs/design.md §8: outside Production missing secrets are generated; Production refuses to start without them.</summary>
 public sealed class ProductionStartupTests
 {
     [Fact(Timeout = 30_000)]

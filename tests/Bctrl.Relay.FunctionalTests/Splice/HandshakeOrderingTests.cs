@@ -2,7 +2,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Splice;
 
-/// <summary>Design §4 step 2: the client gets its 101 only after the runtime's, and bytes on either side of the upgrade survive it.</summary>
+/// <summary>docs/design.md §4 step 2: the client gets its 101 only after the runtime's, and bytes on either side of the upgrade survive it.</summary>
 public sealed class HandshakeOrderingTests
 {
     [Fact(Timeout = 30_000)]

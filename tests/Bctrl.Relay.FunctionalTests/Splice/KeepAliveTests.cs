@@ -3,7 +3,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Splice;
 
-/// <summary>Design §4 item 4: the relay pings idle clients, keeps the answers to itself, and closes clients that stop answering.</summary>
+/// <summary>docs/design.md §4 item 4: the relay pings idle clients, keeps the answers to itself, and closes clients that stop answering.</summary>
 public sealed class KeepAliveTests
 {
     [Fact(Timeout = 30_000)]

@@ -3,7 +3,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Splice;
 
-/// <summary>Design §4 item 3: large messages pass byte for byte, without the relay ever holding one whole.</summary>
+/// <summary>docs/design.md §4 item 3: large messages pass byte for byte, without the relay ever holding one whole.</summary>
 public sealed class LargeMessageTests
 {
     private const int MessageBytes = 50 * 1024 * 1024;

@@ -4,7 +4,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Splice;
 
-/// <summary>Design §4: how an attach lives and ends, as the client, the runtime and the control API see it.</summary>
+/// <summary>docs/design.md §4: how an attach lives and ends, as the client, the runtime and the control API see it.</summary>
 public sealed class LifecycleTests
 {
     [Fact(Timeout = 30_000)]

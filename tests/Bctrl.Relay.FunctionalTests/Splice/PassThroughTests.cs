@@ -2,7 +2,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Splice;
 
-/// <summary>Design §4 item 3: frames pass as they are, control frames inside fragmented messages included, and so does the close handshake.</summary>
+/// <summary>docs/design.md §4 item 3: frames pass as they are, control frames inside fragmented messages included, and so does the close handshake.</summary>
 public sealed class PassThroughTests
 {
     [Fact(Timeout = 30_000)]

@@ -2,7 +2,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Splice;
 
-/// <summary>Design §4 items 3 and 5: what the header-only tracker refuses, and the close each leg then gets.</summary>
+/// <summary>docs/design.md §4 items 3 and 5: what the header-only tracker refuses, and the close each leg then gets.</summary>
 public sealed class ProtocolViolationTests
 {
     public static TheoryData<string, byte[]> ClientViolations => new()

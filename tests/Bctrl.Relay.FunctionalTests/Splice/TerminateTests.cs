@@ -2,7 +2,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Splice;
 
-/// <summary>Design §1 and §4 item 5: deleting a lease stops new attaches; <c>terminate=true</c> also cuts the live ones with 4001.</summary>
+/// <summary>docs/design.md §1 and §4 item 5: deleting a lease stops new attaches; <c>terminate=true</c> also cuts the live ones with 4001.</summary>
 public sealed class TerminateTests
 {
     [Fact(Timeout = 30_000)]

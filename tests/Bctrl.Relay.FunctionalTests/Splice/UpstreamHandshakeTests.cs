@@ -4,7 +4,7 @@ using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FunctionalTests.Splice;
 
-/// <summary>Design §4 step 2: the relay's handshake with the runtime, and the refusals when it fails.</summary>
+/// <summary>docs/design.md §4 step 2: the relay's handshake with the runtime, and the refusals when it fails.</summary>
 public sealed class UpstreamHandshakeTests
 {
     [Theory(Timeout = 30_000)]

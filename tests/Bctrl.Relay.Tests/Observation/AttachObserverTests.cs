@@ -98,7 +98,7 @@ public sealed class AttachObserverTests
     [Fact(Timeout = 10_000)]
     public async Task Latency_is_measured_on_the_injected_TimeProvider()
     {
-        // style.md: TimeProvider everywhere time matters, so that tests use a fake clock. Here the fake clock moves 250 ms
+        // docs/design.md §10: TimeProvider everywhere time matters, so that tests use a fake clock. Here the fake clock moves 250 ms
         // between the command and its result and no real time passes worth speaking of.
         await Task.Yield();
         var observer = NewObserver();

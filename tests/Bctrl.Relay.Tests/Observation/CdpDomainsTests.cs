@@ -3,7 +3,7 @@ using Bctrl.Relay.Observation;
 
 namespace Bctrl.Relay.Tests.Observation;
 
-/// <summary><see cref="CdpDomains"/>: a closed set of metric label values (design §7: by CDP domain, never by method).</summary>
+/// <summary><see cref="CdpDomains"/>: a closed set of metric label values (docs/design.md §7: by CDP domain, never by method).</summary>
 public sealed class CdpDomainsTests
 {
     [Theory(Timeout = 10_000)]

@@ -4,7 +4,7 @@ using Bctrl.Relay.Observation;
 namespace Bctrl.Relay.Tests.Observation;
 
 /// <summary>
-/// <see cref="CdpPeek"/> on whole messages and on every prefix of them (design §6: the sampler reads only a bounded
+/// <see cref="CdpPeek"/> on whole messages and on every prefix of them (docs/design.md §6: the sampler reads only a bounded
 /// prefix). A cut prefix may lose a field, never report a wrong one: no truncated id, method or session id.
 /// </summary>
 /// <remarks>Every test starts with <c>await Task.Yield()</c> so that its <c>Timeout</c> applies (xunit times async tests only).</remarks>
