@@ -53,7 +53,7 @@ internal sealed class AttachEndpoint(
         refusal ??= ClientHandshake.Validate(context, out key);
         if (refusal is null && !registry.TryTakePlace(options.Value.Limits.MaxAttaches))
         {
-            refusal = AtCapacity;
+            refusal = ApiError.AtCapacity;
         }
 
         if (refusal is not null)
@@ -108,8 +108,6 @@ internal sealed class AttachEndpoint(
             target, subProtocol.Length == 0 ? null : subProtocol, options.Value.Limits.HandshakeTimeout, cancellationToken);
         return (connection, error, kept);
     }
-
-    private static ApiError AtCapacity { get; } = new(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
 
     private static ApiError InvalidTarget { get; } = new(400, "invalid_target", "The target id is not valid.");
 

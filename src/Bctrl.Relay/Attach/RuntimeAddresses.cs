@@ -194,7 +194,7 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException)
         {
             // No descriptor for the request is the node at its limit, not the runtime at fault (issue 8, finding 1).
-            return (null, Descriptors.IsOutOf(exception) ? UpstreamDialer.AtCapacity : UpstreamDialer.Unreachable, false);
+            return (null, Descriptors.IsOutOf(exception) ? ApiError.AtCapacity : UpstreamDialer.Unreachable, false);
         }
     }
 }

@@ -23,8 +23,6 @@ internal static class UpstreamDialer
 
     public static ApiError Unreachable { get; } = new(502, "runtime_unreachable", "The runtime could not be reached.");
 
-    public static ApiError AtCapacity { get; } = new(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
-
     public static async Task<(UpstreamConnection? Connection, ApiError? Error)> DialAsync(
         Uri target, string? subProtocol, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -38,7 +36,7 @@ internal static class UpstreamDialer
         catch (SocketException exception) when (Descriptors.IsOutOf(exception.SocketErrorCode))
         {
             // No descriptor for the runtime leg: the node is at its limit, not the runtime at fault (issue 8, finding 1).
-            return (null, AtCapacity);
+            return (null, ApiError.AtCapacity);
         }
 
         try

@@ -23,6 +23,12 @@ internal sealed record ApiError(int Status, string Code, string Message, TimeSpa
     public static ApiError LeaseUnknown { get; } = new(401, "lease_unknown", "The relay has no record of this connection; create a new one.");
 
     /// <summary>
+    /// The node cannot take more: at its connection or attach limit, or with no descriptor left for a socket the request
+    /// needs. Another node can (issue 8, finding 1).
+    /// </summary>
+    public static ApiError AtCapacity { get; } = new(503, "at_capacity", "This relay node is at capacity; retry on another node.", TimeSpan.FromSeconds(1));
+
+    /// <summary>
     /// The control API could not reach the relay's state (Redis) within <c>Relay:Revocations:MaxStaleness</c>. Nothing
     /// is known to have changed; every call is safe to retry (a DELETE is idempotent).
     /// </summary>

@@ -49,6 +49,9 @@ internal static class RelayApp
         }
 
         builder.WebHost.UseUrls(urls);
+        var budget = new ConnectionBudget(ConnectionBudget.LimitFor(
+            options.Limits.MaxConnections, FileLimit.Current(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
+        builder.Services.AddSingleton(budget);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
@@ -57,23 +60,21 @@ internal static class RelayApp
             // connections must not hold descriptors for Kestrel's default 130 s (issue 8, finding 1).
             kestrel.Limits.KeepAliveTimeout = options.Limits.IdleConnectionTimeout;
             kestrel.Limits.RequestHeadersTimeout = options.Limits.RequestHeadersTimeout;
+            if (options.Transport == ListenerTransport.Sockets)
+            {
+                // Kestrel's own limit, over every listener: it closes a connection over the limit without an answer.
+                kestrel.Limits.MaxConcurrentConnections = budget.DataPlaneLimit + ConnectionBudget.ManagementConnections;
+            }
         });
         var inlineIo = options.Splice.InlineIoFor(redisConfigured: !string.IsNullOrWhiteSpace(options.Redis));
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inlineIo);
-        var budget = new ConnectionBudget(ConnectionBudget.LimitFor(
-            options.Limits.MaxConnections, FileLimit.Current(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
-        builder.Services.AddSingleton(budget);
         if (options.Transport == ListenerTransport.Relay)
         {
             // Registered after the Sockets transport, so Kestrel binds every IP endpoint with this one (it asks the
             // last registered factory first); the Sockets transport's options still shape each connection.
             builder.Services.AddSingleton<IConnectionListenerFactory, RelayListenerFactory>();
         }
-        else
-        {
-            // Kestrel's own limit, over every listener: it closes a connection over the limit without an answer.
-            builder.WebHost.ConfigureKestrel(kestrel => kestrel.Limits.MaxConcurrentConnections = budget.DataPlaneLimit + ConnectionBudget.ManagementConnections);
-        }
+
         if (inlineIo && Environment.GetEnvironmentVariable(InlineCompletionsVariable) is null)
         {
             // Read once, when the process's first socket starts its event loop: this takes effect only if no socket
