@@ -144,9 +144,10 @@ internal sealed class RelayListener : IConnectionListener
             {
                 // Nothing waiting after all, or still no descriptor: wait below and try again.
             }
-
-            _reserve = OpenReserve();
         }
+
+        // Taken again here, also when it could not be had before (the listener started out of descriptors).
+        _reserve ??= OpenReserve();
 
         _backoff = _backoff == TimeSpan.Zero ? FirstBackoff : TimeSpan.FromTicks(Math.Min(_backoff.Ticks * 2, LastBackoff.Ticks));
         try
