@@ -93,10 +93,7 @@ internal sealed class RedisConnectionStore(
             return LeaseStanding.Unavailable;
         }
 
-        return values[0].IsNull ? LeaseStanding.Unknown
-            : !values[1].IsNull ? LeaseStanding.Deleted
-            : values[0] != runtimeId ? LeaseStanding.OtherRuntime
-            : LeaseStanding.Active;
+        return LeaseStandings.Of(values[0].IsNull ? null : (string)values[0]!, deleted: !values[1].IsNull, runtimeId);
     }
 
     public async ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)

@@ -29,16 +29,8 @@ internal sealed class InMemoryConnectionStore : IConnectionStore
 
     public ValueTask<LeaseStanding> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken)
     {
-        if (!_connections.TryGetValue(connectionId, out var entry))
-        {
-            return ValueTask.FromResult(LeaseStanding.Unknown);
-        }
-
-        var record = entry.Record;
-        return ValueTask.FromResult(
-            record.DeletedAt is not null ? LeaseStanding.Deleted
-            : !string.Equals(record.RuntimeId, runtimeId, StringComparison.Ordinal) ? LeaseStanding.OtherRuntime
-            : LeaseStanding.Active);
+        var record = _connections.TryGetValue(connectionId, out var entry) ? entry.Record : null;
+        return ValueTask.FromResult(LeaseStandings.Of(record?.RuntimeId, record?.DeletedAt is not null, runtimeId));
     }
 
     public ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)
