@@ -18,7 +18,7 @@ public sealed class StartupTests(ITestOutputHelper output)
         // the JIT of a cold test process (run alone on a busy two-core machine, a first start has taken 3.9 s).
         await (await RelayServer.StartAsync()).DisposeAsync();
 
-        var port = RedisProcess.FreePort();
+        var port = Loopback.FreePort();
         var watch = Stopwatch.StartNew();
         await using var relay = await RelayServer.StartAsync(Fleet.Settings($"127.0.0.1:{port}", "startup"));
         var started = watch.Elapsed;

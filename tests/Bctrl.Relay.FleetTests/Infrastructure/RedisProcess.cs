@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using Bctrl.Relay.Testing;
 
 namespace Bctrl.Relay.FleetTests.Infrastructure;
 
@@ -32,7 +33,7 @@ public sealed class RedisProcess : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public static Task<RedisProcess> StartAsync(params string[] extraArgs) => StartOnAsync(FreePort(), extraArgs);
+    public static Task<RedisProcess> StartAsync(params string[] extraArgs) => StartOnAsync(Loopback.FreePort(), extraArgs);
 
     public static async Task<RedisProcess> StartOnAsync(int port, params string[] extraArgs)
     {
@@ -46,14 +47,6 @@ public sealed class RedisProcess : IAsyncDisposable
         var redis = new RedisProcess(port, directory, extraArgs);
         await redis.StartAgainAsync();
         return redis;
-    }
-
-    /// <summary>A port nothing listens on right now.</summary>
-    public static int FreePort()
-    {
-        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
-        return ((IPEndPoint)socket.LocalEndPoint!).Port;
     }
 
     /// <summary>Starts the server (again) on its port and waits until it answers PING.</summary>

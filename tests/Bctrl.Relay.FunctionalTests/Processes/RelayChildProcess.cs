@@ -55,8 +55,8 @@ internal sealed class RelayChildProcess : IAsyncDisposable
     public static async Task<RelayChildProcess> StartAsync(
         int? fileLimit = null, IDictionary<string, string>? settings = null, IEnumerable<string>? arguments = null, bool management = false)
     {
-        var port = FreePort();
-        var managementPort = management ? FreePort() : port;
+        var port = Loopback.FreePort();
+        var managementPort = management ? Loopback.FreePort() : port;
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
         var start = new ProcessStartInfo(fileLimit is null ? dotnet : "prlimit")
         {
@@ -200,12 +200,5 @@ internal sealed class RelayChildProcess : IAsyncDisposable
         {
             _output.Enqueue(line);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
     }
 }
