@@ -15,7 +15,7 @@ namespace Bctrl.Relay.Splice;
 /// Client bytes are sent from Kestrel's receive buffers straight to the runtime socket; runtime bytes are received
 /// straight into Kestrel's send buffers. No payload is copied by the relay on either way.
 /// </remarks>
-internal sealed partial class AttachSplice : IDisposable
+internal sealed partial class AttachSplice : ISplice, IDisposable
 {
     /// <summary>Kestrel's pinned pool hands out 4 KiB blocks; larger asks allocate (docs/design.md §10).</summary>
     internal const int BlockSize = 4096;

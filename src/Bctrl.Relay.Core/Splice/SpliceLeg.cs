@@ -70,6 +70,9 @@ internal struct SpliceLeg
         Volatile.Write(ref _held, held);
     }
 
+    /// <summary>The bytes held for the receiving peer now, while the wait stamped by <see cref="Block"/> goes on.</summary>
+    public void Hold(long held) => Volatile.Write(ref _held, held);
+
     public void Unblock()
     {
         _blockedSince = 0;

@@ -1,11 +1,16 @@
 using System.IO.Pipelines;
+using System.Net;
+using System.Net.Sockets;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Handshake;
+using Bctrl.Relay.Hosting.Transport;
+using Bctrl.Relay.Loops;
 using Bctrl.Relay.Metrics;
 using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -62,16 +67,24 @@ internal sealed class AttachEndpoint(
             return;
         }
 
+        var handedOver = false;
         try
         {
-            var (upstream, error, kept) = await DialAsync(context, lease.Runtime, socketPath, cancellationToken);
-            if (upstream is null && kept)
+            if (context.Features.Get<IConnectionDetachFeature>() is { } detach)
             {
-                // The browser path kept from an earlier attach is stale (the browser restarted): ask the runtime again.
-                addresses.Forget(lease.Runtime);
-                (upstream, error, _) = await DialAsync(context, lease.Runtime, socketPath, cancellationToken);
+                // The relay transport (issue 9): dial on the connection's loop, detach after the 101, splice there.
+                var (dial, dialError) = await DialWithRetryAsync(lease.Runtime, socketPath, (target, retryToken) => DialOnLoopAsync(context, target, detach.Loop, retryToken), cancellationToken);
+                if (dial is null)
+                {
+                    await RefuseAsync(context, dialError ?? UpstreamDialer.Unreachable);
+                    return;
+                }
+
+                handedOver = await SpliceOnLoopAsync(context, key, lease, dial, detach, started);
+                return;
             }
 
+            var (upstream, error) = await DialWithRetryAsync(lease.Runtime, socketPath, (target, retryToken) => DialAsync(context, target, retryToken), cancellationToken);
             if (upstream is null)
             {
                 await RefuseAsync(context, error ?? UpstreamDialer.Unreachable);
@@ -90,23 +103,86 @@ internal sealed class AttachEndpoint(
         }
         finally
         {
-            registry.ReleasePlace();
+            if (!handedOver)
+            {
+                registry.ReleasePlace();
+            }
         }
     }
 
-    private async Task<(UpstreamConnection? Connection, ApiError? Error, bool Kept)> DialAsync(
-        HttpContext context, RuntimeRecord runtime, string? socketPath, CancellationToken cancellationToken)
+    /// <summary>
+    /// Resolves the runtime's WebSocket address and dials it; when the browser path kept from an earlier attach fails
+    /// (the browser restarted), asks the runtime again and dials once more.
+    /// </summary>
+    private async Task<(T? Connection, ApiError? Error)> DialWithRetryAsync<T>(
+        RuntimeRecord runtime, string? socketPath, Func<Uri, CancellationToken, Task<(T?, ApiError?)>> dial, CancellationToken cancellationToken)
+        where T : class
     {
-        var (target, resolveError, kept) = await addresses.ResolveAsync(runtime, socketPath, cancellationToken);
-        if (target is null)
+        for (var attempt = 0; ; attempt++)
         {
-            return (null, resolveError, false);
+            var (target, resolveError, kept) = await addresses.ResolveAsync(runtime, socketPath, cancellationToken);
+            if (target is null)
+            {
+                return (null, resolveError);
+            }
+
+            var (connection, error) = await dial(target, cancellationToken);
+            if (connection is not null || !kept || attempt > 0)
+            {
+                return (connection, error);
+            }
+
+            addresses.Forget(runtime);
+        }
+    }
+
+    private async Task<(UpstreamConnection?, ApiError?)> DialAsync(HttpContext context, Uri target, CancellationToken cancellationToken)
+        => await UpstreamDialer.DialAsync(target, SubProtocolOf(context), options.Value.Limits.HandshakeTimeout, cancellationToken);
+
+    private async Task<(LoopDial?, ApiError?)> DialOnLoopAsync(HttpContext context, Uri target, IoLoop loop, CancellationToken cancellationToken)
+    {
+        var endPoint = await EndPointOf(target, cancellationToken);
+        if (endPoint is null)
+        {
+            return (null, UpstreamDialer.Unreachable);
         }
 
+        var dial = LoopDial.Start(loop, endPoint, target, SubProtocolOf(context));
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(options.Value.Limits.HandshakeTimeout);
+        ApiError? error;
+        using (deadline.Token.UnsafeRegister(static state => ((LoopDial)state!).Cancel(), dial))
+        {
+            error = await dial.Outcome;
+        }
+
+        return error is null ? (dial, null) : (null, error);
+    }
+
+    /// <summary>The runtime's address is an IP literal by now (<see cref="RuntimeAddresses"/> resolves names), except <c>localhost</c>.</summary>
+    private static async Task<IPEndPoint?> EndPointOf(Uri target, CancellationToken cancellationToken)
+    {
+        if (IPAddress.TryParse(target.DnsSafeHost, out var address))
+        {
+            return new IPEndPoint(address, target.Port);
+        }
+
+        try
+        {
+            var addresses = await Dns.GetHostAddressesAsync(target.DnsSafeHost, cancellationToken);
+            var chosen = addresses.FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork) ?? addresses.FirstOrDefault();
+            return chosen is null ? null : new IPEndPoint(chosen, target.Port);
+        }
+        catch (SocketException)
+        {
+            return null;
+        }
+    }
+
+    private static string? SubProtocolOf(HttpContext context)
+    {
         var subProtocol = context.Request.Headers.SecWebSocketProtocol.ToString();
-        var (connection, error) = await UpstreamDialer.DialAsync(
-            target, subProtocol.Length == 0 ? null : subProtocol, options.Value.Limits.HandshakeTimeout, cancellationToken);
-        return (connection, error, kept);
+        return subProtocol.Length == 0 ? null : subProtocol;
     }
 
     private static ApiError InvalidTarget { get; } = new(400, "invalid_target", "The target id is not valid.");
@@ -115,14 +191,7 @@ internal sealed class AttachEndpoint(
 
     private async Task SpliceAsync(HttpContext context, string key, AdmittedLease lease, UpstreamConnection upstream, long started)
     {
-        var headers = context.Response.Headers;
-        headers.Upgrade = "websocket";
-        headers.Connection = "Upgrade";
-        headers.SecWebSocketAccept = WebSocketAccept.Compute(key);
-        if (upstream.SubProtocol is not null)
-        {
-            headers.SecWebSocketProtocol = upstream.SubProtocol;
-        }
+        SetUpgradeHeaders(context, key, upstream.SubProtocol);
 
         Stream upgraded;
         try
@@ -188,6 +257,112 @@ internal sealed class AttachEndpoint(
             await counted;
             await CountAsync(ct => connections.AttachClosedAsync(lease.ConnectionId, ct));
         }
+    }
+
+    /// <summary>
+    /// The relay transport's attach (issue 9): answer 101, take the socket from Kestrel with whatever the client sent
+    /// behind its upgrade, and start the splice on the connection's loop. Returns at once, so Kestrel ends its side of the
+    /// connection and frees its objects; the attach ends in <see cref="EndLoopAttachAsync"/>. True once handed over
+    /// (its place is given back when it ends).
+    /// </summary>
+    private async Task<bool> SpliceOnLoopAsync(HttpContext context, string key, AdmittedLease lease, LoopDial dial, IConnectionDetachFeature detach, long started)
+    {
+        DetachedSocket client;
+        try
+        {
+            // The lease may have been deleted while the runtime was dialled: check again before the 101.
+            if (revocations.IsRevoked(lease.ConnectionId))
+            {
+                dial.Abandon();
+                await RefuseAsync(context, ApiError.LeaseRevoked);
+                return false;
+            }
+
+            SetUpgradeHeaders(context, key, dial.SubProtocol);
+            await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
+            client = await detach.DetachAsync();
+        }
+        catch (Exception exception) when (exception is IOException or ConnectionAbortedException or OperationCanceledException)
+        {
+            // The client left before its 101 was sent: the runtime connection goes with it.
+            dial.Abandon();
+            return false;
+        }
+
+        dial.HandOver();
+        var attachId = registry.NextId();
+        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id);
+        var end = new LoopAttach(this, opened, observer);
+        var splice = new LoopSplice(
+            client.Loop, client.Fd, client.Token, client.Leftover, client.Released,
+            dial.Fd, dial.Token, dial.Leftover, options.Value.ToSpliceSettings(), observer, end);
+        var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
+        end.Live = live;
+        registry.Add(live);
+        if (revocations.IsRevoked(lease.ConnectionId))
+        {
+            splice.Abort(AttachEndReason.LeaseTerminated); // see SpliceAsync: a terminate between the check and the registry
+        }
+
+        metrics.AttachAttempted("opened");
+        metrics.AttachSetUp(time.GetElapsedTime(started));
+        end.Counted = CountAsync(ct => connections.AttachOpenedAsync(lease.ConnectionId, ct));
+        RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
+        splice.Start();
+        return true;
+    }
+
+    private async Task EndLoopAttachAsync(LoopAttach attach, AttachSummary summary, Exception? fault)
+    {
+        var live = attach.Live!;
+        try
+        {
+            if (fault is not null)
+            {
+                RelayLog.AttachFault(logger, live.Id, fault);
+            }
+
+            RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
+                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.FromClient.Bytes, summary.FromRuntime.Bytes, "the relay's I/O loop");
+            recorder.Close(attach.Opened, attach.Observer, summary);
+        }
+        catch (Exception exception)
+        {
+            RelayLog.AttachFault(logger, live.Id, exception);
+        }
+        finally
+        {
+            metrics.AttachEnded(live, summary);
+            registry.ReleasePlace();
+            await (attach.Counted ?? Task.CompletedTask);
+            await CountAsync(ct => connections.AttachClosedAsync(live.ConnectionId, ct));
+        }
+    }
+
+    private static void SetUpgradeHeaders(HttpContext context, string key, string? subProtocol)
+    {
+        var headers = context.Response.Headers;
+        headers.Upgrade = "websocket";
+        headers.Connection = "Upgrade";
+        headers.SecWebSocketAccept = WebSocketAccept.Compute(key);
+        if (subProtocol is not null)
+        {
+            headers.SecWebSocketProtocol = subProtocol;
+        }
+    }
+
+    /// <summary>What a loop attach needs at its end, which comes on the thread pool after the handler has long returned.</summary>
+    private sealed class LoopAttach(AttachEndpoint endpoint, OpenedAttach? opened, AttachObserver? observer) : ILoopSpliceEnd
+    {
+        public OpenedAttach? Opened => opened;
+
+        public AttachObserver? Observer => observer;
+
+        public LiveAttach? Live { get; set; }
+
+        public Task? Counted { get; set; }
+
+        public void Ended(LoopSplice splice, AttachSummary summary, Exception? fault) => _ = endpoint.EndLoopAttachAsync(this, summary, fault);
     }
 
     /// <summary>Attach counts are bookkeeping: bounded in time, and a failure is swallowed rather than failing the attach.</summary>

@@ -57,15 +57,22 @@ internal static class UpstreamDialer
             }
 
             var key = WebSocketAccept.NewKey();
-            var request = BuildRequest(target, key, subProtocol);
-            await socket.SendAsync(request, SocketFlags.None, deadline.Token);
+            var request = ArrayPool<byte>.Shared.Rent(MaxResponseBytes);
+            try
+            {
+                await socket.SendAsync(request.AsMemory(0, WriteRequest(request, target, key, subProtocol)), SocketFlags.None, deadline.Token);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(request);
+            }
 
             var (response, leftover) = await ReadResponseAsync(socket, deadline.Token);
             var problem = Check(response, key, subProtocol);
             if (problem is not null)
             {
                 socket.Dispose();
-                return (null, new ApiError(502, "bad_upstream_handshake", problem));
+                return (null, BadHandshake(problem));
             }
 
             return (new UpstreamConnection(socket, leftover, response!["Sec-WebSocket-Protocol"]), null);
@@ -74,27 +81,40 @@ internal static class UpstreamDialer
         {
             socket.Dispose();
             var timedOut = exception is OperationCanceledException && !cancellationToken.IsCancellationRequested;
-            return (null, new ApiError(502, "bad_upstream_handshake",
+            return (null, BadHandshake(
                 timedOut ? "The runtime did not complete the WebSocket handshake in time." : "The runtime closed the connection during the WebSocket handshake."));
         }
     }
 
-    private static byte[] BuildRequest(Uri target, string key, string? subProtocol)
+    public static ApiError BadHandshake(string problem) => new(502, "bad_upstream_handshake", problem);
+
+    /// <summary>
+    /// Writes the handshake request into <paramref name="destination"/> (at least 4 KiB) and returns its length; no
+    /// string is built for it.
+    /// </summary>
+    public static int WriteRequest(Span<byte> destination, Uri target, string key, string? subProtocol)
     {
-        var builder = new StringBuilder(256)
-            .Append("GET ").Append(target.PathAndQuery).Append(" HTTP/1.1\r\n")
-            .Append("Host: ").Append(target.Authority).Append("\r\n")
-            .Append("Upgrade: websocket\r\n")
-            .Append("Connection: Upgrade\r\n")
-            .Append("Sec-WebSocket-Key: ").Append(key).Append("\r\n")
-            .Append("Sec-WebSocket-Version: 13\r\n");
+        var length = 0;
+        Append(destination, ref length, "GET ");
+        Append(destination, ref length, target.PathAndQuery);
+        Append(destination, ref length, " HTTP/1.1\r\nHost: ");
+        Append(destination, ref length, target.Authority);
+        Append(destination, ref length, "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ");
+        Append(destination, ref length, key);
+        Append(destination, ref length, "\r\nSec-WebSocket-Version: 13\r\n");
         if (subProtocol is not null)
         {
-            builder.Append("Sec-WebSocket-Protocol: ").Append(subProtocol).Append("\r\n");
+            Append(destination, ref length, "Sec-WebSocket-Protocol: ");
+            Append(destination, ref length, subProtocol);
+            Append(destination, ref length, "\r\n");
         }
 
-        return Encoding.ASCII.GetBytes(builder.Append("\r\n").ToString());
+        Append(destination, ref length, "\r\n");
+        return length;
     }
+
+    private static void Append(Span<byte> destination, ref int length, ReadOnlySpan<char> text)
+        => length += Encoding.ASCII.GetBytes(text, destination[length..]);
 
     private static async Task<(UpstreamResponse? Response, ReadOnlyMemory<byte> Leftover)> ReadResponseAsync(Socket socket, CancellationToken cancellationToken)
     {
@@ -127,7 +147,7 @@ internal static class UpstreamDialer
     }
 
     /// <summary>RFC 6455 §4.1: the checks a client makes of the server's handshake; null when it passes.</summary>
-    private static string? Check(UpstreamResponse? response, string key, string? subProtocol)
+    public static string? Check(UpstreamResponse? response, string key, string? subProtocol)
     {
         if (response is null)
         {

@@ -60,7 +60,7 @@ internal static class RelayApp
             // connections must not hold descriptors for Kestrel's default 130 s (issue 8, finding 1).
             kestrel.Limits.KeepAliveTimeout = options.Limits.IdleConnectionTimeout;
             kestrel.Limits.RequestHeadersTimeout = options.Limits.RequestHeadersTimeout;
-            if (options.Transport == ListenerTransport.Sockets)
+            if (options.EffectiveTransport == ListenerTransport.Sockets)
             {
                 // Kestrel's own limit, over every listener: it closes a connection over the limit without an answer.
                 kestrel.Limits.MaxConcurrentConnections = budget.DataPlaneLimit + ConnectionBudget.ManagementConnections;
@@ -68,10 +68,11 @@ internal static class RelayApp
         });
         var inlineIo = options.Splice.InlineIoFor(redisConfigured: !string.IsNullOrWhiteSpace(options.Redis));
         builder.WebHost.UseSockets(sockets => sockets.UnsafePreferInlineScheduling = inlineIo);
-        if (options.Transport == ListenerTransport.Relay)
+        if (options.EffectiveTransport == ListenerTransport.Relay)
         {
             // Registered after the Sockets transport, so Kestrel binds every IP endpoint with this one (it asks the
-            // last registered factory first); the Sockets transport's options still shape each connection.
+            // last registered factory first); the Sockets transport's options still shape each listening socket.
+            builder.Services.AddSingleton(_ => new Loops.IoLoops(Loops.IoLoops.CountFor(options.IoLoops)));
             builder.Services.AddSingleton<IConnectionListenerFactory, RelayListenerFactory>();
         }
 
@@ -110,6 +111,7 @@ internal static class RelayApp
             .AddMeter(RelayMetrics.MeterName)
             .AddPrometheusExporter());
         services.AddHostedService<Heartbeat>();
+        services.AddHostedService<AttachDrain>();
         services.AddHostedService<DevRuntimeService>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, RelayJsonContext.Default));
 

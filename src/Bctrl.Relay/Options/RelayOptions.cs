@@ -52,12 +52,22 @@ internal sealed class RelayOptions
     public LogOptions Log { get; set; } = new();
 
     /// <summary>
-    /// Who accepts connections: <c>Relay</c> (the relay's own listeners: the connection budget answered 503
-    /// <c>at_capacity</c>, back-off when the system refuses descriptors) or <c>Sockets</c> (Kestrel's own, kept as the
-    /// fallback and for measurement: the same connection limit, but connections over it are closed unanswered and a
-    /// process out of descriptors retries its accepts at once). Default <c>Relay</c>.
+    /// Who owns the sockets (docs/design.md §11): <c>Relay</c>, the relay transport (its own listeners, with the
+    /// connection budget answered 503 <c>at_capacity</c> and back-off when the system refuses descriptors; its own
+    /// I/O loops, on which an upgraded connection is detached from Kestrel and spliced) or <c>Sockets</c> (Kestrel's
+    /// Sockets transport, kept as the fallback and for measurement: the same connection limit, but connections over
+    /// it are closed unanswered and a process out of descriptors retries its accepts at once; the splice runs on
+    /// Kestrel's pipes). Default <c>Relay</c> on Linux; other systems always use <c>Sockets</c>.
     /// </summary>
     public ListenerTransport Transport { get; set; } = ListenerTransport.Relay;
+
+    /// <summary>The relay transport's I/O loop threads; 0 (the default) is one per core.</summary>
+    public int IoLoops { get; set; }
+
+    /// <summary>The transport in effect: the relay transport needs Linux.</summary>
+    public ListenerTransport EffectiveTransport => Transport == ListenerTransport.Relay && Loops.LinuxSockets.IsSupported
+        ? ListenerTransport.Relay
+        : ListenerTransport.Sockets;
 
     public void Validate()
     {
@@ -65,6 +75,11 @@ internal sealed class RelayOptions
             && (!Uri.TryCreate(PublicBaseUrl, UriKind.Absolute, out var publicBase) || publicBase.Scheme is not ("ws" or "wss")))
         {
             throw new InvalidOperationException("Relay:PublicBaseUrl must be an absolute ws:// or wss:// URL.");
+        }
+
+        if (IoLoops is < 0 or > 256)
+        {
+            throw new InvalidOperationException("Relay:IoLoops must be between 0 (one per core) and 256.");
         }
 
         if (ControlApiKey is { Length: < 16 })

@@ -1,13 +1,14 @@
 using System.Net;
 using System.Net.Sockets;
+using Bctrl.Relay.Loops;
 using Microsoft.AspNetCore.Connections;
-using Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets;
 using Microsoft.Win32.SafeHandles;
 
 namespace Bctrl.Relay.Hosting.Transport;
 
 /// <summary>
-/// One listening socket's accept loop (issue 8, finding 1). Kestrel's own loop retries a failed accept at once, so a
+/// One listening socket's accept loop (issue 8, finding 1). Each connection accepted goes to the next I/O loop as a
+/// <see cref="LoopConnection"/> (issue 9). Kestrel's own loop retries a failed accept at once, so a
 /// process out of descriptors spun at 100 % CPU, allocating an exception per turn, until the runtime aborted. Here:
 /// <list type="bullet">
 /// <item>a connection beyond the <see cref="ConnectionBudget"/> is answered 503 <c>at_capacity</c> and closed at once;</item>
@@ -24,7 +25,8 @@ internal sealed class RelayListener : IConnectionListener
     private static readonly TimeSpan ReserveAcceptTimeout = TimeSpan.FromMilliseconds(100);
 
     private readonly Socket _socket;
-    private readonly SocketConnectionContextFactory _connections;
+    private readonly IoLoops _loops;
+    private readonly Action _released;
     private readonly ConnectionBudget _budget;
     private readonly bool _management;
     private readonly ILogger _logger;
@@ -35,10 +37,11 @@ internal sealed class RelayListener : IConnectionListener
     private long _lastWarning;
     private long _failuresSinceWarning;
 
-    public RelayListener(Socket socket, SocketConnectionContextFactory connections, ConnectionBudget budget, bool management, ILogger logger, TimeProvider time)
+    public RelayListener(Socket socket, IoLoops loops, ConnectionBudget budget, bool management, ILogger logger, TimeProvider time)
     {
         _socket = socket;
-        _connections = connections;
+        _loops = loops;
+        _released = () => budget.Release(management); // one delegate for every connection of this listener
         _budget = budget;
         _management = management;
         _logger = logger;
@@ -87,16 +90,28 @@ internal sealed class RelayListener : IConnectionListener
                 continue;
             }
 
+            EndPoint? local, remote;
             try
             {
                 accepted.NoDelay = true;
-                return new BudgetedConnection(_connections.Create(accepted), _budget, _management);
+                local = accepted.LocalEndPoint;
+                remote = accepted.RemoteEndPoint;
             }
             catch (Exception exception) when (exception is SocketException or ObjectDisposedException)
             {
                 _budget.Release(_management);
                 accepted.Dispose();
+                continue;
             }
+
+            // The descriptor leaves the Socket, which never used it asynchronously (so the runtime's socket engine
+            // never registered it): from here the connection and its loop own it.
+            var fd = (int)accepted.SafeHandle.DangerousGetHandle();
+            accepted.SafeHandle.SetHandleAsInvalid();
+            GC.SuppressFinalize(accepted);
+            var connection = new LoopConnection(_loops.Next(), fd, local, remote, _released);
+            connection.Start();
+            return connection;
         }
     }
 
