@@ -51,6 +51,7 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
     private int _requests;
     private int _closedFired;
     private int _aborted;
+    private int _shutDown;
     private int _detaching;
     private bool _registered;
     private bool _detached;
@@ -124,11 +125,15 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
             return;
         }
 
-        _abortReason = abortReason;        // Safe off the loop: the descriptor is closed only on the loop, after the sender has stopped.
-        LinuxSockets.Shutdown(_fd, System.Net.Sockets.SocketShutdown.Both);
+        _abortReason = abortReason;
+        // What Kestrel flushed before the abort still goes if the socket takes it now (a body broken off after its
+        // headers); then the sender shuts the socket down. A sender that has ended already cannot, so it is done here.
         _output.Reader.CancelPendingRead();
         _writable.Set();
-        Request(Requests.Abort);
+        if (_sending.IsCompleted)
+        {
+            ShutDown();
+        }
     }
 
     public override void Abort() => Abort(new ConnectionAbortedException("The connection was aborted."));
@@ -375,6 +380,23 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
         finally
         {
             await reader.CompleteAsync().ConfigureAwait(false);
+            if (Volatile.Read(ref _aborted) != 0)
+            {
+                ShutDown();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends an aborted connection both ways and its input. Safe off the loop: the descriptor is closed only on the loop,
+    /// after the sender has stopped. Once.
+    /// </summary>
+    private void ShutDown()
+    {
+        if (Interlocked.Exchange(ref _shutDown, 1) == 0)
+        {
+            LinuxSockets.Shutdown(_fd, System.Net.Sockets.SocketShutdown.Both);
+            Request(Requests.Abort);
         }
     }
 
@@ -389,7 +411,7 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
                 continue;
             }
 
-            if (!LinuxSockets.WouldBlock(sent) || Volatile.Read(ref _aborted) != 0)
+            if (!LinuxSockets.WouldBlock(sent) || Volatile.Read(ref _aborted) != 0) // aborted: no waiting for a slow reader
             {
                 _sendFailed = true;
                 return false;
