@@ -504,6 +504,7 @@ const RELAY_METRICS = {
   bctrl_relay_connections: { type: 'gauge', labels: [] },
   bctrl_relay_connections_limit: { type: 'gauge', labels: [] },
   bctrl_relay_connections_refused_total: { type: 'counter', labels: [] },
+  bctrl_relay_io_loop_attaches: { type: 'gauge', labels: ['loop'] },
   bctrl_relay_discovery_refusals_total: { type: 'counter', labels: ['result'] },
   // Only with Relay:Redis.
   bctrl_relay_redis_up: { type: 'gauge', labels: ['connection'], redis: true },
