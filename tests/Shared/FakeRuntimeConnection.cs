@@ -57,6 +57,9 @@ public sealed class FakeRuntimeConnection : IAsyncDisposable
 
     public FakeRuntimeWire Wire { get; }
 
+    /// <summary>The connection's socket, for tests that shape it (buffer sizes, a half-close); <see cref="Wire"/> reads and writes it.</summary>
+    public Socket Socket => _socket;
+
     /// <summary>Ends when the scripted part of the connection (the echo loop, if any) has ended.</summary>
     public Task Completion { get; internal set; } = Task.CompletedTask;
 

@@ -13,7 +13,8 @@ namespace Bctrl.Relay.Testing;
 
 /// <summary>
 /// The real relay (Kestrel) in this process on 127.0.0.1:0, with a known control key and signing key and any
-/// extra configuration. Dispose stops it.
+/// extra configuration, on the transport <see cref="TestTransport"/> names unless the configuration names one. Dispose
+/// stops it.
 /// </summary>
 public sealed class RelayServer : IAsyncDisposable
 {
@@ -59,6 +60,7 @@ public sealed class RelayServer : IAsyncDisposable
                 values[key] = value;
             }
 
+            TestTransport.ApplyTo(values);
             builder.Configuration.AddInMemoryCollection(values);
             builder.Logging.ClearProviders();
             builder.Logging.SetMinimumLevel(LogLevel.Debug);

@@ -8,6 +8,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using Bctrl.Relay.EndToEndTests.Infrastructure;
+using Bctrl.Relay.Testing;
 using Microsoft.Playwright;
 using Puppeteer = PuppeteerSharp;
 using Xunit.Abstractions;
@@ -205,6 +206,12 @@ public sealed partial class FleetScriptTests(ITestOutputHelper output)
                 ["FLEET_BUILD"] = "0",
                 ["FLEET_RELAY_DLL"] = relayDll,
             };
+            // The script's relays inherit its environment: the transport the run asks for (issue 9: both transports pass CI).
+            if (TestTransport.Configured is { } transport)
+            {
+                environment["Relay__Transport"] = transport;
+            }
+
             var chromium = Environment.GetEnvironmentVariable("BCTRL_E2E_CHROMIUM");
             if (!string.IsNullOrEmpty(chromium))
             {

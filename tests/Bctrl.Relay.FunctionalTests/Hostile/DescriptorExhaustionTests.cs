@@ -182,10 +182,17 @@ public sealed class DescriptorExhaustionTests
         return runtime;
     }
 
-    /// <summary>The relay with 700 descriptors and a management listener of its own, <paramref name="runtime"/> registered.</summary>
+    /// <summary>
+    /// The relay with 700 descriptors and a management listener of its own, <paramref name="runtime"/> registered, on the
+    /// relay's own transport whatever the run's <see cref="TestTransport"/>: what these tests hold it to (the 503 answer at
+    /// the limit, the back-off) is that transport's; Kestrel's Sockets transport, the fallback, closes connections over the
+    /// limit unanswered and retries its accepts at once (README's "Configuration", <c>Relay:Transport</c>).
+    /// </summary>
     private static async Task<RelayChildProcess> StartRelayAsync(FakeRuntime runtime, params (string Key, string Value)[] settings)
     {
-        var relay = await RelayChildProcess.StartAsync(fileLimit: 700, settings.ToDictionary(s => s.Key, s => s.Value), management: true);
+        var values = settings.ToDictionary(s => s.Key, s => s.Value);
+        values[TestTransport.SettingKey] = TestTransport.Relay;
+        var relay = await RelayChildProcess.StartAsync(fileLimit: 700, values, management: true);
         using var response = await relay.Http.PutAsync(
             $"v1/runtimes/{RuntimeId}", new StringContent($"{{\"cdpUrl\":\"{runtime.WebSocketUrl}\"}}", Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();

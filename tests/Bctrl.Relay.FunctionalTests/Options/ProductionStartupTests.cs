@@ -72,11 +72,16 @@ public sealed class ProductionStartupTests
         }
     }
 
-    /// <summary>Builds (does not start) the relay for <paramref name="environment"/> on 127.0.0.1:0 with only <paramref name="settings"/>.</summary>
+    /// <summary>
+    /// Builds (does not start) the relay for <paramref name="environment"/> on 127.0.0.1:0 with only <paramref name="settings"/>
+    /// (and the transport <see cref="TestTransport"/> names).
+    /// </summary>
     internal static WebApplication Build(string environment, Dictionary<string, string?> settings)
         => RelayApp.Build(["--urls", "http://127.0.0.1:0", "--environment", environment], builder =>
         {
-            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>(settings) { ["Relay:DevRuntime:Enabled"] = "false" });
+            var values = new Dictionary<string, string?>(settings) { ["Relay:DevRuntime:Enabled"] = "false" };
+            TestTransport.ApplyTo(values);
+            builder.Configuration.AddInMemoryCollection(values);
             builder.Logging.ClearProviders();
         });
 }

@@ -50,7 +50,8 @@ internal sealed class RelayChildProcess : IAsyncDisposable
     /// Starts the relay and waits until it is healthy: with <paramref name="fileLimit"/> descriptors when given, with
     /// <paramref name="settings"/> as environment variables and <paramref name="arguments"/> on its command line, and
     /// with a management listener of its own when <paramref name="management"/> is set (else <see cref="ManagementUrl"/>
-    /// is <see cref="BaseUrl"/>).
+    /// is <see cref="BaseUrl"/>). It runs on the transport <see cref="TestTransport"/> names unless the settings or
+    /// arguments name one.
     /// </summary>
     public static async Task<RelayChildProcess> StartAsync(
         int? fileLimit = null, IDictionary<string, string>? settings = null, IEnumerable<string>? arguments = null, bool management = false)
@@ -88,7 +89,9 @@ internal sealed class RelayChildProcess : IAsyncDisposable
         {
             start.Environment["Relay__ManagementUrls"] = $"http://127.0.0.1:{managementPort}";
         }
-        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        var values = new Dictionary<string, string>(settings ?? new Dictionary<string, string>());
+        TestTransport.ApplyTo(values, arguments);
+        foreach (var (key, value) in values)
         {
             start.Environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
         }

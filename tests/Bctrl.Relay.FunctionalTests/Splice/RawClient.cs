@@ -28,28 +28,36 @@ internal sealed class RawClient : IAsyncDisposable
     private RawClient(Socket socket, Uri endpoint)
     {
         Endpoint = endpoint;
+        Socket = socket;
         Wire = new FakeRuntimeWire(new NetworkStream(socket, ownsSocket: true));
         Key = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
     }
 
     public Uri Endpoint { get; }
 
+    /// <summary>The client's socket, for tests that shape it (buffer sizes, a half-close, a reset); <see cref="Wire"/> owns it.</summary>
+    public Socket Socket { get; }
+
     public string Key { get; }
 
     public FakeRuntimeWire Wire { get; }
 
-    /// <summary>Connects TCP to the endpoint's host and port; no bytes are sent.</summary>
-    public static async Task<RawClient> ConnectAsync(Uri endpoint)
+    /// <summary>
+    /// Connects TCP to the endpoint's host and port; no bytes are sent. <paramref name="configure"/> sees the socket before
+    /// it connects (a receive buffer set then is the one the connection keeps).
+    /// </summary>
+    public static async Task<RawClient> ConnectAsync(Uri endpoint, Action<Socket>? configure = null)
     {
         var socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        configure?.Invoke(socket);
         await socket.ConnectAsync(endpoint.Host, endpoint.Port);
         return new RawClient(socket, endpoint);
     }
 
     /// <summary>Connects, upgrades, and asserts the relay answered 101 with the right accept.</summary>
-    public static async Task<RawClient> OpenAsync(Uri endpoint, string? extraHeaders = null)
+    public static async Task<RawClient> OpenAsync(Uri endpoint, string? extraHeaders = null, Action<Socket>? configure = null)
     {
-        var client = await ConnectAsync(endpoint);
+        var client = await ConnectAsync(endpoint, configure);
         await client.SendUpgradeAsync(extraHeaders);
         var response = await client.ReadResponseAsync();
         Assert.True(response.Status == 101, $"expected 101, got {response.Head}{response.Body}");
