@@ -25,6 +25,8 @@ internal sealed partial class LoopSplice
     private bool _sentToClient;
     private bool _sentToRuntime;
     private bool _awaitingClientClose;
+    private bool _runtimeCloseIsOurs;
+    private bool _clientCloseIsOurs;
     private bool _clientFailed;
     private bool _runtimeFailed;
 
@@ -34,6 +36,12 @@ internal sealed partial class LoopSplice
     /// </summary>
     private void KeepTime(long now)
     {
+        if (_halfClosed != Readiness.None && now >= _halfCloseDeadline)
+        {
+            TryEnd(EndOfStream(AttachEndReason.ClientGone)); // the answer to a half-closed peer's close did not come
+            return;
+        }
+
         var stall = (long)_settings.StallTimeout.TotalMilliseconds;
         if (_fromRuntime.StalledFor(now) >= stall)
         {
@@ -106,7 +114,8 @@ internal sealed partial class LoopSplice
     /// </summary>
     private void BeginClose()
     {
-        _phase = Phase.Closing;        _closeDeadline = _loop.Now + (long)_settings.CloseTimeout.TotalMilliseconds;
+        _phase = Phase.Closing;
+        _closeDeadline = _loop.Now + (long)_settings.CloseTimeout.TotalMilliseconds;
         (_toClient, _toRuntime) = CloseCodes.For(Reason, _violation);
         Span<byte> frame = stackalloc byte[RelayFrames.MaxFrameLength];
 
@@ -115,7 +124,11 @@ internal sealed partial class LoopSplice
         {
             // Masked: the relay is the runtime's client.
             var length = RelayFrames.WriteClose(frame, _toRuntime.Code, _toRuntime.Reason, RandomNumberGenerator.GetInt32(int.MinValue, int.MaxValue));
-            _runtimeClosePending = SendTo(RuntimeSide, frame[..length]);
+            _runtimeClosePending = _runtimeCloseIsOurs = SendTo(RuntimeSide, frame[..length]);
+        }
+        else if (_toRuntime.IsNone && !_heldForRuntime.IsEmpty && !_runtimeFailed && Reason is AttachEndReason.ClientClosed or AttachEndReason.RuntimeClosed)
+        {
+            _runtimeClosePending = true; // a close handshake: the bytes held for the runtime (a close among them) go first
         }
 
         if (!_runtimeClosePending)
@@ -128,7 +141,11 @@ internal sealed partial class LoopSplice
         {
             // After anything held for the client: those bytes end at a frame boundary too.
             var length = RelayFrames.WriteClose(frame, _toClient.Code, _toClient.Reason, maskKey: null);
-            _clientClosePending = SendTo(ClientSide, frame[..length]);
+            _clientClosePending = _clientCloseIsOurs = SendTo(ClientSide, frame[..length]);
+        }
+        else if (_toClient.IsNone && !_heldForClient.IsEmpty && !_clientFailed && Reason is AttachEndReason.ClientClosed or AttachEndReason.RuntimeClosed)
+        {
+            _clientClosePending = true; // as above, for the client
         }
     }
 
@@ -138,14 +155,14 @@ internal sealed partial class LoopSplice
         if (_runtimeClosePending && (_heldForRuntime.IsEmpty || _runtimeFailed))
         {
             _runtimeClosePending = false;
-            _sentToRuntime = !_runtimeFailed;
+            _sentToRuntime = !_runtimeFailed && _runtimeCloseIsOurs;
             EndRuntime();
         }
 
         if (_clientClosePending && (_heldForClient.IsEmpty || _clientFailed))
         {
             _clientClosePending = false;
-            _sentToClient = !_clientFailed;
+            _sentToClient = !_clientFailed && _clientCloseIsOurs;
             if (_sentToClient)
             {
                 _awaitingClientClose = true;
@@ -234,7 +251,8 @@ internal sealed partial class LoopSplice
             return;
         }
 
-        _phase = Phase.Done;        EndRuntime();
+        _phase = Phase.Done;
+        EndRuntime();
         if (_clientFd >= 0)
         {
             _heldForClient.Release();

@@ -27,7 +27,7 @@ internal sealed partial class LoopSplice
         var scratch = _loop.Scratch;
         for (var reads = 0; ; reads++)
         {
-            if (IsEnded || (_ready & readable) == 0 || !held.IsEmpty)
+            if (IsEnded || (_ready & readable) == 0 || (_halfClosed & readable) != 0 || !held.IsEmpty)
             {
                 return;
             }
@@ -46,15 +46,24 @@ internal sealed partial class LoopSplice
             // A header or control frame cut by the last read is held by the tracker: it goes first, then what follows.
             var filled = leg.Tracker.CopyPendingTo(scratch);
             var received = LinuxSockets.Receive(fd, scratch.AsSpan(filled));
-                       if (received < 0 && LinuxSockets.WouldBlock(received))
+            if (received < 0 && LinuxSockets.WouldBlock(received))
             {
                 _ready &= ~(readable | toEnd);
                 return;
             }
 
+            if (received == 0 && leg.Tracker.CloseSeen && !Leg(Other(from)).Tracker.CloseSeen)
+            {
+                // The peer half-closed after its close frame: the other peer's answer may still come and goes to it
+                // (RFC 6455 §7.1.1), within the close timeout.
+                _halfClosed |= readable;
+                _halfCloseDeadline = _loop.Now + (long)_settings.CloseTimeout.TotalMilliseconds;
+                return;
+            }
+
             if (received <= 0)
             {
-                               // The end of the stream, or a failed connection (a reset).
+                // The end of the stream, or a failed connection (a reset).
                 var gone = from == ClientSide ? AttachEndReason.ClientGone : AttachEndReason.RuntimeGone;
                 TryEnd(received == 0 || from == RuntimeSide ? EndOfStream(gone) : gone);
                 return;
@@ -129,6 +138,13 @@ internal sealed partial class LoopSplice
                     SendTo(to, data[sent..forwardEnd]);
                     leg.AddBytes(forwardEnd);
                     leg.PublishFrameCounts();
+                    if (_fromClient.Tracker.CloseSeen && _fromRuntime.Tracker.CloseSeen)
+                    {
+                        // Both closes have passed: nothing may follow them, so the attach ends here whether or not
+                        // the peers end TCP (what is held for a peer still goes to it first).
+                        TryEnd(EndOfStream(AttachEndReason.ClientGone));
+                    }
+
                     return !IsEnded;
             }
         }
@@ -302,15 +318,16 @@ internal sealed partial class LoopSplice
     {
         HeldFor(to).Release();
         Leg(Other(to)).Unblock();
+        // A peer whose own close has passed is not "gone" but done: it closed TCP after its close handshake.
         if (to == ClientSide)
         {
             _clientFailed = true;
-            TryEnd(AttachEndReason.ClientGone);
+            TryEnd(_fromClient.Tracker.CloseSeen ? EndOfStream(AttachEndReason.ClientGone) : AttachEndReason.ClientGone);
         }
         else
         {
             _runtimeFailed = true;
-            TryEnd(AttachEndReason.RuntimeGone);
+            TryEnd(_fromRuntime.Tracker.CloseSeen ? EndOfStream(AttachEndReason.RuntimeGone) : AttachEndReason.RuntimeGone);
         }
     }
 

@@ -58,6 +58,8 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
 
     private Phase _phase;
     private Readiness _ready;
+    private Readiness _halfClosed;
+    private long _halfCloseDeadline;
     private int _reason;
     private FrameViolation _violation;
     private int _firstCloser;
@@ -162,7 +164,7 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
             return;
         }
 
-               if (side == ClientSide)
+        if (side == ClientSide)
         {
             Note(events, Readiness.ClientReadable, Readiness.ClientToEnd);
             if ((events & LinuxSockets.EPOLLOUT) != 0)

@@ -62,6 +62,17 @@ internal sealed partial class AttachSplice
                 }
 
                 _fromClient.PublishFrameCounts();
+                if (BothClosesPassed)
+                {
+                    TryEnd(EndOfStream(AttachEndReason.ClientGone));
+                    return;
+                }
+
+                if (result.IsCompleted && _fromClient.Tracker.CloseSeen)
+                {
+                    return; // half-closed after its close: the supervisor waits for the runtime's answer
+                }
+
                 if (result.IsCompleted || result.IsCanceled)
                 {
                     TryEnd(result.IsCanceled ? AttachEndReason.RelayFault : EndOfStream(AttachEndReason.ClientGone));
@@ -76,7 +87,10 @@ internal sealed partial class AttachSplice
         catch (Exception exception) when (exception is SocketException or IOException or ObjectDisposedException)
         {
             // A send that failed means the runtime is gone; a read that failed means the client is.
-            TryEnd(exception is SocketException or ObjectDisposedException ? AttachEndReason.RuntimeGone : AttachEndReason.ClientGone);
+            // A runtime whose own close has passed is not "gone" but done: it closed TCP after its close handshake.
+            TryEnd(exception is SocketException or ObjectDisposedException
+                ? _fromRuntime.Tracker.CloseSeen ? EndOfStream(AttachEndReason.RuntimeGone) : AttachEndReason.RuntimeGone
+                : AttachEndReason.ClientGone);
         }
         catch (Exception)
         {

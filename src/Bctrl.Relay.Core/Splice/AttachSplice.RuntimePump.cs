@@ -50,6 +50,11 @@ internal sealed partial class AttachSplice
                         }
                     }
 
+                    if (end == AttachEndReason.RuntimeClosed && !_fromClient.Tracker.CloseSeen)
+                    {
+                        return; // half-closed after its close: the supervisor waits for the client's answer
+                    }
+
                     if (end != AttachEndReason.None)
                     {
                         TryEnd(end);
@@ -124,6 +129,11 @@ internal sealed partial class AttachSplice
             if (violation)
             {
                 return (blocks + 1, ViolationReason(_fromRuntime.Tracker.Violation, fromClient: false));
+            }
+
+            if (BothClosesPassed)
+            {
+                return (blocks + 1, EndOfStream(AttachEndReason.RuntimeGone));
             }
 
             if (filled + received < span.Length)

@@ -75,6 +75,13 @@ internal sealed partial class AttachSplice : ISplice, IDisposable
         var toRuntime = PumpClientToRuntimeAsync();
         var toClient = PumpRuntimeToClientAsync();
         await Task.WhenAny(toRuntime, toClient).ConfigureAwait(false);
+        if (!IsEnded)
+        {
+            // A peer half-closed after its close frame: the other peer's answer still goes to it (RFC 6455 §7.1.1),
+            // within the close timeout.
+            await Task.WhenAny(Task.WhenAll(toRuntime, toClient), Task.Delay(_settings.CloseTimeout)).ConfigureAwait(false);
+            TryEnd(EndOfStream(AttachEndReason.ClientGone));
+        }
 
         // The first pump to end has recorded why; this only matters if one returned without a reason.
         TryEnd(AttachEndReason.RelayFault);
@@ -127,6 +134,9 @@ internal sealed partial class AttachSplice : ISplice, IDisposable
         2 => AttachEndReason.RuntimeClosed,
         _ => gone,
     };
+
+    /// <summary>Both closes have passed: nothing may follow them, so the attach ends whether or not the peers end TCP.</summary>
+    private bool BothClosesPassed => _fromClient.Tracker.CloseSeen && _fromRuntime.Tracker.CloseSeen;
 
     private void RecordClose(ref SpliceLeg leg, bool fromClient, ushort code)
     {

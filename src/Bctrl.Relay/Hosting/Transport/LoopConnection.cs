@@ -216,7 +216,7 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
 
         if ((requests & Requests.Close) != 0)
         {
-                       EndInput(null);
+            EndInput(null);
             if (_registered)
             {
                 LinuxSockets.Shutdown(_fd, System.Net.Sockets.SocketShutdown.Send);
