@@ -15,8 +15,6 @@ namespace Bctrl.Relay.Benchmarks;
 [MemoryDiagnoser]
 public class PumpBenchmarks
 {
-    private const int MaskKey = 0x1A2B3C4D;
-
     private Pipe _clientIn = null!;
     private Pipe _clientOut = null!;
     private Pipe _runtimeIn = null!;
@@ -47,8 +45,8 @@ public class PumpBenchmarks
         _splice = new AttachSplice(client, new PipeRuntimeLink(_runtimeIn.Reader, _runtimeOut.Writer), ReadOnlyMemory<byte>.Empty, settings, new SpliceClock());
         _run = _splice.RunAsync();
 
-        _clientFrame = Frame(Size, masked: true);
-        _runtimeFrame = Frame(Size, masked: false);
+        _clientFrame = BenchmarkFrames.Frame(Size, masked: true);
+        _runtimeFrame = BenchmarkFrames.Frame(Size, masked: false);
         if (ClientToRuntime() != _clientFrame.Length || RuntimeToClient() != _runtimeFrame.Length)
         {
             throw new InvalidOperationException("The pump did not forward the frames whole.");
@@ -97,40 +95,6 @@ public class PumpBenchmarks
         }
 
         return taken;
-    }
-
-    private static byte[] Frame(int payloadLength, bool masked)
-    {
-        var headerLength = 2 + (payloadLength < 126 ? 0 : payloadLength <= ushort.MaxValue ? 2 : 8) + (masked ? 4 : 0);
-        var frame = new byte[headerLength + payloadLength];
-        frame[0] = 0x80 | (byte)WebSocketOpcode.Binary;
-        var offset = 2;
-        if (payloadLength < 126)
-        {
-            frame[1] = (byte)payloadLength;
-        }
-        else if (payloadLength <= ushort.MaxValue)
-        {
-            frame[1] = 126;
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(frame.AsSpan(2), (ushort)payloadLength);
-            offset = 4;
-        }
-        else
-        {
-            frame[1] = 127;
-            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(frame.AsSpan(2), (ulong)payloadLength);
-            offset = 10;
-        }
-
-        if (masked)
-        {
-            frame[1] |= 0x80;
-            System.Buffers.Binary.BinaryPrimitives.WriteInt32BigEndian(frame.AsSpan(offset), MaskKey);
-            offset += 4;
-        }
-
-        Random.Shared.NextBytes(frame.AsSpan(offset));
-        return frame;
     }
 
     /// <summary>An unbounded pool of 4 KiB blocks, like Kestrel's pinned block pool (benchmark harness only).</summary>
