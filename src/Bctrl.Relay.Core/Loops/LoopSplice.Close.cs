@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using Bctrl.Relay.Frames;
@@ -8,15 +7,6 @@ namespace Bctrl.Relay.Loops;
 
 internal sealed partial class LoopSplice
 {
-    /// <summary>Relay pings carry "BCKA" and a sequence number, as on the pipe splice, so the client's pongs to them can be dropped.</summary>
-    private const uint KeepAliveMagic = 0x42434B41;
-
-    private long _clientReads;
-    private long _clientReadsAtPing;
-    private long _pingSentAt;
-    private long _lastPingAt;
-    private uint _pingSequence;
-
     private long _closeDeadline;
     private CloseFrame _toClient;
     private CloseFrame _toRuntime;
@@ -31,8 +21,8 @@ internal sealed partial class LoopSplice
     private bool _runtimeFailed;
 
     /// <summary>
-    /// The loop's tick while splicing: times stalled sends, times out a client that answers no ping, and sends the next
-    /// keep-alive ping when it is due and the client's stream is at a frame boundary (the pipe splice's heartbeat rules).
+    /// The loop's tick while splicing: the timers both splices share (stalls, keep-alive), the half-close deadline,
+    /// and the next keep-alive ping when it is due.
     /// </summary>
     private void KeepTime(long now)
     {
@@ -42,39 +32,12 @@ internal sealed partial class LoopSplice
             return;
         }
 
-        var stall = (long)_settings.StallTimeout.TotalMilliseconds;
-        if (_fromRuntime.StalledFor(now) >= stall)
+        var end = Timers(now, out var pingDue);
+        if (end != AttachEndReason.None)
         {
-            TryEnd(AttachEndReason.ClientStalled);
-            return;
+            TryEnd(end);
         }
-
-        if (_fromClient.StalledFor(now) >= stall)
-        {
-            TryEnd(AttachEndReason.RuntimeStalled);
-            return;
-        }
-
-        if (_pingSentAt != 0)
-        {
-            if (_clientReads != _clientReadsAtPing)
-            {
-                _pingSentAt = 0; // the client spoke since the ping: it is alive
-            }
-            else if (_fromClient.IsBlocked)
-            {
-                // The client is not read while its bytes wait on the runtime: it owes a pong only while it is read
-                // (issue 8, finding 7); a runtime that never reads ends as RuntimeStalled above.
-                _pingSentAt = now | 1;
-            }
-            else if (now - _pingSentAt >= (long)_settings.KeepAliveTimeout.TotalMilliseconds)
-            {
-                TryEnd(AttachEndReason.KeepAliveTimeout);
-                return;
-            }
-        }
-
-        if (_pingSentAt == 0 && now - _lastPingAt >= (long)_settings.KeepAliveInterval.TotalMilliseconds)
+        else if (pingDue)
         {
             SendPing(now);
         }
@@ -89,22 +52,8 @@ internal sealed partial class LoopSplice
             return;
         }
 
-        Span<byte> payload = stackalloc byte[8];
-        BinaryPrimitives.WriteUInt32BigEndian(payload, KeepAliveMagic);
-        BinaryPrimitives.WriteUInt32BigEndian(payload[4..], ++_pingSequence);
         Span<byte> frame = stackalloc byte[RelayFrames.MaxFrameLength];
-        var length = RelayFrames.WritePing(frame, payload, maskKey: null);
-        _clientReadsAtPing = _clientReads;
-        _pingSentAt = now | 1;
-        _lastPingAt = now;
-        SendTo(ClientSide, frame[..length]);
-    }
-
-    private bool IsKeepAlivePong()
-    {
-        Span<byte> payload = stackalloc byte[FrameTracker.MaxControlPayload];
-        var length = _fromClient.Tracker.CopyControlPayload(payload);
-        return length == 8 && BinaryPrimitives.ReadUInt32BigEndian(payload) == KeepAliveMagic;
+        SendTo(ClientSide, frame[..WriteKeepAlivePing(frame, now)]);
     }
 
     /// <summary>

@@ -234,13 +234,6 @@ internal sealed partial class LoopSplice
         _observer.OnClientMessage(prefix, header.PayloadLength, whole);
     }
 
-    private static ushort ClosePayloadCode(ref FrameTracker tracker)
-    {
-        Span<byte> payload = stackalloc byte[FrameTracker.MaxControlPayload];
-        var length = tracker.CopyControlPayload(payload);
-        return RelayFrames.ReadCloseCode(payload[..length]);
-    }
-
     /// <summary>
     /// Sends <paramref name="data"/> to the peer on <paramref name="to"/>, straight from where it lies; what the peer does
     /// not take now is held for it (after anything held already, so order is kept) and its wait is timed as a stall.

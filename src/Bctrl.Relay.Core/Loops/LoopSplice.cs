@@ -31,14 +31,12 @@ internal interface ILoopSpliceEnd
 /// go in only at frame boundaries and a pong answering a relay ping is dropped whole.
 /// </para>
 /// </remarks>
-internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, ISplice, IThreadPoolWorkItem
+internal sealed partial class LoopSplice : SpliceBase, IIoHandler, ILoopWork, ILoopTicker, IThreadPoolWorkItem
 {
     private const int ClientSide = 0;
     private const int RuntimeSide = 1;
 
     private readonly IoLoop _loop;
-    private readonly SpliceSettings _settings;
-    private readonly AttachObserver? _observer;
     private readonly ILoopSpliceEnd _end;
     private readonly Action? _clientReleased;
     private readonly int _clientToken;
@@ -48,10 +46,6 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
     private ReadOnlyMemory<byte> _clientLeftover;
     private ReadOnlyMemory<byte> _runtimeLeftover;
 
-    // The two directions, each used by reference (a mutable struct): never copied.
-    private SpliceLeg _fromClient;
-    private SpliceLeg _fromRuntime;
-
     // Bytes read from one peer that the other has not taken yet.
     private HeldBytes _heldForRuntime;
     private HeldBytes _heldForClient;
@@ -60,9 +54,6 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
     private Readiness _ready;
     private Readiness _halfClosed;
     private long _halfCloseDeadline;
-    private int _reason;
-    private FrameViolation _violation;
-    private int _firstCloser;
     private bool _continuing;
     private AttachSummary? _summary;
     private Exception? _fault;
@@ -79,6 +70,7 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
         SpliceSettings settings,
         AttachObserver? observer,
         ILoopSpliceEnd end)
+        : base(settings, observer, loop.Now)
     {
         _loop = loop;
         _clientFd = clientFd;
@@ -88,11 +80,7 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
         _runtimeFd = runtimeFd;
         _runtimeToken = runtimeToken;
         _runtimeLeftover = runtimeLeftover;
-        _settings = settings;
-        _observer = observer;
         _end = end;
-        _fromClient = new SpliceLeg(FrameDirection.ClientToRuntime, settings.MaxMessageBytes, observer);
-        _fromRuntime = new SpliceLeg(FrameDirection.RuntimeToClient, settings.MaxMessageBytes, observer);
     }
 
     private enum Phase : byte
@@ -119,22 +107,10 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
 
     public int TickIndex { get; set; } = -1;
 
-    public AttachEndReason Reason => (AttachEndReason)Volatile.Read(ref _reason);
-
-    public bool IsEnded => Volatile.Read(ref _reason) != 0;
-
-    public TrafficCount FromClient => _fromClient.Traffic;
-
-    public TrafficCount FromRuntime => _fromRuntime.Traffic;
-
-    public long HeldForRuntime => _fromClient.Held;
-
-    public long HeldForClient => _fromRuntime.Held;
-
     /// <summary>Starts the splice on its loop. Called once, by the thread that set the attach up.</summary>
     public void Start() => _loop.Post(this);
 
-    public void Abort(AttachEndReason reason)
+    public override void Abort(AttachEndReason reason)
     {
         if (TryEnd(reason))
         {
@@ -143,7 +119,7 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
     }
 
     /// <summary>The loop keeps this splice's timers itself (<see cref="OnTick"/>).</summary>
-    public void OnHeartbeat(long nowMilliseconds)
+    public override void OnHeartbeat(long nowMilliseconds)
     {
     }
 
@@ -226,7 +202,7 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
         _loop.Rebind(_clientToken, this, ClientSide);
         _loop.Rebind(_runtimeToken, this, RuntimeSide);
         _loop.AddTicker(this, attach: true);
-        _lastPingAt = _loop.Now;
+        RestartKeepAlive(_loop.Now);
 
         // Either socket may have had bytes, or its end, waiting since the hand-over; their edges went to the former owner.
         _ready = Readiness.ClientReadable | Readiness.RuntimeReadable | Readiness.ClientToEnd | Readiness.RuntimeToEnd;
@@ -253,9 +229,10 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
         {
             BeginClose();
         }
-        else if (_phase == Phase.Closing)
+
+        if (_phase == Phase.Closing)
         {
-            StepClose();
+            StepClose(); // at once too: a close with nothing to wait for finishes now, not at the next event or tick
         }
     }
 
@@ -270,32 +247,5 @@ internal sealed partial class LoopSplice : IIoHandler, ILoopWork, ILoopTicker, I
         {
             _ready |= ended;
         }
-    }
-
-    private bool TryEnd(AttachEndReason reason) => Interlocked.CompareExchange(ref _reason, (int)reason, 0) == 0;
-
-    /// <summary>A connection that ended after a close frame passed through ended by that close handshake.</summary>
-    private AttachEndReason EndOfStream(AttachEndReason gone) => _firstCloser switch
-    {
-        1 => AttachEndReason.ClientClosed,
-        2 => AttachEndReason.RuntimeClosed,
-        _ => gone,
-    };
-
-    private void RecordClose(ref SpliceLeg leg, bool fromClient, ushort code)
-    {
-        leg.CloseCode = code;
-        if (_firstCloser == 0)
-        {
-            _firstCloser = fromClient ? 1 : 2;
-        }
-    }
-
-    private AttachEndReason ViolationReason(FrameViolation violation, bool fromClient)
-    {
-        _violation = violation;
-        return violation == FrameViolation.MessageTooBig
-            ? fromClient ? AttachEndReason.ClientMessageTooBig : AttachEndReason.RuntimeMessageTooBig
-            : fromClient ? AttachEndReason.ClientProtocolError : AttachEndReason.RuntimeProtocolError;
     }
 }

@@ -183,13 +183,6 @@ internal sealed partial class AttachSplice
         _observer.OnClientMessage(prefix, header.PayloadLength, isWholeMessage: header.Fin && length == header.PayloadLength);
     }
 
-    private static ushort ClosePayloadCode(ref FrameTracker tracker)
-    {
-        Span<byte> payload = stackalloc byte[125];
-        var length = tracker.CopyControlPayload(payload);
-        return RelayFrames.ReadCloseCode(payload[..length]);
-    }
-
     // Pooled: a send that waits (backpressure) would otherwise allocate its state machine each time (seen as 1 B per
     // 1 MiB frame in the pump benchmark on a busy machine, against a budget of 0).
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]

@@ -15,7 +15,7 @@ namespace Bctrl.Relay.Splice;
 /// Client bytes are sent from Kestrel's receive buffers straight to the runtime socket; runtime bytes are received
 /// straight into Kestrel's send buffers. No payload is copied by the relay on either way.
 /// </remarks>
-internal sealed partial class AttachSplice : ISplice, IDisposable
+internal sealed partial class AttachSplice : SpliceBase, IDisposable
 {
     /// <summary>Kestrel's pinned pool hands out 4 KiB blocks; larger asks allocate (docs/design.md §10).</summary>
     internal const int BlockSize = 4096;
@@ -23,52 +23,27 @@ internal sealed partial class AttachSplice : ISplice, IDisposable
     private readonly PipeReader _clientInput;
     private readonly PipeWriter _clientOutput;
     private readonly RuntimeLink _runtime;
-    private readonly SpliceSettings _settings;
     private readonly SpliceClock _clock;
     private readonly CancellationTokenSource _stop = new();
-    private readonly AttachObserver? _observer;
 
     // Everything written to the client goes through this gate: the runtime pump, keep-alive pings, the final close.
     private readonly SemaphoreSlim _clientWrite = new(1, 1);
 
     private byte[]? _runtimeLeftover;
 
-    // The two directions, each used by reference (a mutable struct): never copied.
-    private SpliceLeg _fromClient;
-    private SpliceLeg _fromRuntime;
-
-    private int _reason;
-    private FrameViolation _violation;
-    private int _firstCloser;
     private bool _runtimeSendInterrupted;
     private long _committedSinceFlush;
 
     public AttachSplice(
         IDuplexPipe client, RuntimeLink runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null)
+        : base(settings, observer, clock.NowMilliseconds)
     {
-        _observer = observer;
         _clientInput = client.Input;
         _clientOutput = client.Output;
         _runtime = runtime;
         _runtimeLeftover = runtimeLeftover.IsEmpty ? null : runtimeLeftover.ToArray();
-        _settings = settings;
         _clock = clock;
-        _fromClient = new SpliceLeg(FrameDirection.ClientToRuntime, settings.MaxMessageBytes, observer);
-        _fromRuntime = new SpliceLeg(FrameDirection.RuntimeToClient, settings.MaxMessageBytes, observer);
-        _lastPingAt = clock.NowMilliseconds;
     }
-
-    public AttachEndReason Reason => (AttachEndReason)Volatile.Read(ref _reason);
-
-    public bool IsEnded => Volatile.Read(ref _reason) != 0;
-
-    public TrafficCount FromClient => _fromClient.Traffic;
-
-    public TrafficCount FromRuntime => _fromRuntime.Traffic;
-
-    public long HeldForRuntime => _fromClient.Held;
-
-    public long HeldForClient => _fromRuntime.Held;
 
     public async Task<AttachSummary> RunAsync()
     {
@@ -108,7 +83,7 @@ internal sealed partial class AttachSplice : ISplice, IDisposable
     }
 
     /// <summary>Ends the attach from outside (terminate, drain, heartbeat); the first reason recorded wins.</summary>
-    public void Abort(AttachEndReason reason)
+    public override void Abort(AttachEndReason reason)
     {
         if (TryEnd(reason))
         {
@@ -123,32 +98,5 @@ internal sealed partial class AttachSplice : ISplice, IDisposable
         _stop.Dispose();
         _clientWrite.Dispose();
         _runtime.Dispose();
-    }
-
-    private bool TryEnd(AttachEndReason reason) => Interlocked.CompareExchange(ref _reason, (int)reason, 0) == 0;
-
-    /// <summary>A connection that ended after a close frame passed through ended by that close handshake.</summary>
-    private AttachEndReason EndOfStream(AttachEndReason gone) => Volatile.Read(ref _firstCloser) switch
-    {
-        1 => AttachEndReason.ClientClosed,
-        2 => AttachEndReason.RuntimeClosed,
-        _ => gone,
-    };
-
-    /// <summary>Both closes have passed: nothing may follow them, so the attach ends whether or not the peers end TCP.</summary>
-    private bool BothClosesPassed => _fromClient.Tracker.CloseSeen && _fromRuntime.Tracker.CloseSeen;
-
-    private void RecordClose(ref SpliceLeg leg, bool fromClient, ushort code)
-    {
-        leg.CloseCode = code;
-        Interlocked.CompareExchange(ref _firstCloser, fromClient ? 1 : 2, 0);
-    }
-
-    private AttachEndReason ViolationReason(FrameViolation violation, bool fromClient)
-    {
-        _violation = violation;
-        return violation == FrameViolation.MessageTooBig
-            ? fromClient ? AttachEndReason.ClientMessageTooBig : AttachEndReason.RuntimeMessageTooBig
-            : fromClient ? AttachEndReason.ClientProtocolError : AttachEndReason.RuntimeProtocolError;
     }
 }
