@@ -29,8 +29,10 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
         resumeWriterThreshold: PauseAt / 2,
         useSynchronizationContext: false);
 
+    // The sender runs inline on the thread that flushes (Kestrel's): it only makes non-blocking sends and, when the
+    // socket is full, waits for the loop's word, so a response goes out without a hop through the thread pool.
     private static readonly PipeOptions OutputOptions = new(
-        readerScheduler: PipeScheduler.ThreadPool,
+        readerScheduler: PipeScheduler.Inline,
         writerScheduler: PipeScheduler.ThreadPool,
         pauseWriterThreshold: PauseAt,
         resumeWriterThreshold: PauseAt / 2,
@@ -61,7 +63,7 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
     private bool _readPaused;
     private bool _sendFailed;
     private ConnectionAbortedException? _abortReason;
-    private TaskCompletionSource? _stoppedReading;
+    private int _receiving;
     private Task _sending = Task.CompletedTask;
 
     public LoopConnection(IoLoop loop, int fd, EndPoint? local, EndPoint? remote, Action? released)
@@ -91,8 +93,7 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
         Register = 1,
         Resume = 2,
         Abort = 4,
-        StopReading = 8,
-        Close = 16,
+        Close = 8,
     }
 
     public override string ConnectionId { get; set; }
@@ -140,7 +141,7 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
 
     public async ValueTask<DetachedSocket> DetachAsync()
     {
-        Volatile.Write(ref _detaching, 1);
+        Interlocked.Exchange(ref _detaching, 1);
         // The 101 was flushed into the output pipe: the sender sends it and everything before it, then stops.
         _output.Reader.CancelPendingRead();
         await _sending.ConfigureAwait(false);
@@ -149,11 +150,15 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
             throw new ConnectionAbortedException("The client went away before its upgrade was sent.");
         }
 
-        // The loop stops reading into the input pipe; every byte read so far is in it.
-        _stoppedReading = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        Request(Requests.StopReading);
-        await _stoppedReading.Task.ConfigureAwait(false);
+        // The loop reads no more once it sees the flag; a receive it began before is non-blocking and ends within
+        // microseconds, and then every byte read so far is in the input pipe.
+        var spin = default(SpinWait);
+        while (Volatile.Read(ref _receiving) != 0)
+        {
+            spin.SpinOnce();
+        }
 
+        _detached = true;
         ReadOnlyMemory<byte> leftover = default;
         if (_input.Reader.TryRead(out var result))
         {
@@ -172,7 +177,7 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
     {
         _output.Writer.Complete();
         await _sending.ConfigureAwait(false);
-        if (Volatile.Read(ref _detaching) != 0 && _detached)
+        if (_detached)
         {
             // The socket belongs to its splice now; only the pipes' blocks go back.
             _input.Writer.Complete();
@@ -195,13 +200,6 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
             {
                 EndInput(new ConnectionResetException("The connection could not be registered on its I/O loop."));
             }
-        }
-
-        if ((requests & Requests.StopReading) != 0)
-        {
-            _detached = true;
-            _stoppedReading!.TrySetResult();
-            return;
         }
 
         if ((requests & Requests.Abort) != 0)
@@ -264,7 +262,25 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
     /// <summary>Receives into the input pipe until a short read (edge-triggered), then flushes; a full pipe pauses reading.</summary>
     private void Receive()
     {
-        if (_detached || _inputEnded || _readPaused || !_readable)
+        // A full fence each way with DetachAsync's (Dekker's handshake): either it sees this receive and waits for its
+        // end, or this sees the detach and reads nothing.
+        Interlocked.Exchange(ref _receiving, 1);
+        try
+        {
+            if (Volatile.Read(ref _detaching) == 0)
+            {
+                ReceiveIntoPipe();
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _receiving, 0);
+        }
+    }
+
+    private void ReceiveIntoPipe()
+    {
+        if (_inputEnded || _readPaused || !_readable)
         {
             return;
         }
