@@ -13,12 +13,20 @@ internal sealed class LoadOptions
         recording on / off.
 
           targets: direct        the fake runtime itself
-                   relay-pipes   Relay:Splice:ClientTransport=Pipes, recording on (Relay:Observation:Enabled=true)
-                   relay-norec   Pipes, recording off (Relay:Observation:Enabled=false)
-                   relay-stream  Stream, recording on
-                   relay-dispatch  Pipes, recording on, Relay:Splice:InlineIo=false (thread-pool dispatch)
+                   relay-pipes   the relay as deployed: Relay:Transport=Relay (its own listeners and I/O loops,
+                                 issue 9), recording on (Relay:Observation:Enabled=true); the relay in the
+                                 comparison with the peers
+                   relay-norec   Relay:Transport=Relay, recording off (Relay:Observation:Enabled=false)
+                   relay-stream  Relay:Transport=Relay, Relay:Splice:ClientTransport=Stream, recording on
+                   relay-dispatch  Relay:Transport=Relay, Relay:Splice:InlineIo=false, recording on
+                   relay-sockets Relay:Transport=Sockets (Kestrel's Sockets transport, the splice on its pipes: the
+                                 path before issue 9), ClientTransport=Pipes, recording on
                    nginx         nginx as a WebSocket proxy (apt-get install nginx)
                    haproxy       HAProxy as a WebSocket proxy (apt-get install haproxy)
+
+                   ClientTransport (Pipes, Stream) and InlineIo act on the splice only on Kestrel's Sockets
+                   transport; on the relay transport relay-stream and relay-dispatch splice as relay-pipes does.
+                   To compare them as before, add --relay-env Relay__Transport=Sockets (it applies to every relay).
 
           dotnet run -c Release --project bench/Bctrl.Relay.Load -- [options]
 
@@ -40,8 +48,9 @@ internal sealed class LoadOptions
                                idle-20k always holds 20,000. Both need 2 descriptors per attach in this tool and
                                in the proxy: as root the tool raises its open-file limit (to 200,000) for its
                                children too; where it cannot, idle-20k is skipped with a note
-          --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream, relay-dispatch, nginx, haproxy (the
-                               "relay-" may be left out; default all, without a peer that is not installed)
+          --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream, relay-dispatch,
+                               relay-sockets, nginx, haproxy (the "relay-" may be left out; default all, without a
+                               peer that is not installed)
           --peer-workers N     nginx worker_processes and HAProxy nbthread (1-64; default the processor count)
           --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)
           --relay-env NAME=VALUE
@@ -80,7 +89,7 @@ internal sealed class LoadOptions
 
     public int PeerWorkers { get; private set; } = Environment.ProcessorCount;
 
-    /// <summary>Short names (<c>direct</c>, <c>pipes</c>, <c>norec</c>, <c>stream</c>), in the order odd rounds visit them.</summary>
+    /// <summary>Short names (<c>direct</c>, <c>pipes</c>, <c>norec</c>, <c>stream</c>, <c>dispatch</c>, <c>sockets</c>, the peers), in the order odd rounds visit them.</summary>
     public IReadOnlyList<string> Targets { get; private set; } = RelaySetup.AllTargets;
 
     public IReadOnlyList<string> Arguments { get; private set; } = [];

@@ -279,6 +279,7 @@ internal sealed partial class LoadReport(
         {
             var output = _relayOutput[name];
             json.WriteStartObject(name);
+            json.WriteString("transport", relay.Setup.Listener);
             json.WriteString("clientTransport", relay.Transport);
             json.WriteBoolean("recording", relay.Setup.Recording);
             if (samplers.GetValueOrDefault(name) is { } counts)

@@ -180,6 +180,7 @@ internal sealed class RelayProcess : IProxyProcess
         start.Environment["Relay__Splice__ClientTransport"] = setup.Transport;
 
         // Set both ways, so that a change of the relay's default cannot silently change what a target measures.
+        start.Environment["Relay__Transport"] = setup.Listener;
         start.Environment["Relay__Observation__Enabled"] = setup.Recording ? "true" : "false";
         start.Environment["Relay__Splice__InlineIo"] = setup.InlineIo ? "true" : "false";
 
