@@ -11,6 +11,7 @@ namespace Bctrl.Relay.FunctionalTests.Hostile;
 /// down. Before the fix the accept loop spun at 100 % CPU on <c>EMFILE</c> and the runtime aborted; no lease is needed.
 /// Here the relay runs as its own process with a lowered file limit (<see cref="RelayChildProcess"/>).
 /// </summary>
+[Collection(DescriptorCollection.Name)]
 public sealed class DescriptorExhaustionTests
 {
     private const string RuntimeId = "fake";

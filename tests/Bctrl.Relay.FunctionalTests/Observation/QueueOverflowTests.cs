@@ -36,6 +36,17 @@ public sealed class QueueOverflowTests
         Assert.True(queue.Dropped > 0, "a queue of one record took a burst of 6000 records without dropping any");
         var metrics = await rig.ScrapeUntilAsync(m => m.Sum("bctrl_relay_observation_dropped_total") > 0, "dropped records");
 
+        // The attach's closed record needs room in the queue of one: wait (bounded) until the pump has taken the burst's
+        // last record, or the close could come before it and be dropped in turn (the relay transport ends an attach
+        // within microseconds of the close handshake).
+        var drained = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (queue.Count > 0 && DateTime.UtcNow < drained)
+        {
+            await Task.Delay(10);
+        }
+
+        Assert.Equal(0, queue.Count);
+
         // What was not dropped was stored, in order, and nothing is both stored and counted as dropped.
         await client.SendCloseAsync(1000);
         await client.ReadFrameSkippingPingsAsync();

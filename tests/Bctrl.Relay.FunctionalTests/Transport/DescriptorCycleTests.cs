@@ -14,6 +14,7 @@ namespace Bctrl.Relay.FunctionalTests.Transport;
 /// clean close handshake, a client that vanishes without a close (FIN), a client that resets (RST) in the middle of a
 /// frame. 16 cycles run at a time; the 10,000 take about 10 s on two cores.
 /// </summary>
+[Collection(Hostile.DescriptorCollection.Name)]
 public sealed class DescriptorCycleTests(ITestOutputHelper output)
 {
     private const int Cycles = 10_000;
