@@ -216,47 +216,22 @@ internal sealed class AttachEndpoint(
         var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id);
         using var splice = new AttachSplice(client, new SocketRuntimeLink(upstream.Socket), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
-        registry.Add(live);
-
-        // A terminate that came between the check before the 101 and this line found no attach to close: close it
-        // now. A plain delete in that window closes it too; refusing is the safe side of the race.
-        if (revocations.IsRevoked(lease.ConnectionId))
-        {
-            splice.Abort(AttachEndReason.LeaseTerminated);
-        }
-
-        metrics.AttachAttempted("opened");
-        metrics.AttachSetUp(time.GetElapsedTime(started));
-        // Counting goes on beside the splice: a slow or absent Redis must neither delay nor fail a live attach.
-        var counted = CountAsync(ct => connections.AttachOpenedAsync(lease.ConnectionId, ct));
-        RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
-        AttachSummary? summary = null;
+        var counted = GoLive(live, started);
+        AttachSummary summary;
         try
         {
             summary = await splice.RunAsync();
-            RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
-                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.FromClient.Bytes, summary.FromRuntime.Bytes,
-                transport is null ? "the upgraded stream" : "Kestrel's transport pipes");
-            recorder.Close(opened, observer, summary);
         }
         catch (Exception exception)
         {
             RelayLog.AttachFault(logger, live.Id, exception);
-        }
-        finally
-        {
-            if (summary is null)
-            {
-                registry.Remove(live);
-            }
-            else
-            {
-                metrics.AttachEnded(live, summary);
-            }
-
+            registry.Remove(live);
             await counted;
             await CountAsync(ct => connections.AttachClosedAsync(lease.ConnectionId, ct));
+            return;
         }
+
+        await EndAsync(live, summary, opened, observer, counted, transport is null ? "the upgraded stream" : "Kestrel's transport pipes");
     }
 
     /// <summary>
@@ -298,33 +273,44 @@ internal sealed class AttachEndpoint(
             dial.Fd, dial.Token, dial.Leftover, options.Value.ToSpliceSettings(), observer, end);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         end.Live = live;
-        registry.Add(live);
-        if (revocations.IsRevoked(lease.ConnectionId))
-        {
-            splice.Abort(AttachEndReason.LeaseTerminated); // see SpliceAsync: a terminate between the check and the registry
-        }
-
-        metrics.AttachAttempted("opened");
-        metrics.AttachSetUp(time.GetElapsedTime(started));
-        end.Counted = CountAsync(ct => connections.AttachOpenedAsync(lease.ConnectionId, ct));
-        RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
+        end.Counted = GoLive(live, started);
         splice.Start();
         return true;
     }
 
-    private async Task EndLoopAttachAsync(LoopAttach attach, AttachSummary summary, Exception? fault)
+    /// <summary>
+    /// An attach goes live, on either transport: it joins the registry, is counted and logged, and its connection's
+    /// live count goes up beside it (a slow or absent Redis must neither delay nor fail a live attach). Returns that count.
+    /// </summary>
+    private Task GoLive(LiveAttach live, long started)
     {
-        var live = attach.Live!;
+        registry.Add(live);
+
+        // A terminate that came between the check before the 101 and the registry found no attach to close: close it
+        // now. A plain delete in that window closes it too; refusing is the safe side of the race.
+        if (revocations.IsRevoked(live.ConnectionId))
+        {
+            live.Splice.Abort(AttachEndReason.LeaseTerminated);
+        }
+
+        metrics.AttachAttempted("opened");
+        metrics.AttachSetUp(time.GetElapsedTime(started));
+        var counted = CountAsync(ct => connections.AttachOpenedAsync(live.ConnectionId, ct));
+        RelayLog.AttachOpened(logger, live.Id, live.ConnectionId, live.RuntimeId);
+        return counted;
+    }
+
+    /// <summary>
+    /// An attach has ended, on either transport: its log line and closed record, its counts moved into the retired
+    /// totals (which takes it out of the registry), and its connection's live count down once the up has landed.
+    /// </summary>
+    private async Task EndAsync(LiveAttach live, AttachSummary summary, OpenedAttach? opened, AttachObserver? observer, Task counted, string transport)
+    {
         try
         {
-            if (fault is not null)
-            {
-                RelayLog.AttachFault(logger, live.Id, fault);
-            }
-
             RelayLog.AttachClosed(logger, live.Id, summary.Reason, summary.Detail, summary.ClientCloseCode, summary.RuntimeCloseCode,
-                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.FromClient.Bytes, summary.FromRuntime.Bytes, "the relay's I/O loop");
-            recorder.Close(attach.Opened, attach.Observer, summary);
+                summary.SentToClient.Code, summary.SentToRuntime.Code, summary.FromClient.Bytes, summary.FromRuntime.Bytes, transport);
+            recorder.Close(opened, observer, summary);
         }
         catch (Exception exception)
         {
@@ -333,10 +319,22 @@ internal sealed class AttachEndpoint(
         finally
         {
             metrics.AttachEnded(live, summary);
-            registry.ReleasePlace();
-            await (attach.Counted ?? Task.CompletedTask);
+            await counted;
             await CountAsync(ct => connections.AttachClosedAsync(live.ConnectionId, ct));
         }
+    }
+
+    private Task EndLoopAttachAsync(LoopAttach attach, AttachSummary summary, Exception? fault)
+    {
+        var live = attach.Live!;
+        if (fault is not null)
+        {
+            RelayLog.AttachFault(logger, live.Id, fault);
+        }
+
+        // The handler returned at the 101 (its place was kept): the place goes back now that the splice has ended.
+        registry.ReleasePlace();
+        return EndAsync(live, summary, attach.Opened, attach.Observer, attach.Counted ?? Task.CompletedTask, "the relay's I/O loop");
     }
 
     private static void SetUpgradeHeaders(HttpContext context, string key, string? subProtocol)

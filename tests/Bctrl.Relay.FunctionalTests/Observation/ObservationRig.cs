@@ -108,21 +108,8 @@ internal sealed class ObservationRig : IAsyncDisposable
     }
 
     /// <summary>Scrapes until <paramref name="done"/> holds (the exporter may serve a cached scrape for a moment).</summary>
-    public async Task<PrometheusText> ScrapeUntilAsync(Func<PrometheusText, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var scrape = await ScrapeAsync();
-            if (done(scrape))
-            {
-                return scrape;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{what} never showed on /metrics:\n{scrape.Text}");
-            await Task.Delay(50);
-        }
-    }
+    public Task<PrometheusText> ScrapeUntilAsync(Func<PrometheusText, bool> done, string what)
+        => PrometheusText.UntilAsync(ScrapeAsync, done, what);
 
     /// <summary>
     /// Answers each CDP command the runtime side receives as a browser does: a result with the command's id (an error

@@ -38,6 +38,26 @@ internal sealed partial class PrometheusText
 
     public IReadOnlyList<PrometheusSample> Samples { get; }
 
+    /// <summary>
+    /// Scrapes with <paramref name="scrape"/> until <paramref name="done"/> holds, for at most 10 s (the exporter may
+    /// serve a scrape a moment old); fails naming <paramref name="what"/> and showing the last scrape.
+    /// </summary>
+    public static async Task<PrometheusText> UntilAsync(Func<Task<PrometheusText>> scrape, Func<PrometheusText, bool> done, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var text = await scrape();
+            if (done(text))
+            {
+                return text;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"{what} never showed on /metrics:\n{text.Text}");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>The sum of the samples named <paramref name="name"/> whose labels include <paramref name="labels"/>; null when there are none.</summary>
     public double? Sum(string name, params (string Name, string Value)[] labels)
     {

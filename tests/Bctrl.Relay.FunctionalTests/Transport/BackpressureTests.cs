@@ -31,15 +31,7 @@ public sealed class BackpressureTests(ITestOutputHelper output)
         var client = await RawClient.OpenAsync(harness.Endpoint, configure: s => s.ReceiveBufferSize = SmallBuffer);
         await using var _ = client;
         var runtime = await harness.Runtime.NextConnectionAsync();
-        var stream = WireBytes.Frames(new Random(91), Total, Sizes, masked: false);
-
-        var progress = new StrongBox<long>();
-        var send = Task.Run(() => WireBytes.WriteInPiecesAsync(runtime.Wire, stream, new Random(92), 256 * 1024, progress));
-        await AssertHeldBackAsync(send, progress, stream.Length, "the runtime");
-
-        var received = await client.Wire.ReadExactlyAsync(stream.Length);
-        await send;
-        WireBytes.AssertSame(stream, received, "runtime to client");
+        await SendToPausedReaderAsync(runtime.Wire, client.Wire, masked: false, seed: 91, "the runtime", "runtime to client");
         await TransportHarness.AssertRoundTripAsync(client, runtime, "after the paused client resumed");
     }
 
@@ -50,15 +42,7 @@ public sealed class BackpressureTests(ITestOutputHelper output)
         var (client, runtime) = await harness.AttachAsync();
         await using var _ = client;
         runtime.Socket.ReceiveBufferSize = SmallBuffer;
-        var stream = WireBytes.Frames(new Random(93), Total, Sizes, masked: true);
-
-        var progress = new StrongBox<long>();
-        var send = Task.Run(() => WireBytes.WriteInPiecesAsync(client.Wire, stream, new Random(94), 256 * 1024, progress));
-        await AssertHeldBackAsync(send, progress, stream.Length, "the client");
-
-        var received = await runtime.Wire.ReadExactlyAsync(stream.Length);
-        await send;
-        WireBytes.AssertSame(stream, received, "client to runtime");
+        await SendToPausedReaderAsync(client.Wire, runtime.Wire, masked: true, seed: 93, "the client", "client to runtime");
         await TransportHarness.AssertRoundTripAsync(client, runtime, "after the paused runtime resumed");
     }
 
@@ -106,5 +90,22 @@ public sealed class BackpressureTests(ITestOutputHelper output)
             $"{sender} wrote all {total} bytes while its peer read nothing: nothing held it back ({written} counted)");
         Assert.True(written > 0, $"{sender} could write nothing at all");
         output.WriteLine($"{sender} wrote {written} of {total} bytes while its peer read nothing");
+    }
+
+    /// <summary>
+    /// Frames of <see cref="Sizes"/> (seeded with <paramref name="seed"/>), written by <paramref name="from"/> in random
+    /// pieces while the other side does not read: the sender is held back, then every byte arrives exact once
+    /// <paramref name="to"/> reads.
+    /// </summary>
+    private async Task SendToPausedReaderAsync(FakeRuntimeWire from, FakeRuntimeWire to, bool masked, int seed, string sender, string direction)
+    {
+        var stream = WireBytes.Frames(new Random(seed), Total, Sizes, masked);
+        var progress = new StrongBox<long>();
+        var send = Task.Run(() => WireBytes.WriteInPiecesAsync(from, stream, new Random(seed + 1), 256 * 1024, progress));
+        await AssertHeldBackAsync(send, progress, stream.Length, sender);
+
+        var received = await to.ReadExactlyAsync(stream.Length);
+        await send;
+        WireBytes.AssertSame(stream, received, direction);
     }
 }

@@ -59,21 +59,8 @@ internal sealed class ChildRelayRig : IAsyncDisposable
     public async Task<PrometheusText> ScrapeAsync() => PrometheusText.Parse(await Relay.Http.GetStringAsync("metrics"));
 
     /// <summary>Scrapes until <paramref name="done"/> holds (bounded: the exporter may serve a scrape a moment old).</summary>
-    public async Task<PrometheusText> ScrapeUntilAsync(Func<PrometheusText, bool> done, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
-        {
-            var scrape = await ScrapeAsync();
-            if (done(scrape))
-            {
-                return scrape;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"{what} never showed on /metrics:\n{scrape.Text}");
-            await Task.Delay(50);
-        }
-    }
+    public Task<PrometheusText> ScrapeUntilAsync(Func<PrometheusText, bool> done, string what)
+        => PrometheusText.UntilAsync(ScrapeAsync, done, what);
 
     /// <summary>Scrapes until <paramref name="done"/> holds or 10 s have passed; returns the last scrape either way.</summary>
     public async Task<PrometheusText> ScrapeWhenAsync(Func<PrometheusText, bool> done)
