@@ -33,7 +33,6 @@ internal static unsafe partial class LinuxSockets
     public const uint EndEvents = EPOLLRDHUP | EPOLLHUP | EPOLLERR;
 
     private const int EPOLL_CTL_ADD = 1;
-    private const int EPOLL_CTL_DEL = 2;
     private const int CloseOnExec = 0x80000;
     private const int NonBlocking = 0x800;
     private const int SOCK_STREAM = 1;
@@ -65,8 +64,6 @@ internal static unsafe partial class LinuxSockets
         WriteEvent(buffer, events, data);
         return Result(epoll_ctl(epoll, EPOLL_CTL_ADD, fd, buffer));
     }
-
-    public static int Remove(int epoll, int fd) => Result(epoll_ctl(epoll, EPOLL_CTL_DEL, fd, null));
 
     public static int Wait(int epoll, byte* events, int capacity, int timeoutMilliseconds)
         => Result(epoll_wait(epoll, events, capacity, timeoutMilliseconds));

@@ -103,8 +103,6 @@ internal sealed partial class LoopSplice : SpliceBase, IIoHandler, ILoopWork, IL
         RuntimeToEnd = 8,
     }
 
-    public IoLoop Loop => _loop;
-
     public int TickIndex { get; set; } = -1;
 
     /// <summary>Starts the splice on its loop. Called once, by the thread that set the attach up.</summary>

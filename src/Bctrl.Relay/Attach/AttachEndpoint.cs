@@ -253,6 +253,12 @@ internal sealed class AttachEndpoint(
                 return false;
             }
 
+            if (detach.ClientLeft())
+            {
+                dial.Abandon(); // the runtime connection goes with the client
+                return false;
+            }
+
             SetUpgradeHeaders(context, key, dial.SubProtocol);
             await context.Features.Get<IHttpUpgradeFeature>()!.UpgradeAsync();
             client = await detach.DetachAsync();

@@ -49,8 +49,6 @@ internal sealed class LoopDial : IIoHandler, ILoopWork
         Ended,
     }
 
-    public IoLoop Loop => _loop;
-
     public int Fd { get; private set; } = -1;
 
     public int Token { get; private set; } = -1;

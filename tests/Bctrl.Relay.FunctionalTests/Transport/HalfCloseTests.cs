@@ -42,6 +42,34 @@ public sealed class HalfCloseTests
         Assert.Equal((0, 1), await harness.WaitForAttachCountsAsync(0, 1));
     }
 
+    /// <remarks>
+    /// The end of the client's stream arrives while the relay is still dialing the runtime, before the upgrade: the
+    /// transport must keep it for the splice rather than end the request (relay transport only, as above).
+    /// </remarks>
+    [Fact(Timeout = 30_000)]
+    public async Task A_client_that_sends_its_upgrade_its_close_frame_and_its_end_of_stream_at_once_still_gets_the_runtimes_answer()
+    {
+        await using var harness = await TransportHarness.StartAsync(new Dictionary<string, string?> { ["Relay:Transport"] = "Relay" });
+        await using var client = await RawClient.ConnectAsync(harness.Endpoint);
+        var close = RawClient.Frame(FakeRuntimeFrame.Close, FakeRuntimeFrame.ClosePayload(1000, "done"));
+
+        await client.SendUpgradeAsync(behind: close);
+        client.Socket.Shutdown(SocketShutdown.Send);
+
+        var response = await client.ReadResponseAsync();
+        Assert.True(response.Status == 101, $"expected 101, got {response.Head}{response.Body}");
+        var runtime = await harness.Runtime.NextConnectionAsync();
+        WireBytes.AssertSame(close, await runtime.Wire.ReadExactlyAsync(close.Length), "the close frame behind the request");
+
+        var answer = FakeRuntimeFrame.Encode(FakeRuntimeFrame.Close, FakeRuntimeFrame.ClosePayload(1000, "done"));
+        await runtime.SendRawAsync(answer);
+        runtime.Drop();
+
+        WireBytes.AssertSame(answer, await client.Wire.ReadExactlyAsync(answer.Length), "what the half-closed client got");
+        Assert.Equal(0, await client.ReadToEndAsync());
+        Assert.Equal((0, 1), await harness.WaitForAttachCountsAsync(0, 1));
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task A_runtime_that_half_closes_after_its_close_frame_still_gets_the_clients_answer()
     {

@@ -20,6 +20,13 @@ internal interface IConnectionDetachFeature
     IoLoop Loop { get; }
 
     /// <summary>
+    /// Whether the client ended its stream with nothing behind its upgrade request: it can send no frame, so it has left
+    /// and the attach is not made. (An end of stream alone does not end the request on this transport: a client may
+    /// half-close behind its close frame and still wait for the answer.)
+    /// </summary>
+    bool ClientLeft();
+
+    /// <summary>
     /// Stops reading, waits until everything written so far (the 101) has been sent, and hands the socket over with
     /// the bytes already read. From then on Kestrel's end of the connection no longer touches the socket.
     /// </summary>

@@ -55,6 +55,7 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
     private int _aborted;
     private int _shutDown;
     private int _detaching;
+    private int _endOfStream;
     private bool _registered;
     private bool _detached;
     private bool _readable;
@@ -138,6 +139,19 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
     }
 
     public override void Abort() => Abort(new ConnectionAbortedException("The connection was aborted."));
+
+    public bool ClientLeft()
+    {
+        if (Volatile.Read(ref _endOfStream) == 0 || !_input.Reader.TryRead(out var result))
+        {
+            return false;
+        }
+
+        // Kestrel has parsed the request and reads nothing while the endpoint runs: what is left is what came behind it.
+        var nothingBehind = result.Buffer.IsEmpty;
+        _input.Reader.AdvanceTo(result.Buffer.Start);
+        return nothingBehind;
+    }
 
     public async ValueTask<DetachedSocket> DetachAsync()
     {
@@ -310,7 +324,15 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
                 break;
             }
 
-            EndInput(received == 0 ? null : new ConnectionResetException("The client reset the connection."));
+            if (received == 0)
+            {
+                EndOfStream();
+            }
+            else
+            {
+                EndInput(new ConnectionResetException("The client reset the connection."));
+            }
+
             return;
         }
 
@@ -337,6 +359,23 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
         flush.GetAwaiter().UnsafeOnCompleted(_resume);
     }
 
+    /// <summary>
+    /// The client ended its side of TCP. Kestrel sees its input end (an idle keep-alive connection ends there), but the
+    /// connection is not closed for it: a client may half-close right behind its upgrade request and its close frame and
+    /// still wait for the runtime's answer (RFC 6455 §7.1.1), so an upgrade in progress must go on and the splice see the
+    /// end of stream; the attach endpoint asks <see cref="ClientLeft"/> before its 101. A client that is gone both ways
+    /// fails the next send, which closes the connection.
+    /// </summary>
+    private void EndOfStream()
+    {
+        if (!_inputEnded)
+        {
+            _inputEnded = true;
+            _input.Writer.Complete();
+            Volatile.Write(ref _endOfStream, 1);
+        }
+    }
+
     private void EndInput(Exception? error)
     {
         if (!_inputEnded)
@@ -345,6 +384,11 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
             _input.Writer.Complete(error);
         }
 
+        FireClosed();
+    }
+
+    private void FireClosed()
+    {
         if (Interlocked.Exchange(ref _closedFired, 1) == 0)
         {
             // Cancelling runs Kestrel's callbacks: on the thread pool, never on the loop.
@@ -399,6 +443,10 @@ internal sealed class LoopConnection : ConnectionContext, IIoHandler, ILoopWork,
             if (Volatile.Read(ref _aborted) != 0)
             {
                 ShutDown();
+            }
+            else if (_sendFailed && Volatile.Read(ref _detaching) == 0)
+            {
+                FireClosed(); // the client is gone: what Kestrel runs for it stops
             }
         }
     }
