@@ -77,10 +77,10 @@ internal static class ControlApi
             return error.ToResult();
         }
 
-        if (!Uri.TryCreate(body?.CdpUrl, UriKind.Absolute, out var cdpUrl) || cdpUrl.Scheme is not ("ws" or "http")
+        if (!Uri.TryCreate(body?.CdpUrl, UriKind.Absolute, out var cdpUrl) || cdpUrl.Scheme is not ("ws" or "wss" or "http" or "https")
             || string.IsNullOrEmpty(cdpUrl.Host) || !string.IsNullOrEmpty(cdpUrl.UserInfo))
         {
-            return Invalid("invalid_cdp_url", "cdpUrl must be an absolute ws:// URL of the browser's CDP socket or an http:// URL of its debugging port.");
+            return Invalid("invalid_cdp_url", "cdpUrl must be an absolute ws:// or wss:// URL of the browser's CDP socket or an http:// or https:// URL of its debugging port.");
         }
 
         var existing = await runtimes.GetAsync(runtimeId, cancellationToken);

@@ -13,6 +13,7 @@ using OpenTelemetry.Resources;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
+using Bctrl.Relay.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -49,6 +50,7 @@ internal static class RelayApp
         }
 
         builder.WebHost.UseUrls(urls);
+        ConfigureHttps(builder, options, urls);
         var budget = new ConnectionBudget(ConnectionBudget.LimitFor(
             options.Limits.MaxConnections, FileLimit.Current(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
         builder.Services.AddSingleton(budget);
@@ -99,7 +101,8 @@ internal static class RelayApp
         services.AddSingleton<AttachEndpoint>();
         services.AddSingleton<DiscoveryEndpoint>();
         services.AddSingleton<RuntimeAddresses>();
-        services.AddSingleton(_ => DiscoveryHttp.CreateClient(options));
+        services.AddSingleton(new RuntimeTrust(options.Tls));
+        services.AddSingleton(sp => DiscoveryHttp.CreateClient(options, sp.GetRequiredService<RuntimeTrust>()));
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<ConnectionMetrics>();
         services.AddSingleton<RecordQueue>();
@@ -183,6 +186,33 @@ internal static class RelayApp
             await new ApiError(500, "relay_fault", "The relay failed to handle the request.").WriteAsync(context);
         }
     };
+
+    /// <summary>
+    /// docs/tls.md: <c>https://</c> listen URLs serve <c>Relay:Tls:CertificatePath</c>, reloaded when its files change
+    /// (<see cref="ServerCertificate"/>). CreateSlimBuilder leaves HTTPS out; it is added here.
+    /// </summary>
+    private static void ConfigureHttps(WebApplicationBuilder builder, RelayOptions options, string urls)
+    {
+        var https = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(url => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+        if (https && options.Tls.CertificatePath is null)
+        {
+            throw new InvalidOperationException("An https:// listen URL needs Relay:Tls:CertificatePath (docs/tls.md).");
+        }
+
+        if (options.Tls.CertificatePath is null)
+        {
+            return;
+        }
+
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.Services.AddSingleton<ServerCertificate>();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(defaults =>
+        {
+            var certificate = kestrel.ApplicationServices.GetRequiredService<ServerCertificate>();
+            defaults.ServerCertificateSelector = (_, _) => certificate.Current;
+        }));
+    }
 
     private sealed record GeneratedSecrets(bool ControlKey, bool SigningKey);
 

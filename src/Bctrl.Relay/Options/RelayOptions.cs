@@ -51,6 +51,8 @@ internal sealed class RelayOptions
 
     public LogOptions Log { get; set; } = new();
 
+    public TlsOptions Tls { get; set; } = new();
+
     /// <summary>
     /// Who owns the sockets (docs/design.md §11): <c>Relay</c>, the relay transport (its own listeners, with the
     /// connection budget answered 503 <c>at_capacity</c> and back-off when the system refuses descriptors; its own
@@ -77,6 +79,7 @@ internal sealed class RelayOptions
             throw new InvalidOperationException("Relay:PublicBaseUrl must be an absolute ws:// or wss:// URL.");
         }
 
+        Tls.Validate();
         if (IoLoops is < 0 or > 256)
         {
             throw new InvalidOperationException("Relay:IoLoops must be between 0 (one per core) and 256.");
