@@ -47,6 +47,37 @@ public sealed class PlaywrightJsTests(ChromiumFixture fixture)
         }
     }
 
+    /// <summary>
+    /// Issue 10: over <c>wss://</c> to a relay on <c>https://</c>, with a certificate from a test authority that Node
+    /// trusts through <c>NODE_EXTRA_CA_CERTS</c>, as an operator's private CA would be trusted.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task Playwright_js_connects_over_wss_with_a_certificate_it_trusts()
+    {
+        var script = FindScript();
+        using var certificates = new Bctrl.Relay.Testing.TestCertificates();
+        await using var relay = await Relays.StartAsync(fixture, tls: certificates);
+        var (_, endpoint) = await relay.CreateConnectionAsync(Relays.RuntimeId);
+        Assert.Equal("wss", endpoint.Scheme);
+        const int seed = 63;
+        var screenshotPath = Path.Combine(Path.GetTempPath(), $"bctrl-relay-e2e-{Guid.NewGuid():N}.png");
+        try
+        {
+            var output = await RunNodeAsync(
+                script,
+                [endpoint.AbsoluteUri, fixture.Site.Noise(seed).AbsoluteUri, screenshotPath],
+                TimeSpan.FromSeconds(90),
+                ("NODE_EXTRA_CA_CERTS", certificates.AuthorityPath));
+            using var result = JsonDocument.Parse(output);
+            Assert.Equal(TestSite.NoiseTitle(seed), result.RootElement.GetProperty("title").GetString());
+            Png.AssertFullPageNoise(await File.ReadAllBytesAsync(screenshotPath));
+        }
+        finally
+        {
+            File.Delete(screenshotPath);
+        }
+    }
+
     /// <summary><c>js/connect.mjs</c> of the source tree, checked to have its <c>node_modules</c> installed.</summary>
     private static string FindScript()
     {
@@ -63,7 +94,7 @@ public sealed class PlaywrightJsTests(ChromiumFixture fixture)
         return Path.Combine(js, "connect.mjs");
     }
 
-    private static async Task<string> RunNodeAsync(string script, string[] arguments, TimeSpan timeout)
+    private static async Task<string> RunNodeAsync(string script, string[] arguments, TimeSpan timeout, params (string Name, string Value)[] environment)
     {
         var node = FindOnPath("node");
         Assert.True(node is not null, $"`node` (Node.js 20 or later) is not on PATH; install it, then {InstallHint}.");
@@ -74,6 +105,11 @@ public sealed class PlaywrightJsTests(ChromiumFixture fixture)
             UseShellExecute = false,
             WorkingDirectory = Path.GetDirectoryName(script)!,
         };
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+        }
+
         start.ArgumentList.Add(script);
         foreach (var argument in arguments)
         {
