@@ -189,7 +189,7 @@ internal sealed class AttachEndpoint(
         return subProtocol.Length == 0 ? null : subProtocol;
     }
 
-    private static ApiError InvalidTarget { get; } = new(400, "invalid_target", "The target id is not valid.");
+    internal static ApiError InvalidTarget { get; } = new(400, "invalid_target", "The target id is not valid.");
 
     private Task RefuseAsync(HttpContext context, ApiError refusal) => refusals.RefuseAsync(context, RefusedRequest.Attach, refusal);
 
