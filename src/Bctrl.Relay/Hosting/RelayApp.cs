@@ -253,7 +253,7 @@ internal static class RelayApp
     private static void PrintBanner(WebApplication app, GeneratedSecrets generated)
     {
         var options = app.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
-        var json = app.Configuration["Logging:Console:FormatterName"] is "json";
+        var json = string.Equals(app.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
         if (json && !generated.ControlKey && !generated.SigningKey)
         {
             return; // JSON logs: stdout stays one JSON document per line (docs/operations.md), with nothing of the banner's to say

@@ -45,8 +45,8 @@ internal static class RelayLogging
     /// <summary>
     /// <c>WebApplication.CreateSlimBuilder</c> registers the console's simple formatter only, and names it in code after
     /// the configuration is read, so <c>Logging:Console:FormatterName</c> had no effect. This registers the JSON formatter
-    /// too (options from <c>Logging:Console:FormatterOptions</c>) and lets the configured name choose, on every reload;
-    /// without one, the simple formatter. Nothing is added when the console provider is not there (the tests' hosts).
+    /// and the systemd one too (options from <c>Logging:Console:FormatterOptions</c>) and lets the configured name choose,
+    /// on every reload; without one, the simple formatter. Nothing is added when the console provider is not there (the tests' hosts).
     /// </summary>
     private static void AddJsonConsole(ILoggingBuilder logging, IConfiguration configuration)
     {
@@ -56,6 +56,7 @@ internal static class RelayLogging
         }
 
         logging.AddJsonConsole();
+        logging.AddSystemdConsole();
         logging.Services.PostConfigure<ConsoleLoggerOptions>(console => console.FormatterName =
             configuration["Logging:Console:FormatterName"] is { Length: > 0 } name ? name : ConsoleFormatterNames.Simple);
     }
