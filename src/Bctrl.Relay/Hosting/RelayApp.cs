@@ -33,17 +33,14 @@ internal static class RelayApp
         var builder = WebApplication.CreateSlimBuilder(args);
         configure?.Invoke(builder);
 
-        var options = builder.Configuration.GetSection(RelayOptions.SectionName).Get<RelayOptions>() ?? new RelayOptions();
+        var section = builder.Configuration.GetSection(RelayOptions.SectionName);
+        SettingsSchema.Check(section);
+        var options = section.Get<RelayOptions>() ?? new RelayOptions();
         options.Validate();
         var generated = GenerateMissingSecrets(options, builder.Environment);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
 
-        var urls = builder.Configuration["urls"];
-        if (string.IsNullOrEmpty(urls))
-        {
-            urls = DefaultUrl;
-        }
-
+        var urls = ListenUrls(builder.Configuration);
         if (!string.IsNullOrWhiteSpace(options.ManagementUrls))
         {
             urls += ";" + options.ManagementUrls;
@@ -85,7 +82,10 @@ internal static class RelayApp
             Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
         }
 
-        RelayLogging.Configure(builder.Logging);
+        RelayLogging.Configure(builder.Logging, builder.Configuration);
+        // An unhealthy readiness check is logged at Error on every probe; /readyz's answer and
+        // bctrl_relay_revocations_age_seconds already say it (docs/operations.md).
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -112,7 +112,11 @@ internal static class RelayApp
             .ConfigureResource(resource => resource.AddService("bctrl-relay"))
             .WithMetrics(metrics => metrics
             .AddMeter(RelayMetrics.MeterName)
+            // The runtime's own meter (GC, thread pool, exceptions: dotnet_*) and Kestrel's (connections, TLS
+            // handshakes: kestrel_*), beside the relay's at /metrics (docs/operations.md).
+            .AddMeter("System.Runtime", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
+        services.AddRelayHealth();
         services.AddHostedService<Heartbeat>();
         services.AddHostedService<AttachDrain>();
         services.AddHostedService<DevRuntimeService>();
@@ -145,15 +149,17 @@ internal static class RelayApp
             RelayLog.Draining(logger, registry.Count);
             registry.Drain();
         });
-        lifetime.ApplicationStarted.Register(() => PrintBanner(app, generated));
+        var startup = app.Services.GetRequiredService<RelayLogging.HostStartup>();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            startup.Started();
+            PrintBanner(app, generated);
+        });
 
         // The guard goes before routing so that even a routing failure answers in JSON without echoing the path.
         app.Use(Guard(ListenerRoles.ManagementPorts(options)));
         app.UseRouting();
-        app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
-        app.MapGet("/readyz", (IRevocationView view) => view.Age <= options.Revocations.MaxStaleness
-            ? Results.Text("{\"status\":\"ready\"}", "application/json")
-            : LeaseGate.RevocationsStale.ToResult());
+        app.MapRelayHealth();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapControlApi();
         AttachEndpoint.Map(app);
@@ -214,6 +220,26 @@ internal static class RelayApp
         }));
     }
 
+    /// <summary>
+    /// Where the data plane listens, in ASP.NET's order: <c>urls</c> (<c>--urls</c>, <c>ASPNETCORE_URLS</c> or
+    /// <c>DOTNET_URLS</c>), else <c>http_ports</c> and <c>https_ports</c> (<c>ASPNETCORE_HTTP_PORTS</c>, as the .NET
+    /// container images set it; <c>ASPNETCORE_HTTPS_PORTS</c>) on every address, else <see cref="DefaultUrl"/>.
+    /// </summary>
+    internal static string ListenUrls(IConfiguration configuration)
+    {
+        if (configuration["urls"] is { Length: > 0 } urls)
+        {
+            return urls;
+        }
+
+        var ports = Ports(configuration["http_ports"], "http").Concat(Ports(configuration["https_ports"], "https")).ToArray();
+        return ports.Length > 0 ? string.Join(';', ports) : DefaultUrl;
+
+        static IEnumerable<string> Ports(string? list, string scheme) => (list ?? string.Empty)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(port => $"{scheme}://*:{port}");
+    }
+
     private sealed record GeneratedSecrets(bool ControlKey, bool SigningKey);
 
     /// <summary>docs/design.md §8: outside Production, a missing control key or key ring is generated for the process.</summary>
@@ -257,6 +283,12 @@ internal static class RelayApp
     private static void PrintBanner(WebApplication app, GeneratedSecrets generated)
     {
         var options = app.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
+        var json = string.Equals(app.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
+        if (json && !generated.ControlKey && !generated.SigningKey)
+        {
+            return; // JSON logs: stdout stays one JSON document per line (docs/operations.md), with nothing of the banner's to say
+        }
+
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var http = addresses.FirstOrDefault() ?? DefaultUrl;
         var console = new StringBuilder()
