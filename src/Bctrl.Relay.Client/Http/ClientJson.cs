@@ -19,4 +19,5 @@ namespace Bctrl.Relay.Client.Http;
 [JsonSerializable(typeof(IReadOnlyList<Runtime>))]
 [JsonSerializable(typeof(IReadOnlyList<Connection>))]
 [JsonSerializable(typeof(IReadOnlyList<AttachRecord>))]
+[JsonSerializable(typeof(string))]
 internal sealed partial class ClientJson : JsonSerializerContext;
