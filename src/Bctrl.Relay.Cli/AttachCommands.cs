@@ -23,7 +23,7 @@ internal static class AttachCommands
                 return;
             }
 
-            var table = new Table("ATTACH", "OPENED", "CLOSED", "REASON", "BY", "MSGS IN", "MSGS OUT", "BYTES IN", "BYTES OUT", "USER AGENT");
+            var table = new Table("ATTACH", "OPENED", "CLOSED", "REASON", "BY", "CLIENT MSGS", "RUNTIME MSGS", "CLIENT BYTES", "RUNTIME BYTES", "USER AGENT");
             foreach (var r in records)
             {
                 table.Add(
