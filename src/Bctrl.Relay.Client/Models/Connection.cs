@@ -10,8 +10,3 @@ namespace Bctrl.Relay.Client;
 /// <param name="Attaches">Live and total attaches made with the lease.</param>
 public sealed record Connection(
     Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCounts Attaches);
-
-/// <summary>How many attaches a lease has open now and has made in all.</summary>
-/// <param name="Live">Open now.</param>
-/// <param name="Total">Made in all.</param>
-public sealed record AttachCounts(long Live, long Total);

@@ -10,7 +10,3 @@ namespace Bctrl.Relay.Client;
 /// <param name="Endpoint">Where to attach.</param>
 public sealed record CreatedConnection(
     Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ConnectionEndpoint Endpoint);
-
-/// <summary>Where a CDP client attaches: the URL for Playwright's <c>connectOverCDP</c> or Puppeteer's <c>connect</c>.</summary>
-/// <param name="Url">Like <c>ws://relay:8080/cdp/&lt;token&gt;</c>.</param>
-public sealed record ConnectionEndpoint(Uri Url);
