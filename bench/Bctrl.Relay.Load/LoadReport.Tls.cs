@@ -98,13 +98,7 @@ internal sealed partial class LoadReport
             WriteNullable(json, "relayOverNginx", Divide(relay, nginx));
             var paired = PairedRatios(scenario, RelayTls, NginxTls, s => s.Value(scenario));
             WriteNullable(json, "relayOverNginxPairedMedian", Stats.Median(paired));
-            json.WriteStartArray("relayOverNginxPairedRatios");
-            foreach (var ratio in paired)
-            {
-                json.WriteNumberValue(Math.Round(ratio, 4));
-            }
-
-            json.WriteEndArray();
+            WriteRatios(json, "relayOverNginxPairedRatios", paired);
             WriteNullable(json, "relayTlsOverPlain", Divide(relay, MedianValue(scenario, RecordingOn)));
             WriteNullable(json, "nginxTlsOverPlain", Divide(nginx, MedianValue(scenario, Nginx)));
 

@@ -410,13 +410,7 @@ internal sealed partial class LoadReport(
             WriteNullable(json, "onOffRatioOfMedians", Divide(MedianValue(scenario, RecordingOn), MedianValue(scenario, RecordingOff)));
             var paired = PairedRatios(scenario, RecordingOn, RecordingOff, s => s.Value(scenario));
             WriteNullable(json, "onOffPairedRatioMedian", Stats.Median(paired));
-            json.WriteStartArray("onOffPairedRatios");
-            foreach (var ratio in paired)
-            {
-                json.WriteNumberValue(Math.Round(ratio, 4));
-            }
-
-            json.WriteEndArray();
+            WriteRatios(json, "onOffPairedRatios", paired);
             WriteNullable(json, "cpuPerGBOnOffRatio", Divide(MedianCpuPerGB(scenario, RecordingOn), MedianCpuPerGB(scenario, RecordingOff)));
             json.WriteEndObject();
         }
@@ -559,6 +553,18 @@ internal sealed partial class LoadReport(
                 text.AppendLine(CultureInfo.InvariantCulture, $"{new string(' ', name.Length)}  {problem}");
             }
         }
+    }
+
+    /// <summary>Paired per-round ratios as a JSON array, to four places.</summary>
+    private static void WriteRatios(Utf8JsonWriter json, string name, IEnumerable<double> ratios)
+    {
+        json.WriteStartArray(name);
+        foreach (var ratio in ratios)
+        {
+            json.WriteNumberValue(Math.Round(ratio, 4));
+        }
+
+        json.WriteEndArray();
     }
 
     private static void WriteNullable(Utf8JsonWriter json, string name, double? value)
