@@ -1246,6 +1246,15 @@ function validateRules(file, records) {
     for (const rule of group?.rules ?? []) if (typeof rule?.record === 'string') records.set(rule.record, { type: 'gauge', labels: [...TARGET_LABELS], metric: rule.record });
   }
 
+  // The capacity the alerts assume is the per-pod limit the Kubernetes ConfigMap sets (deploy/README.md, "Sizing").
+  const capacity = rules.groups.flatMap((g) => g?.rules ?? []).find((r) => r?.record === 'bctrl_relay:attach_capacity');
+  const configMap = path.join(path.dirname(file), '..', 'kubernetes', 'configmap.yaml');
+  const limit = existsSync(configMap) ? readYaml(configMap)[0]?.data?.Relay__Limits__MaxAttaches : undefined;
+  const recorded = /^\s*vector\((\d+)\)\s*$/.exec(String(capacity?.expr))?.[1];
+  if (capacity !== undefined && Number(limit) > 0 && recorded !== limit) {
+    report(file, `bctrl_relay:attach_capacity is ${capacity.expr}, but kubernetes/configmap.yaml sets Relay__Limits__MaxAttaches ${limit}`);
+  }
+
   const series = new Map([...seriesCatalogue(RELAY_METRICS, PROMETHEUS_METRICS, EXTERNAL_METRICS), ...records]);
   const groupNames = new Set();
   const alertNames = new Set();
