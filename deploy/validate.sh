@@ -40,6 +40,7 @@ fi
 # optional component (components/*: a component's `$patch: delete` is applied).
 node validate/validate.mjs kubernetes kubernetes kubernetes/prometheus-adapter
 for component in kubernetes/components/*/; do
+  echo "with ${component%/}, file by file:"
   node validate/validate.mjs kubernetes kubernetes kubernetes/prometheus-adapter "${component%/}"
 done
 
@@ -53,7 +54,7 @@ if command -v kubectl >/dev/null 2>&1; then
   for component in kubernetes/components/*/; do
     printf 'namespace: %s\nresources: [../../kubernetes]\ncomponents: [../../%s]\n' "$namespace" "${component%/}" >"$overlay/kustomization.yaml"
     rendered=$(kubectl kustomize "$overlay")
-    echo "with ${component%/}:"
+    echo "with ${component%/}, rendered:"
     node validate/validate.mjs kubernetes - kubernetes/prometheus-adapter <<<"$rendered"
   done
 else

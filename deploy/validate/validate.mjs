@@ -13,8 +13,11 @@
 //    them depending on its field validation mode), so on their own they let `readinesProbe:` through.
 //  - @kubernetes/client-node: the same OpenAPI definitions as a property list per type; a field that is not in
 //    the list is reported, as `kubectl apply --validate=strict` would.
+//  - @kubernetes-models/keda and @kubernetes-models/prometheus-operator: the same for the custom resources of the
+//    optional components (ScaledObject, ServiceMonitor), from their CRDs; unknown fields from their type declarations.
 // Then checks across the set that a schema cannot make: selectors that match the pod template, references to
-// Secrets, ConfigMaps, ports and the scale target that exist, and the drain budget of the relay's Deployment.
+// Secrets, ConfigMaps, ports and the scale target that exist, the drain budget of the relay's Deployment, the
+// autoscaler's attach metric and target, the NetworkPolicy around the management port, the ServiceMonitor's job.
 // Monitoring: every PromQL expression of the alert rules, their tests and the dashboard is parsed with the Prometheus
 // project's grammar (@prometheus-io/lezer-promql) and may name only metrics, and labels, that the relay exports
 // (RELAY_METRICS below, taken from a scrape); the alert rules may read a few named external series as well.
@@ -76,8 +79,9 @@ async function validateKubernetes(inputs) {
   for (const { file, object } of kept) await validateObject(file, object);
   crossCheck(kept);
   if (problems.length === 0) {
-    const files = new Set(objects.map((o) => o.file)).size;
-    console.log(`kubernetes: ${objects.length} objects in ${files} source(s) valid`);
+    const files = new Set(kept.map((o) => o.file)).size;
+    const deleted = objects.length - kept.length;
+    console.log(`kubernetes: ${kept.length} objects in ${files} source(s) valid${deleted > 0 ? ` (${deleted} deleted by a component)` : ''}`);
   }
 
   function collect(file, text) {
