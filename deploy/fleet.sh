@@ -80,7 +80,7 @@ stop_fleet() {
   [ ${#pids[@]} -eq 0 ] || wait "${pids[@]}"
   halt chromium
   halt redis
-  rm -rf "$state/chromium-profile" "$state/fleet.env"
+  rm -rf "$state/chromium-profile" "$state/redis" "$state/fleet.env"
 }
 
 # True when something accepts connections on 127.0.0.1:PORT.
@@ -179,8 +179,13 @@ start_fleet() {
     else
       redis_port=$(free_port 16379)
     fi
-    # No persistence: fleet state is leases and revocations that expire within the hour.
-    launch redis redis-server --bind 127.0.0.1 --port "$redis_port" --save '' --appendonly no --protected-mode yes
+    # As every Redis of deploy/ (deploy/README.md, "Redis"): an append-only file, so that a restarted redis-server
+    # keeps the lease records (without it, every lease is refused lease_unknown and reissued: availability, not
+    # safety), and no eviction, which would refuse a lease before it expires. The file lives in $state/redis for
+    # the fleet's life (its keys are made for it); `stop` removes it.
+    mkdir -p "$state/redis"
+    launch redis redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$state/redis" --save '' \
+      --appendonly yes --appendfsync everysec --maxmemory-policy noeviction --protected-mode yes
     redis_endpoint=127.0.0.1:$redis_port
     # Ready when this redis-server says so, not when something answers on the port: another fleet's Redis that took
     # the port first would answer too, while ours exits on the failed bind.

@@ -1,6 +1,7 @@
 // Offline validation of deploy/ (run it through deploy/validate.sh, which installs this folder's packages).
 //
 //   node validate.mjs kubernetes <dir|file|->...   every manifest, against the Kubernetes API schemas
+//   node validate.mjs dockerfile <file> <context>   the image's stages: chiseled, non-root, restore in its own layer
 //   node validate.mjs compose <compose.yaml>        YAML, the Compose shape, and the files it refers to
 //   node validate.mjs prometheus <file>...          prometheus.yml and its rule files, or promtool's rule tests
 //   node validate.mjs grafana <dashboard|dir>...    a dashboard JSON, or a provisioning folder
@@ -12,8 +13,11 @@
 //    them depending on its field validation mode), so on their own they let `readinesProbe:` through.
 //  - @kubernetes/client-node: the same OpenAPI definitions as a property list per type; a field that is not in
 //    the list is reported, as `kubectl apply --validate=strict` would.
+//  - @kubernetes-models/keda and @kubernetes-models/prometheus-operator: the same for the custom resources of the
+//    optional components (ScaledObject, ServiceMonitor), from their CRDs; unknown fields from their type declarations.
 // Then checks across the set that a schema cannot make: selectors that match the pod template, references to
-// Secrets, ConfigMaps, ports and the scale target that exist, and the drain budget of the relay's Deployment.
+// Secrets, ConfigMaps, ports and the scale target that exist, the drain budget of the relay's Deployment, the
+// autoscaler's attach metric and target, the NetworkPolicy around the management port, the ServiceMonitor's job.
 // Monitoring: every PromQL expression of the alert rules, their tests and the dashboard is parsed with the Prometheus
 // project's grammar (@prometheus-io/lezer-promql) and may name only metrics, and labels, that the relay exports
 // (RELAY_METRICS below, taken from a scrape); the alert rules may read a few named external series as well.
@@ -69,11 +73,15 @@ async function validateKubernetes(inputs) {
     }
   }
 
-  for (const { file, object } of objects) await validateObject(file, object);
-  crossCheck(objects);
+  // A component's `$patch: delete` (components/keda removes hpa.yaml's autoscaler): checked file by file, the set
+  // is what kustomize would render, without the deleted objects.
+  const kept = objects.filter(({ object }) => !deletedByComponents.has(`${object?.kind}/${object?.metadata?.name}`));
+  for (const { file, object } of kept) await validateObject(file, object);
+  crossCheck(kept);
   if (problems.length === 0) {
-    const files = new Set(objects.map((o) => o.file)).size;
-    console.log(`kubernetes: ${objects.length} objects in ${files} source(s) valid`);
+    const files = new Set(kept.map((o) => o.file)).size;
+    const deleted = objects.length - kept.length;
+    console.log(`kubernetes: ${kept.length} objects in ${files} source(s) valid${deleted > 0 ? ` (${deleted} deleted by a component)` : ''}`);
   }
 
   function collect(file, text) {
@@ -113,7 +121,13 @@ async function validateObject(file, object) {
     }
   }
 
-  // 2. Unknown fields, from the OpenAPI property lists.
+  // 2. Unknown fields, from the OpenAPI property lists; for a custom resource, from its package's type declarations.
+  const crd = crdDeclarations(object.apiVersion, object.kind);
+  if (crd !== undefined) {
+    checkDeclaredFields(object, crd, '', where);
+    return;
+  }
+
   const typeName = openapiTypeName(object.apiVersion, object.kind);
   if (typeName === undefined) {
     report(where, `no property list for ${object.apiVersion} ${object.kind}`);
@@ -125,9 +139,19 @@ async function validateObject(file, object) {
 
 const modelModules = new Map();
 
+// Custom resources the optional components use (deploy/kubernetes/components), from the same project's packages:
+// their CRDs' OpenAPI schemas compiled the same way. Their schemas do not forbid unknown fields either; the type
+// declarations beside them list every field, and checkDeclaredFields reads those.
+const CRD_PACKAGES = {
+  'keda.sh': '@kubernetes-models/keda',
+  'monitoring.coreos.com': '@kubernetes-models/prometheus-operator',
+};
+
 async function modelOf(apiVersion, kind) {
   const [group, version] = apiVersion.includes('/') ? apiVersion.split('/') : ['', apiVersion];
-  const specifier = group === '' ? `kubernetes-models/${version}` : `kubernetes-models/${group}/${version}`;
+  const specifier = group === '' ? `kubernetes-models/${version}`
+    : CRD_PACKAGES[group] !== undefined ? `${CRD_PACKAGES[group]}/${group}/${version}`
+    : `kubernetes-models/${group}/${version}`;
   if (!modelModules.has(specifier)) {
     modelModules.set(specifier, await import(specifier).catch(() => null));
   }
@@ -181,6 +205,90 @@ function checkFields(value, type, at, where) {
   }
 }
 
+const nodeModules = path.join(path.dirname(new URL(import.meta.url).pathname), 'node_modules');
+
+// The declaration file of a custom resource's kind (…/keda.sh/v1alpha1/ScaledObject.d.ts), or undefined for a kind
+// of the Kubernetes API itself.
+function crdDeclarations(apiVersion, kind) {
+  const [group, version] = apiVersion.split('/');
+  if (CRD_PACKAGES[group] === undefined || version === undefined) return undefined;
+  return path.join(nodeModules, CRD_PACKAGES[group], group, version, `${kind}.d.ts`);
+}
+
+const declarations = new Map();
+
+// The fields of the one interface a kubernetes-models declaration file declares (with those of the interfaces it
+// extends): name -> its type as written, and how each imported type name resolves to a declaration file.
+function declaredFields(file) {
+  if (declarations.has(file)) return declarations.get(file);
+  const text = existsSync(file) ? readFileSync(file, 'utf8').replace(/\/\*\*[\s\S]*?\*\//g, '') : '';
+  const imports = new Map();
+  for (const [, names, from] of text.matchAll(/import \{([^}]*)\} from "([^"]+)";/g)) {
+    const target = from.startsWith('.') ? path.join(path.dirname(file), from.replace(/\.js$/, '.d.ts')) : path.join(nodeModules, `${from}.d.ts`);
+    for (const name of names.split(',').map((n) => n.trim()).filter(Boolean)) imports.set(name, target);
+  }
+
+  const fields = new Map();
+  const header = /export interface \w+(?: extends ([^{]+))? \{/.exec(text);
+  if (header !== null) {
+    for (const base of (header[1] ?? '').split(',').map((b) => b.trim()).filter((b) => b !== '' && b !== 'TypeMeta')) {
+      if (imports.has(base)) for (const [name, field] of declaredFields(imports.get(base)).fields) fields.set(name, field);
+    }
+
+    // The body up to its closing brace, then each `"name"?: type;` at depth 0 (types may hold braces and <…>).
+    let depth = 1;
+    let end = header.index + header[0].length;
+    while (end < text.length && depth > 0) depth += { '{': 1, '}': -1 }[text[end++]] ?? 0;
+    const body = text.slice(header.index + header[0].length, end - 1);
+    const field = /"([^"]+)"\??:\s*/g;
+    let match;
+    while ((match = field.exec(body)) !== null) {
+      let at = field.lastIndex;
+      let level = 0;
+      while (at < body.length && !(body[at] === ';' && level === 0)) level += { '{': 1, '<': 1, '}': -1, '>': -1 }[body[at++]] ?? 0;
+      fields.set(match[1], { type: body.slice(field.lastIndex, at).replace(/\s+/g, ' ').trim(), imports });
+      field.lastIndex = at + 1;
+    }
+  }
+
+  const result = { fields, found: header !== null };
+  declarations.set(file, result);
+  return result;
+}
+
+function checkDeclaredFields(value, file, at, where) {
+  if (!isObject(value)) return;
+  const { fields, found } = declaredFields(file);
+  if (!found) {
+    report(where, `${at || '(root)'}: no type declaration at ${path.relative(nodeModules, file)} to check its fields against`);
+    return;
+  }
+
+  for (const [key, item] of Object.entries(value)) {
+    const field = at === '' ? key : `${at}.${key}`;
+    const declared = fields.get(key);
+    if (declared === undefined) {
+      report(where, `${field}: unknown field "${key}" (it has ${[...fields.keys()].join(', ')})`);
+      continue;
+    }
+
+    checkDeclaredType(item, declared.type, declared.imports, field, where);
+  }
+}
+
+function checkDeclaredType(value, type, imports, at, where) {
+  let match;
+  if ((match = /^Array<(.+)>$/.exec(type))) {
+    if (Array.isArray(value)) value.forEach((item, i) => checkDeclaredType(item, match[1], imports, `${at}[${i}]`, where));
+  } else if ((match = /^\{ \[key: string\]: (.+); \}$/.exec(type))) {
+    if (isObject(value)) for (const [key, item] of Object.entries(value)) checkDeclaredType(item, match[1], imports, `${at}.${key}`, where);
+  } else if (imports.has(type) && !/apimachinery|\/base\.d\.ts$/.test(imports.get(type))) {
+    // Types of this package and of kubernetes-models' API types (an HPA's behavior in KEDA's advanced config);
+    // apimachinery's ObjectMeta and LabelSelector are left to the schema.
+    checkDeclaredFields(value, imports.get(type), at, where);
+  }
+}
+
 function pointerToPath(pointer) {
   return pointer
     .split('/')
@@ -189,11 +297,36 @@ function pointerToPath(pointer) {
     .reduce((acc, part) => (/^\d+$/.test(part) ? `${acc}[${part}]` : acc === '' ? part : `${acc}.${part}`), '');
 }
 
+// Objects that a component given on the command line deletes, as Kind/name; and the base's namespace, which the
+// custom resources' queries must name (kustomize does not rewrite a query).
+const deletedByComponents = new Set();
+let kustomizationNamespace;
+
 function validateKustomization(file) {
   const [kustomization] = readYaml(file);
   if (!isObject(kustomization)) {
     report(file, 'not a mapping');
     return;
+  }
+
+  const component = kustomization.kind === 'Component';
+  if (component && kustomization.apiVersion !== 'kustomize.config.k8s.io/v1alpha1') report(file, 'a Component is kustomize.config.k8s.io/v1alpha1');
+  if (!component && kustomization.kind !== 'Kustomization') report(file, `kind "${kustomization.kind}": Kustomization or Component`);
+  if (typeof kustomization.namespace === 'string') kustomizationNamespace = kustomization.namespace;
+  for (const patch of kustomization.patches ?? []) {
+    if (!isObject(patch) || (patch.patch === undefined) === (patch.path === undefined)) {
+      report(file, 'patches: each needs exactly one of patch and path');
+      continue;
+    }
+
+    if (typeof patch.patch === 'string' && /\$patch:\s*delete/.test(patch.patch)) {
+      if (typeof patch.target?.kind !== 'string' || typeof patch.target?.name !== 'string') report(file, 'patches: a delete needs target kind and name');
+      else deletedByComponents.add(`${patch.target.kind}/${patch.target.name}`);
+    }
+  }
+
+  for (const entry of component ? [] : kustomization.components ?? []) {
+    if (typeof entry !== 'string' || !existsSync(path.join(path.dirname(file), entry, 'kustomization.yaml'))) report(file, `components: "${entry}" is no folder with a kustomization.yaml`);
   }
 
   const known = new Set(['apiVersion', 'kind', 'namespace', 'namePrefix', 'nameSuffix', 'resources', 'components',
@@ -314,6 +447,230 @@ function crossCheck(entries) {
     if (usesCpu && !requestsCpu) report(describe(autoscaler), 'scales on CPU utilisation, but a container of its target has no CPU request');
     if ((autoscaler.spec?.minReplicas ?? 1) > autoscaler.spec?.maxReplicas) report(describe(autoscaler), 'minReplicas exceeds maxReplicas');
   }
+
+  checkAutoscaling(objects, workloads);
+  checkNetworkPolicies(objects, workloads, matches);
+  checkServiceMonitors(objects, workloads, matches);
+}
+
+// Autoscaling on live attaches (deploy/README.md, "Autoscaling on live attaches"): the HPA's Pods metric, or KEDA's
+// ScaledObject, against the metrics the relay exports, prometheus-adapter's rules when they are in the set, and the
+// per-pod limit the ConfigMap gives (a target above Relay__Limits__MaxAttaches is never reached: pods refuse first).
+function checkAutoscaling(objects, workloads) {
+  const named = (kind, name) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  const catalogue = seriesCatalogue(RELAY_METRICS);
+  const adapterMetrics = adapterRules(objects, catalogue);
+  const targetOf = (ref, defaults) => workloads.find((w) => w.kind === (ref?.kind ?? defaults.kind)
+    && w.metadata?.name === ref?.name && w.apiVersion === (ref?.apiVersion ?? defaults.apiVersion));
+  const maxAttaches = (workload) => {
+    for (const from of workload.spec?.template?.spec?.containers?.flatMap((c) => c.envFrom ?? []) ?? []) {
+      const value = from.configMapRef ? named('ConfigMap', from.configMapRef.name)?.data?.Relay__Limits__MaxAttaches : undefined;
+      if (value !== undefined) return Number(value);
+    }
+
+    return 0;
+  };
+  const checkTarget = (where, workload, value) => {
+    const limit = maxAttaches(workload);
+    if (!(Number(value) > 0)) report(where, `attach target "${value}": a positive number of live attaches per pod`);
+    else if (limit > 0 && Number(value) >= limit) report(where, `attach target ${value} per pod is not below Relay__Limits__MaxAttaches (${limit}): pods would refuse attaches before the autoscaler adds any`);
+  };
+
+  const scaled = new Map();
+  const claim = (object, workload) => {
+    const key = `${workload.kind}/${workload.metadata?.name}`;
+    if (scaled.has(key)) report(describe(object), `${key} is already scaled by ${scaled.get(key)}: two autoscalers on one workload fight`);
+    scaled.set(key, describe(object));
+  };
+
+  for (const autoscaler of objects.filter((o) => o.kind === 'HorizontalPodAutoscaler')) {
+    const workload = targetOf(autoscaler.spec?.scaleTargetRef, {});
+    if (workload === undefined) continue; // crossCheck reported it
+    claim(autoscaler, workload);
+    for (const metric of autoscaler.spec?.metrics ?? []) {
+      if (metric.type !== 'Pods') continue;
+      const name = metric.pods?.metric?.name;
+      if (adapterMetrics !== undefined && !adapterMetrics.has(name)) {
+        report(describe(autoscaler), `Pods metric ${name} is served by no prometheus-adapter rule in the set (they serve ${[...adapterMetrics].join(', ') || 'nothing'})`);
+      } else if (adapterMetrics === undefined && catalogue.get(name)?.type !== 'gauge') {
+        report(describe(autoscaler), `Pods metric ${name} is no gauge the relay exports${closest(String(name), catalogue.keys())}`);
+      }
+
+      if (metric.pods?.target?.type !== 'AverageValue') report(describe(autoscaler), `Pods metric ${name}: target type AverageValue (per pod)`);
+      if (name === 'bctrl_relay_attach_live') checkTarget(describe(autoscaler), workload, metric.pods?.target?.averageValue);
+    }
+  }
+
+  for (const scaledObject of objects.filter((o) => o.kind === 'ScaledObject')) {
+    const where = describe(scaledObject);
+    const spec = scaledObject.spec ?? {};
+    const workload = targetOf(spec.scaleTargetRef, { kind: 'Deployment', apiVersion: 'apps/v1' });
+    if (workload === undefined) {
+      report(where, `scaleTargetRef ${spec.scaleTargetRef?.kind ?? 'Deployment'}/${spec.scaleTargetRef?.name} is not in the set`);
+      continue;
+    }
+
+    claim(scaledObject, workload);
+    if ((spec.minReplicaCount ?? 0) > (spec.maxReplicaCount ?? 100)) report(where, 'minReplicaCount exceeds maxReplicaCount');
+    const namespace = workload.metadata?.namespace ?? kustomizationNamespace;
+    for (const [i, trigger] of (spec.triggers ?? []).entries()) {
+      const at = `${where}: triggers[${i}] (${trigger?.type})`;
+      const metadata = trigger?.metadata ?? {};
+      if (trigger?.type === 'prometheus') {
+        for (const key of ['serverAddress', 'query', 'threshold']) if (typeof metadata[key] !== 'string' || metadata[key] === '') report(at, `metadata.${key}: missing`);
+        for (const key of Object.keys(metadata)) {
+          if (!['serverAddress', 'query', 'threshold', 'activationThreshold', 'namespace', 'customHeaders', 'ignoreNullValues', 'unsafeSsl', 'queryParameters', 'authModes'].includes(key)) report(at, `metadata.${key}: not a Prometheus scaler parameter`);
+        }
+
+        if (!/^https?:\/\/[^/\s]+/.test(String(metadata.serverAddress))) report(at, `metadata.serverAddress "${metadata.serverAddress}": an http(s) URL`);
+        if ((trigger.metricType ?? 'AverageValue') !== 'AverageValue') report(at, 'metricType: AverageValue, so that the fleet\'s sum is divided by the pods');
+        checkPromQL(metadata.query, at, catalogue);
+        const queried = /namespace="([^"]*)"/.exec(String(metadata.query))?.[1];
+        if (namespace !== undefined && queried !== namespace) report(at, `query selects namespace="${queried}", but the relay runs in ${namespace}: kustomize does not rewrite queries`);
+        if (/bctrl_relay_attach_live/.test(String(metadata.query))) checkTarget(at, workload, metadata.threshold);
+      } else if (trigger?.type === 'cpu' || trigger?.type === 'memory') {
+        if (!(Number(metadata.value) > 0)) report(at, 'metadata.value: a positive number');
+        if (trigger.type === 'cpu' && (workload.spec?.template?.spec?.containers ?? []).some((c) => c.resources?.requests?.cpu === undefined)) {
+          report(at, 'scales on CPU utilisation, but a container of its target has no CPU request');
+        }
+      }
+    }
+  }
+}
+
+// prometheus-adapter's configuration, from a ConfigMap of the set holding config.yaml with rules: the custom
+// metrics they serve (undefined when the set has none). Each rule's queries are PromQL over the relay's series once
+// the adapter's templates are filled in, and the labels it maps to namespace and pod must be on those series.
+function adapterRules(objects, catalogue) {
+  const configs = objects.filter((o) => o.kind === 'ConfigMap' && typeof o.data?.['config.yaml'] === 'string' && /^\s*rules:/m.test(o.data['config.yaml']));
+  if (configs.length === 0) return undefined;
+  const served = new Set();
+  for (const config of configs) {
+    const where = `${describe(config)}: config.yaml`;
+    const [adapter] = readYaml(where, config.data['config.yaml']);
+    for (const key of Object.keys(adapter ?? {})) if (!['rules', 'externalRules', 'resourceRules'].includes(key)) report(where, `unknown key "${key}"`);
+    for (const [i, rule] of (adapter?.rules ?? []).entries()) {
+      const at = `${where}: rules[${i}]`;
+      for (const key of Object.keys(rule ?? {})) if (!['seriesQuery', 'seriesFilters', 'resources', 'name', 'metricsQuery'].includes(key)) report(at, `unknown key "${key}"`);
+      checkPromQL(rule?.seriesQuery, `${at}: seriesQuery`, catalogue);
+      const series = /^\s*'?([a-zA-Z_:][a-zA-Z0-9_:]*)/.exec(String(rule?.seriesQuery))?.[1];
+      const labels = catalogue.get(series)?.labels ?? [];
+      const overrides = rule?.resources?.overrides ?? {};
+      for (const [label, target] of Object.entries(overrides)) {
+        if (!labels.includes(label)) report(at, `resources.overrides: ${series} has no label ${label}`);
+        if (!['namespace', 'pod'].includes(target?.resource)) report(at, `resources.overrides.${label}: resource namespace or pod`);
+      }
+
+      if (!Object.values(overrides).some((t) => t?.resource === 'pod')) report(at, 'resources.overrides: no label maps to pod, so the metric is no per-pod metric');
+      const templates = (query) => String(query)
+        .replace(/<<\s*\.Series\s*>>/g, series ?? 'missing')
+        .replace(/<<\s*\.LabelMatchers\s*>>/g, 'namespace="bctrl-relay",pod=~"a|b"')
+        .replace(/<<\s*\.GroupBy\s*>>/g, 'pod');
+      if (!/<<\s*\.Series\s*>>/.test(String(rule?.metricsQuery)) || !/<<\s*\.LabelMatchers\s*>>/.test(String(rule?.metricsQuery))) {
+        report(at, 'metricsQuery: must use <<.Series>> and <<.LabelMatchers>>, or every pod reads the same value');
+      }
+
+      checkPromQL(templates(rule?.metricsQuery), `${at}: metricsQuery`, catalogue);
+      let name = series;
+      if (rule?.name !== undefined) {
+        try {
+          const matches = new RegExp(rule.name.matches ?? '(.*)');
+          if (!matches.test(String(series))) report(at, `name.matches ${rule.name.matches} does not match ${series}`);
+          name = String(series).replace(matches, String(rule.name.as ?? '$1').replace(/\$\{?(\d+)\}?/g, '$$$1'));
+        } catch (error) {
+          report(at, `name.matches: ${error.message}`);
+        }
+      }
+
+      served.add(name);
+    }
+  }
+
+  return served;
+}
+
+// The management port stays inside the cluster (deploy/README.md, "Network policy"): the port that
+// Relay__ManagementUrls names is the container's `management` port, the data plane is open, every ingress rule
+// that reaches management names its sources (no rule open to all ports, no ipBlock), and egress lets DNS and the
+// Redis that Relay__Redis names out.
+function checkNetworkPolicies(objects, workloads, matches) {
+  const named = (kind, name) => objects.find((o) => o.kind === kind && o.metadata?.name === name);
+  for (const policy of objects.filter((o) => o.kind === 'NetworkPolicy')) {
+    const where = describe(policy);
+    const selected = workloads.filter((w) => matches(policy.spec?.podSelector?.matchLabels, w.spec?.template?.metadata?.labels));
+    if (selected.length === 0) {
+      report(where, 'spec.podSelector matches no pod template in the set');
+      continue;
+    }
+
+    for (const workload of selected) {
+      const containers = workload.spec?.template?.spec?.containers ?? [];
+      const ports = new Map(containers.flatMap((c) => c.ports ?? []).map((p) => [p.name, p.containerPort]));
+      const config = Object.assign({}, ...containers.flatMap((c) => c.envFrom ?? []).map((f) => (f.configMapRef ? named('ConfigMap', f.configMapRef.name)?.data ?? {} : {})));
+      const managementUrls = config.Relay__ManagementUrls;
+      if (managementUrls === undefined) {
+        report(where, `${describe(workload)} sets no Relay__ManagementUrls: the control API shares the data port, which this policy opens to everyone`);
+        continue;
+      }
+
+      const managementPort = Number(/:(\d+)\/?$/.exec(String(managementUrls).split(/[;,]/)[0].trim())?.[1]);
+      if (ports.get('management') !== managementPort) report(where, `Relay__ManagementUrls listens on ${managementPort}, but the container port named management is ${ports.get('management')}`);
+      const portOf = (p) => (typeof p.port === 'string' ? ports.get(p.port) : p.port);
+      for (const rule of policy.spec?.ingress ?? []) {
+        for (const p of rule.ports ?? []) if (typeof p.port === 'string' && !ports.has(p.port)) report(where, `ingress port "${p.port}" is no container port name`);
+        const reachesManagement = !Array.isArray(rule.ports) || rule.ports.length === 0 || rule.ports.some((p) => portOf(p) === managementPort);
+        if (!reachesManagement) continue;
+        if (!Array.isArray(rule.from) || rule.from.length === 0) report(where, 'an ingress rule opens the management port (or every port) to every source');
+        else if (rule.from.some((peer) => peer.ipBlock !== undefined)) report(where, 'an ingress rule opens the management port to an ipBlock: only pods and namespaces of the cluster may reach it');
+      }
+
+      const dataOpen = (policy.spec?.ingress ?? []).some((rule) => (rule.from ?? []).length === 0 && (rule.ports ?? []).some((p) => portOf(p) === ports.get('data')));
+      if (ports.has('data') && !dataOpen) report(where, 'no ingress rule opens the data port to every source: clients come through the load balancer from anywhere');
+
+      if (!(policy.spec?.policyTypes ?? []).includes('Egress')) continue;
+      const egress = policy.spec?.egress ?? [];
+      const allows = (port, protocol) => egress.filter((rule) => (rule.ports ?? []).length === 0
+        || rule.ports.some((p) => p.port === port && (p.protocol ?? 'TCP') === protocol));
+      if (allows(53, 'UDP').length === 0) report(where, 'egress: no rule lets DNS (53/UDP) out, so no name resolves');
+      const redis = /^\s*([^,:\s]+):(\d+)/.exec(String(config.Relay__Redis ?? ''));
+      if (redis !== null) {
+        const rules = allows(Number(redis[2]), 'TCP');
+        const namespace = /^[^.]+\.([^.]+)\.svc(\.|$)/.exec(redis[1])?.[1];
+        if (rules.length === 0) report(where, `egress: no rule lets Redis (${redis[1]}:${redis[2]}, Relay__Redis) out`);
+        else if (namespace !== undefined && !rules.some((rule) => (rule.to ?? []).length === 0
+          || rule.to.some((peer) => peer.ipBlock !== undefined || [undefined, namespace].includes(peer.namespaceSelector?.matchLabels?.['kubernetes.io/metadata.name'])))) {
+          report(where, `egress: Relay__Redis is in namespace ${namespace}, which no rule for port ${redis[2]} reaches`);
+        }
+      }
+    }
+  }
+}
+
+// A ServiceMonitor scrapes the management port's /metrics under job="bctrl-relay", which the alerts select on.
+function checkServiceMonitors(objects, workloads, matches) {
+  for (const monitor of objects.filter((o) => o.kind === 'ServiceMonitor')) {
+    const where = describe(monitor);
+    const services = objects.filter((o) => o.kind === 'Service' && matches(monitor.spec?.selector?.matchLabels, o.metadata?.labels));
+    if (services.length === 0) {
+      report(where, 'spec.selector matches no Service in the set');
+      continue;
+    }
+
+    for (const endpoint of monitor.spec?.endpoints ?? []) {
+      if ((endpoint.path ?? '/metrics') !== '/metrics') report(where, `endpoint ${endpoint.port}: the relay serves /metrics, not ${endpoint.path}`);
+      const scraped = services.filter((service) => (service.spec?.ports ?? []).some((p) => p.name === endpoint.port));
+      if (scraped.length === 0) report(where, `endpoint port "${endpoint.port}" is no port of the selected Services`);
+      for (const service of scraped) {
+        const port = service.spec.ports.find((p) => p.name === endpoint.port);
+        if (port.targetPort !== 'management' && port.targetPort !== workloads.flatMap((w) => w.spec?.template?.spec?.containers ?? []).flatMap((c) => c.ports ?? []).find((p) => p.name === 'management')?.containerPort) {
+          report(where, `endpoint port "${endpoint.port}" of ${describe(service)} is not the management port, where /metrics is served`);
+        }
+
+        const job = monitor.spec?.jobLabel !== undefined ? service.metadata?.labels?.[monitor.spec.jobLabel] : service.metadata?.name;
+        if (job !== 'bctrl-relay') report(where, `the job label would be "${job}": the alerts select job="bctrl-relay" (set jobLabel to a label of the Service whose value is bctrl-relay)`);
+      }
+    }
+  }
 }
 
 // The relay drains on SIGTERM within the host's shutdown bound (DOTNET_shutdownTimeoutSeconds, .NET's default 30 s);
@@ -348,6 +705,150 @@ function checkDrainBudget(workload, container, objects, where) {
   if (!(pause + shutdown < grace)) {
     report(where, `terminationGracePeriodSeconds ${grace} does not cover the preStop pause (${pause} s) plus the shutdown bound (${shutdown} s)`);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dockerfile (deploy/README.md, "The image"): its structure, since no image can be pulled or built offline.
+
+const CHISELED = /^mcr\.microsoft\.com\/dotnet\/aspnet:10\.0(-[a-z]+)?-chiseled(-extra)?$/;
+const RESTORE_INPUTS = /(\.csproj|\.sln|\.slnx|^Directory\.(Build|Packages)\.(props|targets)|^\.editorconfig|^NuGet\.config|^global\.json)$/i;
+
+function validateDockerfile(file, context) {
+  const where = (line) => `${file}:${line}`;
+  const instructions = [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const start = i + 1;
+    let text = lines[i];
+    while (/\\\s*$/.test(text) && i + 1 < lines.length) text = text.replace(/\\\s*$/, ' ') + lines[++i].trim();
+    if (/^\s*(#|$)/.test(text)) continue;
+    const [, keyword, rest] = /^\s*(\S+)\s*(.*)$/.exec(text);
+    instructions.push({ line: start, keyword: keyword.toUpperCase(), args: rest.trim() });
+  }
+
+  // Stages, with ARG defaults declared before the first FROM substituted into FROM lines.
+  const globalArgs = new Map();
+  const stages = [];
+  for (const instruction of instructions) {
+    if (instruction.keyword === 'ARG' && stages.length === 0) {
+      const [name, value] = instruction.args.split('=');
+      globalArgs.set(name.trim(), (value ?? '').trim());
+    } else if (instruction.keyword === 'FROM') {
+      const [image, , name] = instruction.args.replace(/--platform=\S+\s+/, '')
+        .replace(/\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?/g, (_, arg) => globalArgs.get(arg) ?? '').split(/\s+/);
+      stages.push({ image, name, line: instruction.line, steps: [] });
+    } else if (stages.length === 0) {
+      report(where(instruction.line), `${instruction.keyword} before the first FROM`);
+    } else {
+      stages.at(-1).steps.push(instruction);
+    }
+  }
+
+  const final = stages.at(-1);
+  if (final === undefined) {
+    report(file, 'no FROM');
+    return;
+  }
+
+  // The runtime stage: chiseled (no shell, no package manager), non-root, exec-form entry point.
+  if (!CHISELED.test(final.image)) report(where(final.line), `the final stage runs on ${final.image}: mcr.microsoft.com/dotnet/aspnet:10.0-…-chiseled (or -chiseled-extra)`);
+  if (!final.image.endsWith('-extra')) {
+    const props = path.join(context, 'Directory.Build.props');
+    if (!existsSync(props) || !/<InvariantGlobalization>\s*true\s*<\/InvariantGlobalization>/.test(readFileSync(props, 'utf8'))) {
+      report(where(final.line), 'the chiseled image has no ICU: Directory.Build.props must set InvariantGlobalization, or use the -extra variant');
+    }
+  }
+
+  const user = final.steps.filter((s) => s.keyword === 'USER').at(-1);
+  if (user === undefined || /^(0|root)(:|$)/.test(user.args)) report(where(user?.line ?? final.line), 'the final stage must end on a non-root USER');
+  else if (!/^\d+(:\d+)?$/.test(user.args)) report(where(user.line), `USER ${user.args}: numeric, so that Kubernetes' runAsNonRoot can verify it`);
+  const runAsUser = readYaml(path.join(path.dirname(file), 'kubernetes', 'deployment.yaml'))[0]?.spec?.template?.spec?.securityContext?.runAsUser;
+  if (/^\d+/.test(user?.args ?? '') && runAsUser !== undefined && Number(user.args.split(':')[0]) !== runAsUser) {
+    report(where(user.line), `USER ${user.args}, but kubernetes/deployment.yaml runs as ${runAsUser}`);
+  }
+
+  for (const step of final.steps) {
+    if (step.keyword === 'RUN') report(where(step.line), 'RUN in the chiseled stage: it has no shell');
+    if (['ENTRYPOINT', 'CMD'].includes(step.keyword) && !step.args.startsWith('[')) report(where(step.line), `${step.keyword} in shell form: the chiseled image has no shell, use ["…"]`);
+  }
+
+  if (!final.steps.some((s) => s.keyword === 'ENTRYPOINT')) report(where(final.line), 'the final stage has no ENTRYPOINT');
+  const from = final.steps.find((s) => s.keyword === 'COPY' && /--from=/.test(s.args));
+  const build = stages.find((stage) => stage.name !== undefined && stage.name === /--from=(\S+)/.exec(from?.args ?? '')?.[1]);
+  if (build === undefined) {
+    report(where(final.line), 'the final stage copies from no build stage of this file');
+    return;
+  }
+
+  // The build stage: project files, then restore, then sources, then publish without restoring again.
+  const restore = build.steps.findIndex((s) => s.keyword === 'RUN' && /\bdotnet restore\b/.test(s.args));
+  const publish = build.steps.findIndex((s) => s.keyword === 'RUN' && /\bdotnet publish\b/.test(s.args));
+  if (restore < 0) report(where(build.line), 'no RUN dotnet restore: the restore belongs in its own layer');
+  if (publish < 0) {
+    report(where(build.line), 'no RUN dotnet publish');
+    return;
+  }
+
+  if (restore >= 0 && publish < restore) report(where(build.steps[publish].line), 'dotnet publish before dotnet restore');
+  if (restore >= 0 && !/--no-restore\b/.test(build.steps[publish].args)) report(where(build.steps[publish].line), 'dotnet publish without --no-restore restores again, in the source layer');
+  let project = /dotnet publish\s+([^\s-]\S*)/.exec(build.steps[publish].args)?.[1]?.replace(/\/$/, '');
+  if (project !== undefined && !project.endsWith('.csproj')) project = `${project}/${path.posix.basename(project)}.csproj`;
+  if (project === undefined || !existsSync(path.join(context, project))) {
+    report(where(build.steps[publish].line), `dotnet publish names no project of the build context (${project})`);
+    return;
+  }
+
+  const copies = (steps) => steps.filter((s) => s.keyword === 'COPY' && !/--from=/.test(s.args)).map((s) => {
+    const parts = s.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+    return { line: s.line, sources: parts.slice(0, -1), destination: parts.at(-1) };
+  });
+  const before = restore >= 0 ? copies(build.steps.slice(0, restore)) : [];
+  const workdir = build.steps.filter((s, i) => s.keyword === 'WORKDIR' && (restore < 0 || i < restore)).at(-1)?.args ?? '/';
+  const restored = new Set();
+  for (const copy of before) {
+    for (const source of copy.sources) {
+      if (!existsSync(path.join(context, source))) report(where(copy.line), `COPY ${source}: not in the build context`);
+      if (!RESTORE_INPUTS.test(path.basename(source))) report(where(copy.line), `COPY ${source} before the restore: only project files and Directory.*.props, or every source change redoes the restore`);
+      // Relative to the WORKDIR: `COPY a/b.csproj a/` keeps the path, which the ProjectReferences need.
+      const destination = copy.destination.endsWith('/') ? path.posix.join(copy.destination, path.basename(source)) : copy.destination;
+      if (path.posix.normalize(destination) !== path.posix.normalize(source)) {
+        report(where(copy.line), `COPY ${source} to ${copy.destination}: keep the repository's layout (${source}), or the project references do not resolve`);
+      }
+
+      restored.add(path.posix.normalize(source));
+    }
+  }
+
+  if (!/^\/\w*/.test(workdir)) report(where(build.line), 'WORKDIR of the build stage: an absolute path');
+  for (const needed of restore < 0 ? [] : ['Directory.Build.props', 'Directory.Packages.props', ...projectClosure(context, project)]) {
+    if (!restored.has(needed)) report(where(build.steps[restore]?.line ?? build.line), `${needed} is not copied before the restore (the relay's project and every project it references, with the central props)`);
+  }
+
+  const after = copies(build.steps.slice(restore + 1, publish));
+  const sources = after.flatMap((c) => c.sources);
+  if (!sources.some((s) => s === 'src/' || s === 'src' || s === '.' || s === path.posix.dirname(project))) report(where(build.steps[publish].line), 'no COPY of the sources between the restore and the publish');
+  if (problems.length === 0) console.log(`dockerfile: ${file} valid (final stage ${final.image}, user ${user?.args}, restore of ${restored.size} files in its own layer)`);
+}
+
+// A project and every project it references, transitively, as paths relative to the build context.
+function projectClosure(context, project) {
+  const seen = new Set();
+  const visit = (relative) => {
+    const normalized = path.posix.normalize(relative);
+    if (seen.has(normalized)) return;
+    seen.add(normalized);
+    const file = path.join(context, normalized);
+    if (!existsSync(file)) {
+      report(file, 'referenced, but it does not exist');
+      return;
+    }
+
+    for (const [, reference] of readFileSync(file, 'utf8').matchAll(/<ProjectReference\s+Include="([^"]+)"/g)) {
+      visit(path.posix.join(path.posix.dirname(normalized), reference.replace(/\\/g, '/')));
+    }
+  };
+  visit(project);
+  return [...seen];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -442,7 +943,37 @@ function validateCompose(file) {
     }
   }
 
+  checkRedisStory(file, services);
   if (problems.length === 0) console.log(`compose: ${file} valid (${Object.keys(services).length} services)`);
+}
+
+// One story about Redis (deploy/README.md, "Redis"): every Redis that deploy/ starts, compose's and fleet.sh's, keeps
+// an append-only file (a restart keeps the lease records) and never evicts (an evicted record refuses its lease).
+const REDIS_SETTINGS = [['--appendonly', 'yes'], ['--maxmemory-policy', 'noeviction']];
+
+function checkRedisStory(file, services) {
+  for (const [name, service] of Object.entries(services)) {
+    if (!/^redis[:@]/.test(String(service?.image))) continue;
+    const command = Array.isArray(service.command) ? service.command.map(String) : String(service.command ?? '').split(/\s+/);
+    for (const [flag, value] of REDIS_SETTINGS) {
+      if (command[command.indexOf(flag) + 1] !== value || !command.includes(flag)) report(`${file}: service ${name}`, `command: ${flag} ${value} (deploy/README.md, "Redis")`);
+    }
+
+    const data = (service.volumes ?? []).some((v) => (typeof v === 'string' ? v.split(':')[1] : v?.target) === '/data');
+    if (!data) report(`${file}: service ${name}`, 'the append-only file is in /data: mount a volume there, or a new container starts empty');
+  }
+
+  const fleet = path.join(path.dirname(file), 'fleet.sh');
+  if (!existsSync(fleet)) return;
+  const launch = readFileSync(fleet, 'utf8').replace(/\\\n\s*/g, ' ').split('\n').find((line) => /^\s*launch redis redis-server /.test(line));
+  if (launch === undefined) {
+    report(fleet, 'no `launch redis redis-server …` line to check');
+    return;
+  }
+
+  for (const [flag, value] of REDIS_SETTINGS) {
+    if (!new RegExp(`${flag}\\s+${value}\\b`).test(launch)) report(fleet, `redis-server: ${flag} ${value}, as compose.yaml (deploy/README.md, "Redis")`);
+  }
 }
 
 // Prometheus's configuration as compose mounts it: every scrape target must be a service of this file, and every rule
@@ -722,6 +1253,15 @@ function validateRules(file, records) {
   // Recording rules first: an expression may read a rule recorded in another group.
   for (const group of rules.groups) {
     for (const rule of group?.rules ?? []) if (typeof rule?.record === 'string') records.set(rule.record, { type: 'gauge', labels: [...TARGET_LABELS], metric: rule.record });
+  }
+
+  // The capacity the alerts assume is the per-pod limit the Kubernetes ConfigMap sets (deploy/README.md, "Sizing").
+  const capacity = rules.groups.flatMap((g) => g?.rules ?? []).find((r) => r?.record === 'bctrl_relay:attach_capacity');
+  const configMap = path.join(path.dirname(file), '..', 'kubernetes', 'configmap.yaml');
+  const limit = existsSync(configMap) ? readYaml(configMap)[0]?.data?.Relay__Limits__MaxAttaches : undefined;
+  const recorded = /^\s*vector\((\d+)\)\s*$/.exec(String(capacity?.expr))?.[1];
+  if (capacity !== undefined && Number(limit) > 0 && recorded !== limit) {
+    report(file, `bctrl_relay:attach_capacity is ${capacity.expr}, but kubernetes/configmap.yaml sets Relay__Limits__MaxAttaches ${limit}`);
   }
 
   const series = new Map([...seriesCatalogue(RELAY_METRICS, PROMETHEUS_METRICS, EXTERNAL_METRICS), ...records]);
@@ -1087,6 +1627,9 @@ async function compareScrape(source) {
 const [mode, ...targets] = process.argv.slice(2);
 if (mode === 'kubernetes') {
   await validateKubernetes(targets);
+} else if (mode === 'dockerfile') {
+  // dockerfile <Dockerfile> <build context>
+  validateDockerfile(targets[0], targets[1] ?? '.');
 } else if (mode === 'compose') {
   for (const file of targets) validateCompose(file);
 } else if (mode === 'prometheus') {
