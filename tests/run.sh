@@ -14,7 +14,8 @@ if ! command -v chromium >/dev/null 2>&1 && ! command -v chromium-browser >/dev/
   fi
 fi
 
-if [ ! -d tests/Bctrl.Relay.EndToEndTests/js/node_modules ]; then
+js=tests/Bctrl.Relay.EndToEndTests/js
+if [ ! -f $js/node_modules/.package-lock.json ] || [ $js/package-lock.json -nt $js/node_modules/.package-lock.json ]; then
   npm ci --prefix tests/Bctrl.Relay.EndToEndTests/js --no-audit --no-fund
 fi
 
