@@ -58,7 +58,7 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         return new UriBuilder(address) { Host = chosen.ToString() }.Uri;
     }
 
-    private static ApiError BadVersion(string problem) => new(502, "bad_upstream_handshake", $"The runtime's /json/version {problem}.");
+    private static ApiError BadVersion(string problem) => ApiError.BadUpstreamHandshake.With($"The runtime's /json/version {problem}.");
 
     /// <summary>The answer's body in a pooled array (return it), or null when it is longer than <see cref="MaxVersionBytes"/>.</summary>
     private static async Task<(byte[]? Document, int Length)> ReadVersionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -126,7 +126,7 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         }
         catch (SocketException)
         {
-            return (null, UpstreamDialer.Unreachable, false);
+            return (null, ApiError.RuntimeUnreachable, false);
         }
 
         var origin = new UriBuilder("ws", cdpUrl.Host, cdpUrl.Port);
@@ -194,7 +194,7 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException)
         {
             // No descriptor for the request is the node at its limit, not the runtime at fault (issue 8, finding 1).
-            return (null, Descriptors.IsOutOf(exception) ? ApiError.AtCapacity : UpstreamDialer.Unreachable, false);
+            return (null, Descriptors.IsOutOf(exception) ? ApiError.AtCapacity : ApiError.RuntimeUnreachable, false);
         }
     }
 }

@@ -21,8 +21,6 @@ internal static class UpstreamDialer
 {
     private const int MaxResponseBytes = 16 * 1024;
 
-    public static ApiError Unreachable { get; } = new(502, "runtime_unreachable", "The runtime could not be reached.");
-
     public static async Task<(UpstreamConnection? Connection, ApiError? Error)> DialAsync(
         Uri target, string? subProtocol, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -53,7 +51,7 @@ internal static class UpstreamDialer
             catch (Exception exception) when (exception is SocketException or OperationCanceledException)
             {
                 socket.Dispose();
-                return (null, Unreachable);
+                return (null, ApiError.RuntimeUnreachable);
             }
 
             var key = WebSocketAccept.NewKey();
@@ -86,7 +84,7 @@ internal static class UpstreamDialer
         }
     }
 
-    public static ApiError BadHandshake(string problem) => new(502, "bad_upstream_handshake", problem);
+    public static ApiError BadHandshake(string problem) => ApiError.BadUpstreamHandshake.With(problem);
 
     /// <summary>
     /// Writes the handshake request into <paramref name="destination"/> (at least 4 KiB) and returns its length; no

@@ -68,7 +68,7 @@ internal static class ControlApi
     {
         if (!Identifiers.IsValidRuntimeId(runtimeId))
         {
-            return Invalid("invalid_runtime_id", "A runtime id is 1 to 64 ASCII letters, digits, '.', '_' or '-'.");
+            return ApiError.InvalidRuntimeId.ToResult();
         }
 
         var (body, error) = await ReadJsonAsync(context, RelayJsonContext.Default.PutRuntimeRequest);
@@ -80,7 +80,7 @@ internal static class ControlApi
         if (!Uri.TryCreate(body?.CdpUrl, UriKind.Absolute, out var cdpUrl) || cdpUrl.Scheme is not ("ws" or "http")
             || string.IsNullOrEmpty(cdpUrl.Host) || !string.IsNullOrEmpty(cdpUrl.UserInfo))
         {
-            return Invalid("invalid_cdp_url", "cdpUrl must be an absolute ws:// URL of the browser's CDP socket or an http:// URL of its debugging port.");
+            return ApiError.InvalidCdpUrl.ToResult();
         }
 
         var existing = await runtimes.GetAsync(runtimeId, cancellationToken);
@@ -171,14 +171,14 @@ internal static class ControlApi
         var protocol = body?.Protocol ?? "cdp";
         if (protocol != "cdp")
         {
-            return Invalid("unsupported_protocol", "The only protocol is \"cdp\".");
+            return ApiError.UnsupportedProtocol.ToResult();
         }
 
         var limits = options.Value.Connections;
         var ttl = body?.TtlSeconds is { } seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, -1, int.MaxValue)) : limits.DefaultTtl;
         if (ttl < TimeSpan.FromSeconds(1) || ttl > limits.MaxTtl)
         {
-            return Invalid("invalid_ttl", $"ttlSeconds must be between 1 and {(long)limits.MaxTtl.TotalSeconds}.");
+            return ApiError.InvalidTtl.With($"ttlSeconds must be between 1 and {(long)limits.MaxTtl.TotalSeconds}.").ToResult();
         }
 
         if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
@@ -241,7 +241,7 @@ internal static class ControlApi
         var terminateText = context.Request.Query["terminate"].ToString();
         if (!bool.TryParse(terminateText.Length == 0 ? "false" : terminateText, out var terminate))
         {
-            return Invalid("invalid_query", "terminate must be true or false.");
+            return ApiError.InvalidQuery.With("terminate must be true or false.").ToResult();
         }
 
         // A node whose view is stale cannot reach Redis: say so at once rather than at the deadline.
@@ -286,8 +286,6 @@ internal static class ControlApi
         record.DeletedAt is not null ? "deleted" : record.ExpiresAt <= now ? "expired" : "active",
         new AttachCountsResponse(counts.Live, counts.Total));
 
-    private static IResult Invalid(string code, string message) => new ApiError(400, code, message).ToResult();
-
     private static async Task<(T? Body, ApiError? Error)> ReadJsonAsync<T>(
         HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, bool allowEmpty = false)
         where T : class
@@ -303,11 +301,11 @@ internal static class ControlApi
         try
         {
             var body = await JsonSerializer.DeserializeAsync(context.Request.Body, type, cancellationToken);
-            return body is null ? (null, new ApiError(400, "invalid_json", "The request body must be a JSON object.")) : (body, null);
+            return body is null ? (null, ApiError.InvalidJson.With("The request body must be a JSON object.")) : (body, null);
         }
         catch (JsonException)
         {
-            return (null, new ApiError(400, "invalid_json", "The request body is not valid JSON for this call."));
+            return (null, ApiError.InvalidJson);
         }
     }
 }

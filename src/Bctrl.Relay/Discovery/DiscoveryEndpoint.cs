@@ -92,7 +92,7 @@ internal sealed partial class DiscoveryEndpoint(
         catch (Exception exception) when (exception is HttpRequestException or IOException or System.Net.Sockets.SocketException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             // No descriptor for the request is the node at its limit, not the runtime at fault (issue 8, finding 1).
-            var failure = Descriptors.IsOutOf(exception) ? ApiError.AtCapacity : UpstreamDialer.Unreachable;
+            var failure = Descriptors.IsOutOf(exception) ? ApiError.AtCapacity : ApiError.RuntimeUnreachable;
             RelayLog.DiscoveryFailed(logger, failure.Code);
             if (!context.Response.HasStarted)
             {
@@ -128,6 +128,6 @@ internal sealed partial class DiscoveryEndpoint(
         }
 
         RelayLog.DiscoveryRefused(logger, document, problem, "answered 502 bad_upstream_discovery");
-        await new ApiError(502, "bad_upstream_discovery", $"The runtime's /{document} was refused: {problem}.").WriteAsync(context);
+        await ApiError.BadUpstreamDiscovery.With($"The runtime's /{document} was refused: {problem}.").WriteAsync(context);
     }
 }

@@ -150,7 +150,7 @@ internal static class RelayApp
         app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
         app.MapGet("/readyz", (IRevocationView view) => view.Age <= options.Revocations.MaxStaleness
             ? Results.Text("{\"status\":\"ready\"}", "application/json")
-            : LeaseGate.RevocationsStale.ToResult());
+            : ApiError.RevocationsStale.ToResult());
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapControlApi();
         AttachEndpoint.Map(app);
@@ -180,7 +180,7 @@ internal static class RelayApp
         {
             RelayLog.RequestFault(context.RequestServices.GetRequiredService<ILogger<AttachRegistry>>(), exception.GetType().Name, exception.StackTrace ?? string.Empty);
             context.Response.Clear();
-            await new ApiError(500, "relay_fault", "The relay failed to handle the request.").WriteAsync(context);
+            await ApiError.RelayFault.WriteAsync(context);
         }
     };
 

@@ -115,7 +115,7 @@ internal static class EventsEndpoint
             {
                 if (!Guid.TryParse(connectionText, out var parsed))
                 {
-                    return new Filter(null, null, new ApiError(400, "invalid_query", "connectionId must be a connection id."));
+                    return new Filter(null, null, ApiError.InvalidQuery.With("connectionId must be a connection id."));
                 }
 
                 connection = parsed;
@@ -128,7 +128,7 @@ internal static class EventsEndpoint
                 types = typeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
                 if (types.Any(t => !RecordTypes.All.Contains(t)))
                 {
-                    return new Filter(null, null, new ApiError(400, "invalid_query", $"type must be among {string.Join(", ", RecordTypes.All)}."));
+                    return new Filter(null, null, ApiError.InvalidQuery.With($"type must be among {string.Join(", ", RecordTypes.All)}."));
                 }
             }
 
