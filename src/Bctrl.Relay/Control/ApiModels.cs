@@ -22,7 +22,8 @@ internal sealed record AttachCountsResponse(long Live, long Total);
 internal sealed record ConnectionResponse(
     Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches);
 
-internal sealed record ListResponse<T>(IReadOnlyList<T> Data);
+/// <summary>A page of a list (docs/api.md, "Pagination"): <c>nextCursor</c> is absent on the last page.</summary>
+internal sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor = null);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,

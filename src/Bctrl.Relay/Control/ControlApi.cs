@@ -89,10 +89,15 @@ internal static class ControlApi
         return Results.Json(ToResponse(record), RelayJsonContext.Default.RuntimeResponse, statusCode: created ? 201 : 200);
     }
 
-    private static async Task<IResult> ListRuntimesAsync(IRuntimeStore runtimes, CancellationToken cancellationToken)
+    private static async Task<IResult> ListRuntimesAsync(HttpContext context, IRuntimeStore runtimes, CancellationToken cancellationToken)
     {
-        var all = await runtimes.ListAsync(cancellationToken);
-        return Results.Json(new ListResponse<RuntimeResponse>(all.Select(ToResponse).ToArray()), RelayJsonContext.Default.ListResponseRuntimeResponse);
+        if (Pagination.TryRead(context.Request, PageOrders.Runtimes, out var page) is { } invalid)
+        {
+            return invalid.ToResult();
+        }
+
+        var (items, next) = page.Take(await runtimes.ListAsync(cancellationToken));
+        return Results.Json(new ListResponse<RuntimeResponse>([.. items.Select(ToResponse)], next), RelayJsonContext.Default.ListResponseRuntimeResponse);
     }
 
     private static async Task<IResult> GetRuntimeAsync(string runtimeId, IRuntimeStore runtimes, CancellationToken cancellationToken)
@@ -198,21 +203,27 @@ internal static class ControlApi
     }
 
     private static async Task<IResult> ListConnectionsAsync(
-        string runtimeId, IRuntimeStore runtimes, IConnectionStore connections, TimeProvider time, CancellationToken cancellationToken)
+        string runtimeId, HttpContext context, IRuntimeStore runtimes, IConnectionStore connections, TimeProvider time, CancellationToken cancellationToken)
     {
+        if (Pagination.TryRead(context.Request, PageOrders.Connections, out var page) is { } invalid)
+        {
+            return invalid.ToResult();
+        }
+
         var all = await connections.ListAsync(runtimeId, cancellationToken);
         if (all.Count == 0 && await runtimes.GetAsync(runtimeId, cancellationToken) is null)
         {
             return ApiError.RuntimeNotFound.ToResult();
         }
 
-        var data = new List<ConnectionResponse>(all.Count);
-        foreach (var record in all)
+        var (items, next) = page.Take(all);
+        var data = new List<ConnectionResponse>(items.Count);
+        foreach (var record in items)
         {
             data.Add(ToResponse(record, await connections.GetAttachCountsAsync(record.Id, cancellationToken), time.GetUtcNow()));
         }
 
-        return Results.Json(new ListResponse<ConnectionResponse>(data), RelayJsonContext.Default.ListResponseConnectionResponse);
+        return Results.Json(new ListResponse<ConnectionResponse>(data, next), RelayJsonContext.Default.ListResponseConnectionResponse);
     }
 
     private static async Task<IResult> GetConnectionAsync(

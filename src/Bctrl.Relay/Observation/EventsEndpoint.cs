@@ -95,14 +95,20 @@ internal static class EventsEndpoint
     }
 
     private static async Task<IResult> ListAttachesAsync(
-        string runtimeId, string connectionId, IConnectionStore connections, IAttachRecordStore attaches, CancellationToken cancellationToken)
+        string runtimeId, string connectionId, HttpContext context, IConnectionStore connections, IAttachRecordStore attaches, CancellationToken cancellationToken)
     {
+        if (Pagination.TryRead(context.Request, PageOrders.Attaches, out var page) is { } invalid)
+        {
+            return invalid.ToResult();
+        }
+
         if (!Guid.TryParse(connectionId, out var id) || await connections.GetAsync(id, cancellationToken) is not { } record || record.RuntimeId != runtimeId)
         {
             return ApiError.ConnectionNotFound.ToResult();
         }
 
-        return Results.Json(new ListResponse<AttachRecord>(await attaches.ListAsync(id, cancellationToken)), RelayJsonContext.Default.ListResponseAttachRecord);
+        var (items, next) = page.Take(await attaches.ListAsync(id, cancellationToken));
+        return Results.Json(new ListResponse<AttachRecord>(items, next), RelayJsonContext.Default.ListResponseAttachRecord);
     }
 
     private sealed record Filter(Guid? ConnectionId, HashSet<string>? Types, ApiError? Error)
