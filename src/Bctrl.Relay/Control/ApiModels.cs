@@ -37,4 +37,5 @@ internal sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor
 [JsonSerializable(typeof(ConnectionResponse))]
 [JsonSerializable(typeof(ListResponse<ConnectionResponse>))]
 [JsonSerializable(typeof(ListResponse<Bctrl.Relay.Observation.AttachRecord>))]
+[JsonSerializable(typeof(Bctrl.Relay.Observation.ObservationRecord))] // the events stream's data, for the OpenAPI document
 internal sealed partial class RelayJsonContext : JsonSerializerContext;

@@ -18,16 +18,48 @@ internal static class ControlApi
         {
             var auth = context.HttpContext.RequestServices.GetRequiredService<ControlAuth>();
             return auth.IsAuthorized(context.HttpContext.Request) ? await next(context) : ApiError.Unauthorized.ToResult();
-        }).AddEndpointFilter(WithinStateBoundAsync);
+        }).AddEndpointFilter(WithinStateBoundAsync)
+            .Refuses(ApiError.Unauthorized, ApiError.StateUnavailable, ApiError.RelayFault);
 
-        v1.MapPut("/runtimes/{runtimeId}", PutRuntimeAsync);
-        v1.MapGet("/runtimes", ListRuntimesAsync);
-        v1.MapGet("/runtimes/{runtimeId}", GetRuntimeAsync);
-        v1.MapDelete("/runtimes/{runtimeId}", DeleteRuntimeAsync);
-        v1.MapPost("/runtimes/{runtimeId}/connections", CreateConnectionAsync);
-        v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync);
-        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}", GetConnectionAsync);
-        v1.MapDelete("/runtimes/{runtimeId}/connections/{connectionId}", DeleteConnectionAsync);
+        // What each call takes, answers and refuses, for the OpenAPI document (docs/api.md); the handlers read bodies and
+        // query strings by hand, so that a bad one is a catalogue error rather than the framework's empty 400.
+        v1.MapPut("/runtimes/{runtimeId}", PutRuntimeAsync)
+            .WithName("putRuntime").WithSummary("Registers or replaces a runtime (201 created, 200 replaced).")
+            .Accepts<PutRuntimeRequest>("application/json")
+            .Produces<RuntimeResponse>(StatusCodes.Status200OK)
+            .Produces<RuntimeResponse>(StatusCodes.Status201Created)
+            .Refuses(ApiError.InvalidRuntimeId, ApiError.InvalidJson, ApiError.InvalidCdpUrl);
+        v1.MapGet("/runtimes", ListRuntimesAsync)
+            .WithName("listRuntimes").WithSummary("Lists runtimes by id.")
+            .Produces<ListResponse<RuntimeResponse>>()
+            .Paged();
+        v1.MapGet("/runtimes/{runtimeId}", GetRuntimeAsync)
+            .WithName("getRuntime").WithSummary("Gets a runtime.")
+            .Produces<RuntimeResponse>()
+            .Refuses(ApiError.RuntimeNotFound);
+        v1.MapDelete("/runtimes/{runtimeId}", DeleteRuntimeAsync)
+            .WithName("deleteRuntime").WithSummary("Deletes a runtime and revokes its connections.")
+            .Produces(StatusCodes.Status204NoContent)
+            .Refuses(ApiError.RuntimeNotFound);
+        v1.MapPost("/runtimes/{runtimeId}/connections", CreateConnectionAsync)
+            .WithName("createConnection").WithSummary("Creates a connection (a lease); its endpoint URL is in this answer only.")
+            .Accepts<CreateConnectionRequest>(isOptional: true, "application/json")
+            .Produces<CreatedConnectionResponse>(StatusCodes.Status201Created)
+            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.RuntimeNotFound);
+        v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync)
+            .WithName("listConnections").WithSummary("Lists a runtime's connections, newest first.")
+            .Produces<ListResponse<ConnectionResponse>>()
+            .Paged()
+            .Refuses(ApiError.RuntimeNotFound);
+        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}", GetConnectionAsync)
+            .WithName("getConnection").WithSummary("Gets a connection: its state and attach counts, never its URL.")
+            .Produces<ConnectionResponse>()
+            .Refuses(ApiError.ConnectionNotFound);
+        v1.MapDelete("/runtimes/{runtimeId}/connections/{connectionId}", DeleteConnectionAsync)
+            .WithName("deleteConnection").WithSummary("Deletes (revokes) a connection; idempotent.")
+            .Produces(StatusCodes.Status204NoContent)
+            .Reads("terminate", ApiInputKind.Boolean, "true also closes the lease's live attaches (4001) on every node.")
+            .Refuses(ApiError.InvalidQuery, ApiError.ConnectionNotFound);
         v1.MapObservation();
     }
 

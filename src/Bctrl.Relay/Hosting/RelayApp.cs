@@ -114,6 +114,7 @@ internal static class RelayApp
         services.AddHostedService<AttachDrain>();
         services.AddHostedService<DevRuntimeService>();
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, RelayJsonContext.Default));
+        services.AddControlApiDocument();
 
         var app = builder.Build();
         Wire(app, options, generated);
@@ -153,6 +154,7 @@ internal static class RelayApp
             : ApiError.RevocationsStale.ToResult());
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapControlApi();
+        app.MapControlApiDocument();
         AttachEndpoint.Map(app);
         DiscoveryEndpoint.Map(app);
         // "{*path}" so that paths whose last segment has a dot (every token does) also get the JSON 404.

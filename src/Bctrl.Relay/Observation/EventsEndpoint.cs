@@ -15,8 +15,19 @@ internal static class EventsEndpoint
 
     public static void MapObservation(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/runtimes/{runtimeId}/events", StreamAsync);
-        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}/attaches", ListAttachesAsync);
+        v1.MapGet("/runtimes/{runtimeId}/events", StreamAsync)
+            .WithName("streamEvents").WithSummary("A runtime's records as Server-Sent Events; each data line is one record.")
+            .Produces<ObservationRecord>(StatusCodes.Status200OK, "text/event-stream")
+            .Reads("connectionId", ApiInputKind.Text, "Only this connection's records.")
+            .Reads("type", ApiInputKind.Text, $"Only these record types, comma-separated: {string.Join(", ", RecordTypes.All)}.")
+            .Reads("lastEventId", ApiInputKind.Text, "Resume after this event id (as the Last-Event-ID header).")
+            .Reads("Last-Event-ID", ApiInputKind.Text, "Resume after this event id.", inHeader: true)
+            .Refuses(ApiError.InvalidQuery, ApiError.RuntimeNotFound);
+        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}/attaches", ListAttachesAsync)
+            .WithName("listAttaches").WithSummary("Lists a connection's attaches with their recording metadata, oldest first.")
+            .Produces<ListResponse<AttachRecord>>()
+            .Paged()
+            .Refuses(ApiError.ConnectionNotFound);
     }
 
     private static async Task StreamAsync(
