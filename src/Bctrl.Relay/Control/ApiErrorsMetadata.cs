@@ -8,38 +8,3 @@ internal sealed class ApiErrorsMetadata(IReadOnlyList<ApiError> errors)
 {
     public IReadOnlyList<ApiError> Errors { get; } = errors;
 }
-
-/// <summary>Endpoint metadata: a query parameter or header the handler reads by hand, for the OpenAPI document.</summary>
-internal sealed record ApiInputMetadata(string Name, ApiInputKind Kind, string Description, bool InHeader = false);
-
-internal enum ApiInputKind
-{
-    Text,
-    Boolean,
-    Limit,
-}
-
-internal static class ApiMetadataExtensions
-{
-    /// <summary>Declares the catalogue entries the endpoints may answer with, each status with the error body.</summary>
-    public static TBuilder Refuses<TBuilder>(this TBuilder builder, params ApiError[] errors)
-        where TBuilder : IEndpointConventionBuilder
-    {
-        builder.WithMetadata(new ApiErrorsMetadata(errors));
-        foreach (var status in errors.Select(e => e.Status).Distinct())
-        {
-            builder.WithMetadata(new ProducesResponseTypeMetadata(status, typeof(ErrorBody), ["application/json"]));
-        }
-
-        return builder;
-    }
-
-    /// <summary>A list endpoint: <c>limit</c> and <c>cursor</c> (docs/api.md, "Pagination"), refused with <c>invalid_query</c>.</summary>
-    public static RouteHandlerBuilder Paged(this RouteHandlerBuilder builder) => builder
-        .WithMetadata(new ApiInputMetadata("limit", ApiInputKind.Limit, $"Items per page, 1 to {Pagination.MaxLimit} (default {Pagination.DefaultLimit})."))
-        .WithMetadata(new ApiInputMetadata("cursor", ApiInputKind.Text, "The nextCursor of the previous page; absent for the first page."))
-        .Refuses(ApiError.InvalidQuery);
-
-    public static RouteHandlerBuilder Reads(this RouteHandlerBuilder builder, string name, ApiInputKind kind, string description, bool inHeader = false)
-        => builder.WithMetadata(new ApiInputMetadata(name, kind, description, inHeader));
-}
