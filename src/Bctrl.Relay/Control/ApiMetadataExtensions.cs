@@ -22,6 +22,10 @@ internal static class ApiMetadataExtensions
         .WithMetadata(new ApiInputMetadata("cursor", ApiInputKind.Text, "The nextCursor of the previous page; absent for the first page."))
         .Refuses(ApiError.InvalidQuery);
 
+    /// <summary>The JSON body the handler reads by hand (never routing metadata: see <c>ControlApi.MapControlApi</c>).</summary>
+    public static RouteHandlerBuilder Takes<TBody>(this RouteHandlerBuilder builder, bool optional = false)
+        => builder.WithMetadata(new ApiBodyMetadata(typeof(TBody), optional));
+
     public static RouteHandlerBuilder Reads(this RouteHandlerBuilder builder, string name, ApiInputKind kind, string description, bool inHeader = false)
         => builder.WithMetadata(new ApiInputMetadata(name, kind, description, inHeader));
 }

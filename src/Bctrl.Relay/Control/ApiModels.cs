@@ -10,7 +10,8 @@ internal sealed record PutRuntimeRequest(string? CdpUrl);
 
 internal sealed record RuntimeResponse(string Id, string CdpUrl, DateTimeOffset CreatedAt);
 
-internal sealed record CreateConnectionRequest(string? Protocol, long? TtlSeconds);
+/// <summary>Both optional (defaults in the README): the defaults tell the OpenAPI document they are not required.</summary>
+internal sealed record CreateConnectionRequest(string? Protocol = null, long? TtlSeconds = null);
 
 internal sealed record EndpointResponse(string Url);
 

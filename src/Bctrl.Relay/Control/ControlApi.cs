@@ -21,11 +21,13 @@ internal static class ControlApi
         }).AddEndpointFilter(WithinStateBoundAsync)
             .Refuses(ApiError.Unauthorized, ApiError.StateUnavailable, ApiError.RelayFault);
 
-        // What each call takes, answers and refuses, for the OpenAPI document (docs/api.md); the handlers read bodies and
-        // query strings by hand, so that a bad one is a catalogue error rather than the framework's empty 400.
+        // What each call takes, answers and refuses, for the OpenAPI document (docs/api.md). The handlers read bodies and
+        // query strings by hand, so that a bad one is a catalogue error rather than the framework's empty 400; and
+        // bodies are declared with Takes, not Accepts, whose metadata would also route by Content-Type (a POST with no
+        // body, or a PUT without the header, would miss the endpoint).
         v1.MapPut("/runtimes/{runtimeId}", PutRuntimeAsync)
             .WithName("putRuntime").WithSummary("Registers or replaces a runtime (201 created, 200 replaced).")
-            .Accepts<PutRuntimeRequest>("application/json")
+            .Takes<PutRuntimeRequest>()
             .Produces<RuntimeResponse>(StatusCodes.Status200OK)
             .Produces<RuntimeResponse>(StatusCodes.Status201Created)
             .Refuses(ApiError.InvalidRuntimeId, ApiError.InvalidJson, ApiError.InvalidCdpUrl);
@@ -43,7 +45,7 @@ internal static class ControlApi
             .Refuses(ApiError.RuntimeNotFound);
         v1.MapPost("/runtimes/{runtimeId}/connections", CreateConnectionAsync)
             .WithName("createConnection").WithSummary("Creates a connection (a lease); its endpoint URL is in this answer only.")
-            .Accepts<CreateConnectionRequest>(isOptional: true, "application/json")
+            .Takes<CreateConnectionRequest>(optional: true)
             .Produces<CreatedConnectionResponse>(StatusCodes.Status201Created)
             .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.RuntimeNotFound);
         v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync)

@@ -58,9 +58,24 @@ internal static class ControlApiDocument
         return Task.CompletedTask;
     }
 
-    private static Task DescribeOperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
+    private static async Task DescribeOperationAsync(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken cancellationToken)
     {
         var metadata = context.Description.ActionDescriptor.EndpointMetadata;
+        if (metadata.OfType<ApiBodyMetadata>().FirstOrDefault() is { } body && context.Document is { } document)
+        {
+            // The schema comes back inline: registered under the type's name, like the response bodies' schemas.
+            var schema = await context.GetOrCreateSchemaAsync(body.Type, parameterDescription: null, cancellationToken);
+            document.AddComponent(body.Type.Name, schema);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = !body.Optional,
+                Content = new Dictionary<string, OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = new OpenApiSchemaReference(body.Type.Name, document) },
+                },
+            };
+        }
+
         foreach (var input in metadata.OfType<ApiInputMetadata>())
         {
             operation.Parameters ??= [];
@@ -86,8 +101,6 @@ internal static class ControlApiDocument
             response.Extensions ??= new Dictionary<string, IOpenApiExtension>();
             response.Extensions[ErrorCodesExtension] = new JsonNodeExtension(new JsonArray([.. codes.Select(c => (JsonNode)JsonValue.Create(c))]));
         }
-
-        return Task.CompletedTask;
     }
 
     private static OpenApiSchema SchemaOf(ApiInputKind kind) => kind switch

@@ -113,7 +113,13 @@ internal static class RelayApp
         services.AddHostedService<Heartbeat>();
         services.AddHostedService<AttachDrain>();
         services.AddHostedService<DevRuntimeService>();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, RelayJsonContext.Default));
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, RelayJsonContext.Default);
+            // The API reads bodies with RelayJsonContext's own options, which take numbers as numbers only; the OpenAPI
+            // document's schemas come from these options, so they must say the same (the web default reads "300" too).
+            json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
         services.AddControlApiDocument();
 
         var app = builder.Build();

@@ -107,6 +107,11 @@ public sealed class OpenApiDocumentTests
         Assert.True(list.TryGetProperty("nextCursor", out _));
         Assert.True(schemas.GetProperty("ErrorBody").GetProperty("properties").TryGetProperty("error", out _));
         Assert.True(schemas.GetProperty("CreatedConnectionResponse").GetProperty("properties").TryGetProperty("endpoint", out _));
+
+        // As the API reads it: an empty body is fine, and a number is a number, never "300".
+        var create = schemas.GetProperty("CreateConnectionRequest");
+        Assert.False(create.TryGetProperty("required", out _));
+        Assert.DoesNotContain("string", create.GetProperty("properties").GetProperty("ttlSeconds").GetProperty("type").EnumerateArray().Select(t => t.GetString()));
     }
 
     [Fact(Timeout = 30_000)]
