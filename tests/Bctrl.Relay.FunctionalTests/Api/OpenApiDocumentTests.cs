@@ -1,6 +1,5 @@
 using System.Text.Json;
 using Bctrl.Relay.Control;
-using Bctrl.Relay.Hosting;
 using Bctrl.Relay.Testing;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -140,7 +139,7 @@ public sealed class OpenApiDocumentTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task The_document_needs_no_key_and_goes_with_the_control_api_when_listeners_are_split()
+    public async Task The_document_needs_no_key()
     {
         await using var relay = await RelayServer.StartAsync();
         using var anonymous = new HttpClient { BaseAddress = relay.BaseUrl };
@@ -151,7 +150,21 @@ public sealed class OpenApiDocumentTests
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);
         Assert.Equal(401, (int)api.StatusCode);
-        Assert.True(ListenerRoles.IsManagementPath(ControlApiDocument.Path));
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task With_split_listeners_the_document_is_on_the_management_listener_only()
+    {
+        var managementPort = Loopback.FreePort();
+        await using var relay = await RelayServer.StartAsync(new Dictionary<string, string?> { ["Relay:ManagementUrls"] = $"http://127.0.0.1:{managementPort}" });
+        Assert.NotEqual(managementPort, relay.BaseUrl.Port);
+        using var http = new HttpClient();
+
+        using var management = await http.GetAsync($"http://127.0.0.1:{managementPort}{ControlApiDocument.Path}");
+        using var data = await http.GetAsync(new Uri(relay.BaseUrl, ControlApiDocument.Path));
+
+        Assert.Equal(200, (int)management.StatusCode);
+        await Control.ApiAssert.ErrorAsync(data, 404, "not_found");
     }
 
     private static async Task<JsonDocument> FetchAsync(RelayServer relay)
