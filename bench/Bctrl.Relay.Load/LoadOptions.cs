@@ -23,6 +23,15 @@ internal sealed class LoadOptions
                                  path before issue 9), ClientTransport=Pipes, recording on
                    nginx         nginx as a WebSocket proxy (apt-get install nginx)
                    haproxy       HAProxy as a WebSocket proxy (apt-get install haproxy)
+                   relay-tls     relay-pipes listening on https:// (Relay:Tls:CertificatePath and KeyPath); attaches
+                                 go to its wss:// lease URLs (issue 10)
+                   nginx-tls     nginx terminating TLS (listen ssl, TLS 1.2 and 1.3, a shared session cache) and
+                                 proxying plain to the runtime as nginx does
+                   Both TLS targets serve one certificate for 127.0.0.1 (ECDSA P-256) signed by a throwaway
+                   authority the tool makes at start, in a temporary directory removed at the end; the clients
+                   trust that authority alone. They run only when named in --targets; with both, the report adds
+                   a TLS block (relay-tls over nginx-tls, and each over its plain counterpart):
+                     --targets relay-pipes,relay-tls,nginx,nginx-tls --scenarios rt-256b-16,echo-1mib-4,stream-1mib-2
 
                    ClientTransport (Pipes, Stream) and InlineIo act on the splice only on Kestrel's Sockets
                    transport; on the relay transport relay-stream and relay-dispatch splice as relay-pipes does.
@@ -49,8 +58,8 @@ internal sealed class LoadOptions
                                in the proxy: as root the tool raises its open-file limit (to 200,000) for its
                                children too; where it cannot, idle-20k is skipped with a note
           --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream, relay-dispatch,
-                               relay-sockets, nginx, haproxy (the "relay-" may be left out; default all, without a
-                               peer that is not installed)
+                               relay-sockets, relay-tls, nginx, nginx-tls, haproxy (the "relay-" may be left out;
+                               default all but the TLS targets, without a peer that is not installed)
           --peer-workers N     nginx worker_processes and HAProxy nbthread (1-64; default the processor count)
           --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)
           --relay-env NAME=VALUE
@@ -89,8 +98,11 @@ internal sealed class LoadOptions
 
     public int PeerWorkers { get; private set; } = Environment.ProcessorCount;
 
-    /// <summary>Short names (<c>direct</c>, <c>pipes</c>, <c>norec</c>, <c>stream</c>, <c>dispatch</c>, <c>sockets</c>, the peers), in the order odd rounds visit them.</summary>
-    public IReadOnlyList<string> Targets { get; private set; } = RelaySetup.AllTargets;
+    /// <summary>Short names (<c>direct</c>, <c>pipes</c>, <c>norec</c>, <c>stream</c>, <c>dispatch</c>, <c>sockets</c>, <c>tls</c>, the peers), in the order odd rounds visit them.</summary>
+    public IReadOnlyList<string> Targets { get; private set; } = RelaySetup.DefaultTargets;
+
+    /// <summary>Whether a TLS target (<c>relay-tls</c>, <c>nginx-tls</c>) runs, so the run needs its certificate.</summary>
+    public bool NeedsCertificates => Targets.Any(RelaySetup.IsTls);
 
     public IReadOnlyList<string> Arguments { get; private set; } = [];
 

@@ -67,7 +67,8 @@ internal sealed partial class LoadReport
     /// </summary>
     private void AppendPeers(StringBuilder text, IReadOnlyList<string> columns)
     {
-        var relaysRun = columns.Where(c => c.StartsWith("relay-", StringComparison.Ordinal)).ToArray();
+        // relay-tls against plain peers would charge TLS to the relay: it has its own block against nginx-tls (AppendTls).
+        var relaysRun = columns.Where(c => c.StartsWith("relay-", StringComparison.Ordinal) && c != RelayTls).ToArray();
         if (relaysRun.Length == 0 || !columns.Any(c => c is Nginx or HaProxy))
         {
             return;

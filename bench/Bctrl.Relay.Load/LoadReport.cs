@@ -6,8 +6,8 @@ namespace Bctrl.Relay.Load;
 
 /// <summary>
 /// Medians per scenario and target, ratios to direct, proxy CPU per GB, round-trip latency, each relay against the
-/// peers (LoadReport.Peers.cs) and recording on against off (relay-pipes against relay-norec); printed as tables and
-/// written as JSON.
+/// peers (LoadReport.Peers.cs), recording on against off (relay-pipes against relay-norec) and the relay over TLS against
+/// nginx over TLS (LoadReport.Tls.cs); printed as tables and written as JSON.
 /// </summary>
 internal sealed partial class LoadReport(
     LoadOptions options,
@@ -28,6 +28,8 @@ internal sealed partial class LoadReport(
     private const string Stream = "relay-stream";
     private const string Nginx = "nginx";
     private const string HaProxy = "haproxy";
+    private const string RelayTls = "relay-tls";
+    private const string NginxTls = "nginx-tls";
 
     /// <summary>Pairs of relay targets whose CPU per GB is compared: (numerator, denominator, heading).</summary>
     private static readonly (string Of, string To, string Title)[] s_cpuRatios =
@@ -43,7 +45,10 @@ internal sealed partial class LoadReport(
     public bool HasProblems => cancelled || samples.Any(s => s.Errors > 0 || s.Failed) || runtime.Errors > 0 || _relayOutput.Values.Any(o => o.Errors > 0)
         || _peerOutput.Values.Any(o => o.Tail.Any(IsPeerProblem));
 
-    public static string TargetName(string shortName) => shortName is Direct or Nginx or HaProxy ? shortName : "relay-" + shortName;
+    /// <summary>What each TLS target negotiated with the tool's client (<c>Tls13 TLS_AES_256_GCM_SHA384</c>), by target name.</summary>
+    public IReadOnlyDictionary<string, string> Negotiated { get; init; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    public static string TargetName(string shortName) => shortName == Direct || PeerSetup.Find(shortName) is not null ? shortName : "relay-" + shortName;
 
     /// <summary>nginx's error log holds only errors (level <c>error</c>); HAProxy prints alerts on failures, warnings otherwise.</summary>
     private static bool IsPeerProblem(string line) => line.Contains("[error]", StringComparison.Ordinal) || line.Contains("[crit]", StringComparison.Ordinal)
@@ -141,6 +146,7 @@ internal sealed partial class LoadReport(
 
         AppendLatency(text, columns);
         AppendPeers(text, columns);
+        AppendTls(text, columns);
         AppendRecording(text, columns);
         AppendProblems(text);
         output.Write(text.ToString());
@@ -199,7 +205,8 @@ internal sealed partial class LoadReport(
                 json.WriteStartObject(target);
                 WriteNullable(json, "median", MedianValue(scenario, target));
                 WriteNullable(json, "ratioToDirect", scenario.Kind == ScenarioKind.Idle ? null : Ratio(scenario, target));
-                if (target.StartsWith("relay-", StringComparison.Ordinal))
+                // The plain peers are no measure for relay-tls: it is compared with nginx-tls in "tls".
+                if (target.StartsWith("relay-", StringComparison.Ordinal) && target != RelayTls)
                 {
                     WriteNullable(json, "ratioToNginx", Divide(MedianValue(scenario, target), MedianValue(scenario, Nginx)));
                     WriteNullable(json, "ratioToHaproxy", Divide(MedianValue(scenario, target), MedianValue(scenario, HaProxy)));
@@ -273,6 +280,7 @@ internal sealed partial class LoadReport(
         json.WriteEndArray();
 
         WriteRecordingJson(json);
+        WriteTlsJson(json);
 
         json.WriteStartObject("relays");
         foreach (var (name, relay) in relays)
@@ -282,6 +290,7 @@ internal sealed partial class LoadReport(
             json.WriteString("transport", relay.Setup.Listener);
             json.WriteString("clientTransport", relay.Transport);
             json.WriteBoolean("recording", relay.Setup.Recording);
+            json.WriteBoolean("tls", relay.Setup.Tls);
             if (samplers.GetValueOrDefault(name) is { } counts)
             {
                 json.WriteStartObject("sampler");
@@ -318,7 +327,8 @@ internal sealed partial class LoadReport(
             json.WriteStartObject(name);
             json.WriteString("binary", peer.BinaryPath);
             json.WriteString("version", peer.Version);
-            json.WriteNumber(name == Nginx ? "workerProcesses" : "nbthread", peer.Workers);
+            json.WriteNumber(peer.Setup.IsNginx ? "workerProcesses" : "nbthread", peer.Workers);
+            json.WriteBoolean("tls", peer.Setup.Tls);
             json.WriteString("config", peer.Config);
             WriteNullable(json, "cpuSecondsPerGBPooled", PooledCpuPerGB(name));
             json.WriteNumber("outputLines", _peerOutput[name].Lines);
@@ -400,13 +410,7 @@ internal sealed partial class LoadReport(
             WriteNullable(json, "onOffRatioOfMedians", Divide(MedianValue(scenario, RecordingOn), MedianValue(scenario, RecordingOff)));
             var paired = PairedRatios(scenario, RecordingOn, RecordingOff, s => s.Value(scenario));
             WriteNullable(json, "onOffPairedRatioMedian", Stats.Median(paired));
-            json.WriteStartArray("onOffPairedRatios");
-            foreach (var ratio in paired)
-            {
-                json.WriteNumberValue(Math.Round(ratio, 4));
-            }
-
-            json.WriteEndArray();
+            WriteRatios(json, "onOffPairedRatios", paired);
             WriteNullable(json, "cpuPerGBOnOffRatio", Divide(MedianCpuPerGB(scenario, RecordingOn), MedianCpuPerGB(scenario, RecordingOff)));
             json.WriteEndObject();
         }
@@ -549,6 +553,18 @@ internal sealed partial class LoadReport(
                 text.AppendLine(CultureInfo.InvariantCulture, $"{new string(' ', name.Length)}  {problem}");
             }
         }
+    }
+
+    /// <summary>Paired per-round ratios as a JSON array, to four places.</summary>
+    private static void WriteRatios(Utf8JsonWriter json, string name, IEnumerable<double> ratios)
+    {
+        json.WriteStartArray(name);
+        foreach (var ratio in ratios)
+        {
+            json.WriteNumberValue(Math.Round(ratio, 4));
+        }
+
+        json.WriteEndArray();
     }
 
     private static void WriteNullable(Utf8JsonWriter json, string name, double? value)

@@ -114,32 +114,51 @@ internal static class LoadRun
         var peers = new Dictionary<string, PeerProcess>(StringComparer.Ordinal);
         var proxies = new Dictionary<string, IProxyProcess>(StringComparer.Ordinal);
         var samplers = new Dictionary<string, SamplerCounts?>(StringComparer.Ordinal);
+        var negotiated = new Dictionary<string, string>(StringComparer.Ordinal);
         await using var runtime = FakeRuntime.Start();
+
+        // The TLS targets' certificate, made for this run and deleted after it (bench/README.md, "TLS targets").
+        using var certificates = options.NeedsCertificates ? LoadCertificates.Create() : null;
         try
         {
             foreach (var setup in relayTargets)
             {
-                var relay = await RelayProcess.StartAsync(relayDll, setup, runtime, cancel.Token).ConfigureAwait(false);
+                var relay = await RelayProcess.StartAsync(relayDll, setup, runtime, certificates, cancel.Token).ConfigureAwait(false);
                 relays[setup.Name] = relay;
                 proxies[setup.Name] = relay;
             }
 
             foreach (var (name, binary) in peerBinaries)
             {
-                var peer = await PeerProcess.StartAsync(PeerSetup.Find(name)!, binary, options.PeerWorkers, peerAttaches, runtime, cancel.Token).ConfigureAwait(false);
+                var peer = await PeerProcess.StartAsync(PeerSetup.Find(name)!, binary, options.PeerWorkers, peerAttaches, runtime, certificates, cancel.Token).ConfigureAwait(false);
                 peers[name] = peer;
                 proxies[name] = peer;
             }
 
             var targets = options.Targets
-                .Select(t => new LoadTarget(LoadReport.TargetName(t), runtime, proxies.GetValueOrDefault(LoadReport.TargetName(t))))
+                .Select(t => new LoadTarget(LoadReport.TargetName(t), runtime, proxies.GetValueOrDefault(LoadReport.TargetName(t)), certificates))
                 .ToArray();
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"fake runtime on 127.0.0.1:{runtime.Port}; {string.Join("; ", relays.Select(r => $"{r.Key} ({r.Value.Setup.Description}; pid {r.Value.ProcessId}) on {r.Value.BaseUrl}"))}"));
             foreach (var (name, peer) in peers)
             {
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{name} ({peer.Version}; {(name == "nginx" ? "worker_processes" : "nbthread")} {peer.Workers}; pid {peer.ProcessId}) on 127.0.0.1:{peer.Port}"));
+                    $"{name} ({peer.Version}; {(peer.Setup.IsNginx ? "worker_processes" : "nbthread")} {peer.Workers}; pid {peer.ProcessId}) on {(peer.Setup.Tls ? "https" : "http")}://127.0.0.1:{peer.Port}"));
+            }
+
+            if (certificates is not null)
+            {
+                // One handshake per TLS target, as the clients make it: both must negotiate the same protocol and cipher
+                // for their comparison to be about the proxies rather than the cryptography.
+                var tlsPorts = relays.Values.Where(r => r.Setup.Tls).Select(r => (r.Name, r.BaseUrl.Port))
+                    .Concat(peers.Values.Where(p => p.Setup.Tls).Select(p => (p.Name, p.Port)));
+                foreach (var (name, port) in tlsPorts)
+                {
+                    negotiated[name] = await certificates.ProbeAsync(port, cancel.Token).ConfigureAwait(false);
+                }
+
+                Console.WriteLine(
+                    $"TLS: one {LoadCertificates.KeyKind} certificate for 127.0.0.1 from a throwaway authority; negotiated: {string.Join(", ", negotiated.Select(n => $"{n.Key} {n.Value}"))}");
             }
 
             var perWindow = options.Warmup + options.Measure + TimeSpan.FromSeconds(0.5);
@@ -205,7 +224,10 @@ internal static class LoadRun
             }
         }
 
-        var report = new LoadReport(options, options.Targets, samples, relays, peers, samplers, runtime, startedAt, relayDll, cancel.IsCancellationRequested, source);
+        var report = new LoadReport(options, options.Targets, samples, relays, peers, samplers, runtime, startedAt, relayDll, cancel.IsCancellationRequested, source)
+        {
+            Negotiated = negotiated,
+        };
         foreach (var peer in peers.Values)
         {
             peer.DeleteDirectory();
@@ -234,13 +256,14 @@ internal static class LoadRun
     {
         IProxyProcess fresh = target.Proxy switch
         {
-            RelayProcess relay => await RelayProcess.StartAsync(relayDll, relay.Setup, runtime, cancellationToken).ConfigureAwait(false),
-            PeerProcess peer => await PeerProcess.StartAsync(peer.Setup, peer.BinaryPath, peer.Workers, peer.Attaches, runtime, cancellationToken).ConfigureAwait(false),
+            RelayProcess relay => await RelayProcess.StartAsync(relayDll, relay.Setup, runtime, relay.Certificates, cancellationToken).ConfigureAwait(false),
+            PeerProcess peer => await PeerProcess.StartAsync(peer.Setup, peer.BinaryPath, peer.Workers, peer.Attaches, runtime, peer.Certificates, cancellationToken)
+                .ConfigureAwait(false),
             _ => throw new InvalidOperationException("idle memory needs a proxy"),
         };
         try
         {
-            var freshTarget = new LoadTarget(target.Name, runtime, fresh);
+            var freshTarget = new LoadTarget(target.Name, runtime, fresh, target.Certificates);
             var warm = await ScenarioRunner.RunAsync(Scenario.Idle(64), freshTarget, idle, round, TimeSpan.Zero, TimeSpan.FromSeconds(0.5), cancellationToken)
                 .ConfigureAwait(false);
             if (warm.Failed)

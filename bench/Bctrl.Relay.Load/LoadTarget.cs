@@ -1,11 +1,17 @@
 namespace Bctrl.Relay.Load;
 
-/// <summary>Where the scenarios connect: straight to the fake runtime, or through one proxy process (a relay, nginx or HAProxy).</summary>
-internal sealed class LoadTarget(string name, FakeRuntime runtime, IProxyProcess? proxy)
+/// <summary>
+/// Where the scenarios connect: straight to the fake runtime, or through one proxy process (a relay, nginx or HAProxy),
+/// over TLS for the TLS targets (<paramref name="certificates"/>: the run's authority, which their clients trust alone).
+/// </summary>
+internal sealed class LoadTarget(string name, FakeRuntime runtime, IProxyProcess? proxy, LoadCertificates? certificates = null)
 {
     public string Name { get; } = name;
 
     public IProxyProcess? Proxy { get; } = proxy;
+
+    /// <summary>The authority a <c>wss://</c> endpoint's certificate must chain to; null for a run without TLS targets.</summary>
+    public LoadCertificates? Certificates { get; } = certificates;
 
     public RelayProcess? Relay => Proxy as RelayProcess;
 
@@ -25,9 +31,11 @@ internal sealed class LoadTarget(string name, FakeRuntime runtime, IProxyProcess
 /// How one relay target is configured: who owns the sockets (<c>Relay:Transport</c>: <c>Relay</c>, the relay transport
 /// and its I/O loops, the relay's default on Linux, or <c>Sockets</c>, Kestrel's Sockets transport with the splice on its
 /// pipes; issue 9), the client transport of a splice on Kestrel's pipes (<c>Relay:Splice:ClientTransport</c>, which
-/// only acts on <c>Sockets</c>) and whether it records CDP (<c>Relay:Observation:Enabled</c>, on by default in the relay).
+/// only acts on <c>Sockets</c>), whether it records CDP (<c>Relay:Observation:Enabled</c>, on by default in the relay) and
+/// whether it listens on <c>https://</c> with the run's certificate (<see cref="Tls"/>; its leases are then <c>wss://</c>).
 /// </summary>
-internal sealed record RelaySetup(string ShortName, string Transport, bool Recording, bool InlineIo = true, string Listener = RelaySetup.RelayListener)
+internal sealed record RelaySetup(
+    string ShortName, string Transport, bool Recording, bool InlineIo = true, string Listener = RelaySetup.RelayListener, bool Tls = false)
 {
     /// <summary><c>Relay:Transport=Relay</c>: the relay transport (issue 9).</summary>
     public const string RelayListener = "Relay";
@@ -48,14 +56,24 @@ internal sealed record RelaySetup(string ShortName, string Transport, bool Recor
         new("stream", "Stream", Recording: true),
         new("dispatch", "Pipes", Recording: true, InlineIo: false),
         new("sockets", "Pipes", Recording: true, Listener: SocketsListener),
+        new("tls", "Pipes", Recording: true, Tls: true),
     ];
 
     /// <summary>Every target's short name, in visiting order: <c>direct</c> first, the peers (nginx, HAProxy) last.</summary>
     public static IReadOnlyList<string> AllTargets { get; } = [Direct, .. All.Select(s => s.ShortName), .. PeerSetup.All.Select(p => p.Name)];
 
+    /// <summary>
+    /// The targets a run without <c>--targets</c> visits: all but the TLS ones (<c>relay-tls</c>, <c>nginx-tls</c>), which
+    /// answer issue 10's question only and are named when wanted.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultTargets { get; } = AllTargets.Where(t => !IsTls(t)).ToArray();
+
     public string Name => LoadReport.TargetName(ShortName);
 
-    public string Description => $"{Listener} transport, {Transport}, recording {(Recording ? "on" : "off")}{(InlineIo ? string.Empty : ", thread-pool dispatch")}";
+    public string Description => $"{Listener} transport, {Transport}, recording {(Recording ? "on" : "off")}{(InlineIo ? string.Empty : ", thread-pool dispatch")}{(Tls ? ", TLS (https://, wss:// leases)" : string.Empty)}";
+
+    /// <summary>Whether the target (a short name) is reached over TLS: <c>relay-tls</c> or <c>nginx-tls</c>.</summary>
+    public static bool IsTls(string shortName) => Find(shortName)?.Tls == true || PeerSetup.Find(shortName)?.Tls == true;
 
     public static RelaySetup? Find(string shortName) => All.FirstOrDefault(s => s.ShortName == shortName);
 }

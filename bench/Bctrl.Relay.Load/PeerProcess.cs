@@ -5,14 +5,18 @@ using System.Net.Sockets;
 
 namespace Bctrl.Relay.Load;
 
-/// <summary>How one peer proxy is found and configured.</summary>
-internal sealed record PeerSetup(string Name, string Binary, string Package)
+/// <summary>How one peer proxy is found and configured; <paramref name="Tls"/>: it terminates TLS with the run's certificate.</summary>
+internal sealed record PeerSetup(string Name, string Binary, string Package, bool Tls = false)
 {
     public static IReadOnlyList<PeerSetup> All { get; } =
     [
         new("nginx", "nginx", "nginx"),
+        new("nginx-tls", "nginx", "nginx", Tls: true),
         new("haproxy", "haproxy", "haproxy"),
     ];
+
+    /// <summary>nginx (plain or TLS): a master and its workers, configured by <c>worker_processes</c>.</summary>
+    public bool IsNginx => Binary == "nginx";
 
     public static PeerSetup? Find(string name) => All.FirstOrDefault(p => p.Name == name);
 
@@ -66,6 +70,7 @@ internal sealed record PeerSetup(string Name, string Binary, string Package)
 /// nginx or HAProxy as a WebSocket proxy in front of the fake runtime: a child process of this tool with a generated
 /// configuration in a temporary directory, listening on a free 127.0.0.1 port, logging off, in the foreground (so the
 /// tool knows its PID and stops it by that PID alone). The client dials the runtime's browser socket path through it.
+/// nginx-tls is nginx terminating TLS with the run's certificate (<see cref="LoadCertificates"/>) and proxying plain.
 /// </summary>
 /// <remarks>
 /// Workers: <c>worker_processes</c> for nginx and <c>nbthread</c> for HAProxy are both set to <c>--peer-workers</c>
@@ -110,8 +115,10 @@ internal sealed class PeerProcess : IProxyProcess
         };
     }
 
-    private PeerProcess(PeerSetup setup, string binary, string version, int workers, int attaches, Process process, string directory, int port, string config)
+    private PeerProcess(
+        PeerSetup setup, string binary, string version, int workers, int attaches, Process process, string directory, int port, string config, LoadCertificates? certificates)
     {
+        Certificates = certificates;
         Attaches = attaches;
         Setup = setup;
         BinaryPath = binary;
@@ -141,6 +148,9 @@ internal sealed class PeerProcess : IProxyProcess
 
     public string Config { get; }
 
+    /// <summary>The certificate nginx-tls serves; null for a plain peer.</summary>
+    public LoadCertificates? Certificates { get; }
+
     public int ProcessId => _process.Id;
 
     public bool HasExited => _process.HasExited;
@@ -159,8 +169,13 @@ internal sealed class PeerProcess : IProxyProcess
 
     /// <summary>Starts the peer, configured to hold <paramref name="attaches"/> attaches at once (the largest idle scenario's).</summary>
     public static async Task<PeerProcess> StartAsync(
-        PeerSetup setup, string binary, int workers, int attaches, FakeRuntime runtime, CancellationToken cancellationToken)
+        PeerSetup setup, string binary, int workers, int attaches, FakeRuntime runtime, LoadCertificates? certificates, CancellationToken cancellationToken)
     {
+        if (setup.Tls && certificates is null)
+        {
+            throw new InvalidOperationException($"{setup.Name} needs the run's certificate.");
+        }
+
         Exception? last = null;
         var version = ReadVersion(binary, setup);
         var maxConnections = MaxConnections(attaches);
@@ -168,11 +183,9 @@ internal sealed class PeerProcess : IProxyProcess
         {
             var directory = Directory.CreateTempSubdirectory($"bctrl-load-{setup.Name}-").FullName;
             var port = FreePort();
-            var (config, start) = setup.Name switch
-            {
-                "nginx" => Nginx(binary, directory, port, runtime.Port, workers, maxConnections),
-                _ => HaProxy(binary, directory, port, runtime.Port, workers, maxConnections),
-            };
+            var (config, start) = setup.IsNginx
+                ? Nginx(binary, directory, port, runtime.Port, workers, maxConnections, setup.Tls ? certificates : null)
+                : HaProxy(binary, directory, port, runtime.Port, workers, maxConnections);
             var process = new Process { StartInfo = start };
             PeerProcess? peer = null;
             process.OutputDataReceived += (_, e) => peer?.Add(e.Data);
@@ -182,7 +195,7 @@ internal sealed class PeerProcess : IProxyProcess
                 throw new InvalidOperationException($"{binary} did not start.");
             }
 
-            peer = new PeerProcess(setup, binary, version, workers, attaches, process, directory, port, config);
+            peer = new PeerProcess(setup, binary, version, workers, attaches, process, directory, port, config, setup.Tls ? certificates : null);
             lock (s_children)
             {
                 s_children.Add(process);
@@ -206,7 +219,7 @@ internal sealed class PeerProcess : IProxyProcess
     }
 
     /// <summary>The runtime's browser socket, through this proxy.</summary>
-    public Uri Endpoint(FakeRuntime runtime) => new($"ws://127.0.0.1:{Port}{runtime.BrowserSocketUrl.AbsolutePath}");
+    public Uri Endpoint(FakeRuntime runtime) => new($"{(Setup.Tls ? "wss" : "ws")}://127.0.0.1:{Port}{runtime.BrowserSocketUrl.AbsolutePath}");
 
     public double? CpuSeconds()
     {
@@ -227,7 +240,7 @@ internal sealed class PeerProcess : IProxyProcess
         }
 
         // nginx's connections live in its workers; HAProxy runs as one process (-db, threads).
-        return Setup.Name == "nginx"
+        return Setup.IsNginx
             ? CurrentWorkers().Sum(w => ProcStat.RssBytes(w) ?? 0)
             : ProcStat.RssBytes(_process.Id);
     }
@@ -279,10 +292,27 @@ internal sealed class PeerProcess : IProxyProcess
         }
     }
 
-    private static (string Config, ProcessStartInfo Start) Nginx(string binary, string directory, int port, int runtimePort, int workers, int maxConnections)
+    private static (string Config, ProcessStartInfo Start) Nginx(
+        string binary, string directory, int port, int runtimePort, int workers, int maxConnections, LoadCertificates? tls)
     {
         var temp = Path.Combine(directory, "temp");
         Directory.CreateDirectory(temp);
+
+        // nginx-tls: TLS as a production server would have it (Mozilla's "intermediate" profile: TLS 1.2 and 1.3, its
+        // 1.2 ciphers, a shared session cache of 10 MB for a day, no tickets); the location is the plain target's.
+        var listen = tls is null
+            ? string.Create(CultureInfo.InvariantCulture, $"listen 127.0.0.1:{port};")
+            : string.Create(CultureInfo.InvariantCulture, $"""
+                listen 127.0.0.1:{port} ssl;
+                        ssl_certificate {tls.CertificatePath};
+                        ssl_certificate_key {tls.KeyPath};
+                        ssl_protocols TLSv1.2 TLSv1.3;
+                        ssl_ciphers ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305;
+                        ssl_prefer_server_ciphers off;
+                        ssl_session_cache shared:SSL:10m;
+                        ssl_session_timeout 1d;
+                        ssl_session_tickets off;
+                """);
 
         // worker_connections counts both sides of a proxied connection; the file limit must cover them and the listener.
         var config = string.Create(CultureInfo.InvariantCulture, $$"""
@@ -309,7 +339,7 @@ internal sealed class PeerProcess : IProxyProcess
                 }
 
                 server {
-                    listen 127.0.0.1:{{port}};
+                    {{listen}}
                     location / {
                         proxy_pass http://127.0.0.1:{{runtimePort}};
                         proxy_http_version 1.1;
@@ -414,7 +444,7 @@ internal sealed class PeerProcess : IProxyProcess
 
     private int[] CurrentWorkers()
     {
-        if (Setup.Name != "nginx")
+        if (!Setup.IsNginx)
         {
             return [];
         }
@@ -444,7 +474,7 @@ internal sealed class PeerProcess : IProxyProcess
             {
                 using var probe = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
                 await probe.ConnectAsync(new IPEndPoint(IPAddress.Loopback, Port), cancellationToken).ConfigureAwait(false);
-                if (Setup.Name != "nginx" || CurrentWorkers().Length == Workers)
+                if (!Setup.IsNginx || CurrentWorkers().Length == Workers)
                 {
                     return;
                 }

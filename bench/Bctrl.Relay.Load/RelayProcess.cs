@@ -12,6 +12,8 @@ namespace Bctrl.Relay.Load;
 /// One relay as a child process (<c>dotnet Bctrl.Relay.dll</c>) on 127.0.0.1, with a known control key and signing
 /// key, no dev runtime, one client transport, and recording on or off. The fake runtime is registered as runtime <c>fake</c> by its
 /// <c>http://</c> address, so every attach resolves the browser socket through <c>/json/version</c> as with Chromium.
+/// relay-tls listens on <c>https://</c> instead, with the run's certificate (docs/tls.md): its control API, health and
+/// metrics are reached over TLS too, and its leases are <c>wss://</c>.
 /// </summary>
 internal sealed class RelayProcess : IProxyProcess
 {
@@ -38,8 +40,9 @@ internal sealed class RelayProcess : IProxyProcess
         };
     }
 
-    private RelayProcess(RelaySetup setup, Process process, Uri baseUrl, HttpClient http, RelayOutput output)
+    private RelayProcess(RelaySetup setup, Process process, Uri baseUrl, HttpClient http, RelayOutput output, LoadCertificates? certificates)
     {
+        Certificates = certificates;
         Setup = setup;
         _process = process;
         BaseUrl = baseUrl;
@@ -62,8 +65,18 @@ internal sealed class RelayProcess : IProxyProcess
 
     public RelayOutput Output { get; }
 
-    public static async Task<RelayProcess> StartAsync(string relayDll, RelaySetup setup, FakeRuntime runtime, CancellationToken cancellationToken)
+    /// <summary>The certificate relay-tls serves; null for a plain relay.</summary>
+    public LoadCertificates? Certificates { get; }
+
+    public static async Task<RelayProcess> StartAsync(
+        string relayDll, RelaySetup setup, FakeRuntime runtime, LoadCertificates? certificates, CancellationToken cancellationToken)
     {
+        if (setup.Tls && certificates is null)
+        {
+            throw new InvalidOperationException($"{setup.Name} needs the run's certificate.");
+        }
+
+        var tls = setup.Tls ? certificates : null;
         // A port taken by someone between the probe and the relay's bind shows as an early exit: try another.
         Exception? last = null;
         for (var attempt = 0; attempt < 3; attempt++)
@@ -71,11 +84,17 @@ internal sealed class RelayProcess : IProxyProcess
             var port = FreePort();
             var output = new RelayOutput();
             var controlKey = Convert.ToHexString(RandomNumberGenerator.GetBytes(24));
-            var process = Launch(relayDll, setup, port, controlKey, output);
-            var baseUrl = new Uri($"http://127.0.0.1:{port}/");
-            var http = new HttpClient(new SocketsHttpHandler { UseProxy = false }) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(15) };
+            var baseUrl = new Uri($"{(tls is null ? "http" : "https")}://127.0.0.1:{port}/");
+            var process = Launch(relayDll, setup, baseUrl, controlKey, output, tls);
+            var handler = new SocketsHttpHandler { UseProxy = false };
+            if (tls is not null)
+            {
+                handler.SslOptions.RemoteCertificateValidationCallback = tls.Validate;
+            }
+
+            var http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(15) };
             http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", controlKey);
-            var relay = new RelayProcess(setup, process, baseUrl, http, output);
+            var relay = new RelayProcess(setup, process, baseUrl, http, output, tls);
             try
             {
                 await relay.WaitReadyAsync(cancellationToken).ConfigureAwait(false);
@@ -92,7 +111,7 @@ internal sealed class RelayProcess : IProxyProcess
         throw new InvalidOperationException($"The relay ({setup.Description}) did not start: {last?.Message}", last);
     }
 
-    /// <summary>A fresh lease on the fake runtime; returns its endpoint URL (<c>ws://127.0.0.1:PORT/cdp/&lt;token&gt;</c>).</summary>
+    /// <summary>A fresh lease on the fake runtime; returns its endpoint URL (<c>ws://127.0.0.1:PORT/cdp/&lt;token&gt;</c>, <c>wss://</c> for relay-tls).</summary>
     public async Task<Uri> CreateLeaseAsync(CancellationToken cancellationToken)
     {
         using var response = await _http.PostAsJsonAsync($"v1/runtimes/{RuntimeId}/connections", new LeaseRequest("cdp", 600), cancellationToken)
@@ -158,7 +177,7 @@ internal sealed class RelayProcess : IProxyProcess
         _process.Dispose();
     }
 
-    private static Process Launch(string relayDll, RelaySetup setup, int port, string controlKey, RelayOutput output)
+    private static Process Launch(string relayDll, RelaySetup setup, Uri baseUrl, string controlKey, RelayOutput output, LoadCertificates? tls)
     {
         var start = new ProcessStartInfo("dotnet")
         {
@@ -168,7 +187,7 @@ internal sealed class RelayProcess : IProxyProcess
             RedirectStandardInput = true,
             WorkingDirectory = Path.GetDirectoryName(relayDll)!,
         };
-        foreach (var argument in (string[])[relayDll, "--urls", $"http://127.0.0.1:{port}", "--environment", "Benchmark"])
+        foreach (var argument in (string[])[relayDll, "--urls", baseUrl.GetLeftPart(UriPartial.Authority), "--environment", "Benchmark"])
         {
             start.ArgumentList.Add(argument);
         }
@@ -183,6 +202,11 @@ internal sealed class RelayProcess : IProxyProcess
         start.Environment["Relay__Transport"] = setup.Listener;
         start.Environment["Relay__Observation__Enabled"] = setup.Recording ? "true" : "false";
         start.Environment["Relay__Splice__InlineIo"] = setup.InlineIo ? "true" : "false";
+        if (tls is not null)
+        {
+            start.Environment["Relay__Tls__CertificatePath"] = tls.CertificatePath;
+            start.Environment["Relay__Tls__KeyPath"] = tls.KeyPath;
+        }
 
         start.Environment.Remove("ASPNETCORE_URLS");
         start.Environment.Remove("ASPNETCORE_ENVIRONMENT");

@@ -37,7 +37,7 @@ internal static class ScenarioRunner
             {
                 try
                 {
-                    sockets[i] = await ConnectAsync(uri, token).ConfigureAwait(false);
+                    sockets[i] = await ConnectAsync(uri, target.Certificates, token).ConfigureAwait(false);
                     return null;
                 }
                 catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or HttpRequestException)
@@ -143,7 +143,7 @@ internal static class ScenarioRunner
                     var started = Stopwatch.GetTimestamp();
                     uri ??= await target.EndpointAsync(token).ConfigureAwait(false);
                     Interlocked.Add(ref endpointTicks, Stopwatch.GetTimestamp() - started);
-                    using var socket = await ConnectAsync(uri, token).ConfigureAwait(false);
+                    using var socket = await ConnectAsync(uri, target.Certificates, token).ConfigureAwait(false);
                     await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
                     var received = 0;
                     while (true)
@@ -252,7 +252,7 @@ internal static class ScenarioRunner
                     await gate.WaitAsync(token).ConfigureAwait(false);
                     try
                     {
-                        var socket = await ConnectAsync(uri, token).ConfigureAwait(false);
+                        var socket = await ConnectAsync(uri, target.Certificates, token).ConfigureAwait(false);
                         sockets[i] = socket;
                         await socket.SendAsync(message, WebSocketMessageType.Text, endOfMessage: true, token).ConfigureAwait(false);
                         var buffer = new byte[message.Length + 16];
@@ -340,11 +340,19 @@ internal static class ScenarioRunner
         }
     }
 
-    private static async Task<ClientWebSocket> ConnectAsync(Uri uri, CancellationToken cancellationToken)
+    /// <summary>
+    /// A connected client; a <c>wss://</c> one trusts the run's authority alone (<see cref="LoadCertificates.Validate"/>),
+    /// never any certificate.
+    /// </summary>
+    private static async Task<ClientWebSocket> ConnectAsync(Uri uri, LoadCertificates? certificates, CancellationToken cancellationToken)
     {
         var socket = new ClientWebSocket();
         socket.Options.Proxy = null;
         socket.Options.KeepAliveInterval = TimeSpan.Zero;
+        if (uri.Scheme == "wss")
+        {
+            socket.Options.RemoteCertificateValidationCallback = (certificates ?? throw new InvalidOperationException($"{uri.Scheme}:// needs the run's certificate.")).Validate;
+        }
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(s_connectTimeout);
         try

@@ -1,4 +1,3 @@
 using Bctrl.Relay.Hosting;
 
-await using var app = RelayApp.Build(args);
-await app.RunAsync();
+return await RelayProcess.RunAsync(args);

@@ -12,6 +12,14 @@ internal static class Allocations
         var least = long.MaxValue;
         for (var i = 0; i < windows && least != 0; i++)
         {
+            if (i > 0)
+            {
+                // A window that allocated may have run while the JIT was still moving the code to its next tier (a
+                // tier-up waits 100 ms without new tier-0 work, and on a loaded machine its compile waits longer):
+                // give the background compiler time before the next window.
+                Thread.Sleep(250);
+            }
+
             var before = GC.GetAllocatedBytesForCurrentThread();
             window();
             least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Threading.Channels;
 
@@ -49,6 +51,9 @@ public sealed class FakeRuntime : IAsyncDisposable
 
     /// <summary>How long to wait between receiving an upgrade request and answering it.</summary>
     public TimeSpan HandshakeDelay { get; set; }
+
+    /// <summary>When set, every connection speaks TLS with this certificate first (a <c>wss://</c> or <c>https://</c> runtime).</summary>
+    public X509Certificate2? Certificate { get; set; }
 
     /// <summary>Bytes written right behind the 101, in the same TCP write (like a runtime that speaks at once).</summary>
     public byte[] BehindHandshake { get; set; } = [];
@@ -156,9 +161,17 @@ public sealed class FakeRuntime : IAsyncDisposable
     private async Task HandleAsync(Socket socket)
     {
         var behavior = Behavior;
-        var wire = new FakeRuntimeWire(new NetworkStream(socket, ownsSocket: false));
+        Stream stream = new NetworkStream(socket, ownsSocket: false);
         try
         {
+            if (Certificate is { } certificate)
+            {
+                var tls = new SslStream(stream);
+                await tls.AuthenticateAsServerAsync(certificate);
+                stream = tls;
+            }
+
+            var wire = new FakeRuntimeWire(stream);
             var head = await wire.ReadHeadAsync();
             var connection = new FakeRuntimeConnection(socket, wire, head, behavior);
             if (connection.Header("Upgrade") is null && connection.Target.StartsWith("/json/version", StringComparison.Ordinal))
@@ -225,9 +238,9 @@ public sealed class FakeRuntime : IAsyncDisposable
             _connections.Writer.TryWrite(connection);
             await connection.Completion;
         }
-        catch (Exception exception) when (exception is IOException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception exception) when (exception is IOException or EndOfStreamException or SocketException or ObjectDisposedException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
-            // The relay (or the test) ended the connection.
+            // The relay (or the test) ended the connection, or refused the TLS handshake.
         }
         catch (Exception exception)
         {

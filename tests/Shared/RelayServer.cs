@@ -23,12 +23,18 @@ public sealed class RelayServer : IAsyncDisposable
 
     private readonly WebApplication _app;
 
-    private RelayServer(WebApplication app, Uri baseUrl, LogCapture logs)
+    private RelayServer(WebApplication app, Uri baseUrl, LogCapture logs, TestCertificates? authority)
     {
         _app = app;
         BaseUrl = baseUrl;
         Logs = logs;
-        Http = new HttpClient { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
+        var handler = new SocketsHttpHandler();
+        if (authority is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, certificate, _, _) => authority.Trusts(certificate);
+        }
+
+        Http = new HttpClient(handler) { BaseAddress = baseUrl, Timeout = TimeSpan.FromSeconds(30) };
         Http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", ControlKey);
     }
 
@@ -43,7 +49,9 @@ public sealed class RelayServer : IAsyncDisposable
 
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<RelayServer> StartAsync(IDictionary<string, string?>? settings = null)
+    /// <param name="authority">For a relay on <c>https://</c>: the test authority that signed its certificate, which
+    /// <see cref="Http"/> then trusts (and nothing else).</param>
+    public static async Task<RelayServer> StartAsync(IDictionary<string, string?>? settings = null, TestCertificates? authority = null)
     {
         var logs = new LogCapture();
         var app = RelayApp.Build(["--urls", "http://127.0.0.1:0", "--environment", "Testing"], builder =>
@@ -68,7 +76,7 @@ public sealed class RelayServer : IAsyncDisposable
         });
         await app.StartAsync();
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-        return new RelayServer(app, new Uri(address.EndsWith('/') ? address : address + "/"), logs);
+        return new RelayServer(app, new Uri(address.EndsWith('/') ? address : address + "/"), logs, authority);
     }
 
     /// <summary>Registers a runtime; returns its id.</summary>

@@ -5,11 +5,12 @@ using System.Runtime.CompilerServices;
 namespace Bctrl.Relay.Splice;
 
 /// <summary>
-/// A runtime reached through two in-memory pipes instead of a socket: <paramref name="fromRuntime"/> carries what the
-/// runtime sends, <paramref name="toRuntime"/> what the relay sends it. For the pump benchmark (docs/design.md §9: an
-/// in-memory pump, no sockets) and the splice's unit tests; no user runs it.
+/// A runtime reached through two pipes instead of a socket: <paramref name="fromRuntime"/> carries what the runtime
+/// sends, <paramref name="toRuntime"/> what the relay sends it. In production the pipes of a TLS stream to a
+/// <c>wss://</c> runtime (docs/tls.md), which <paramref name="owner"/> is, disposed with the link; in the pump benchmark
+/// (docs/design.md §9: an in-memory pump, no sockets) and the splice's unit tests, in-memory pipes.
 /// </summary>
-internal sealed class PipeRuntimeLink(PipeReader fromRuntime, PipeWriter toRuntime) : RuntimeLink
+internal sealed class PipeRuntimeLink(PipeReader fromRuntime, PipeWriter toRuntime, IDisposable? owner = null) : RuntimeLink
 {
     public override ValueTask<int> WaitForDataAsync(CancellationToken cancellationToken)
     {
@@ -55,9 +56,7 @@ internal sealed class PipeRuntimeLink(PipeReader fromRuntime, PipeWriter toRunti
         fromRuntime.Complete();
     }
 
-    public override void Dispose()
-    {
-    }
+    public override void Dispose() => owner?.Dispose();
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<int> AwaitDataAsync(CancellationToken cancellationToken)

@@ -4,7 +4,8 @@ namespace Bctrl.Relay.Splice;
 
 /// <summary>
 /// The runtime's side of a splice: the bytes of the relay's WebSocket client connection to the runtime. In production
-/// a TCP socket (<see cref="SocketRuntimeLink"/>); in the pump benchmark and the splice's unit tests a pair of pipes
+/// a TCP socket (<see cref="SocketRuntimeLink"/>) or, for a <c>wss://</c> runtime, a TLS stream's pipes
+/// (<see cref="PipeRuntimeLink"/>); in the pump benchmark and the splice's unit tests a pair of pipes
 /// (<see cref="PipeRuntimeLink"/>), so the pump's own cost can be measured without the kernel's.
 /// </summary>
 internal abstract class RuntimeLink : IDisposable

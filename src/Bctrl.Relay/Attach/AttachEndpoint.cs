@@ -10,6 +10,7 @@ using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
+using Bctrl.Relay.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Http.Features;
@@ -32,6 +33,7 @@ internal sealed class AttachEndpoint(
     RelayMetrics metrics,
     Refusals refusals,
     AttachRecorder recorder,
+    RuntimeTrust trust,
     TimeProvider time,
     IOptions<RelayOptions> options,
     ILogger<AttachEndpoint> logger)
@@ -70,9 +72,11 @@ internal sealed class AttachEndpoint(
         var handedOver = false;
         try
         {
-            if (context.Features.Get<IConnectionDetachFeature>() is { } detach)
+            if (context.Features.Get<IConnectionDetachFeature>() is { } detach && !context.Request.IsHttps && !RuntimeTrust.IsTls(lease.Runtime.CdpUrl))
             {
-                // The relay transport (issue 9): dial on the connection's loop, detach after the 101, splice there.
+                // The relay transport (issue 9): dial on the connection's loop, detach after the 101, splice there. A
+                // TLS leg (an https:// listener, a wss:// runtime) takes the pipe splice below: the loop moves raw
+                // bytes, and TLS records need a TLS stream (docs/tls.md).
                 var (dial, dialError) = await DialWithRetryAsync(lease.Runtime, socketPath, (target, retryToken) => DialOnLoopAsync(context, target, detach.Loop, retryToken), cancellationToken);
                 if (dial is null)
                 {
@@ -94,7 +98,7 @@ internal sealed class AttachEndpoint(
             // The lease may have been deleted while the runtime was dialled: check again before the 101.
             if (revocations.IsRevoked(lease.ConnectionId))
             {
-                upstream.Socket.Dispose();
+                upstream.Dispose();
                 await RefuseAsync(context, ApiError.LeaseRevoked);
                 return;
             }
@@ -137,7 +141,7 @@ internal sealed class AttachEndpoint(
     }
 
     private async Task<(UpstreamConnection?, ApiError?)> DialAsync(HttpContext context, Uri target, CancellationToken cancellationToken)
-        => await UpstreamDialer.DialAsync(target, SubProtocolOf(context), options.Value.Limits.HandshakeTimeout, cancellationToken);
+        => await UpstreamDialer.DialAsync(target, SubProtocolOf(context), options.Value.Limits.HandshakeTimeout, trust, cancellationToken);
 
     private async Task<(LoopDial?, ApiError?)> DialOnLoopAsync(HttpContext context, Uri target, IoLoop loop, CancellationToken cancellationToken)
     {
@@ -199,7 +203,7 @@ internal sealed class AttachEndpoint(
         catch
         {
             // The client left before its 101: the runtime connection goes with it.
-            upstream.Socket.Dispose();
+            upstream.Dispose();
             throw;
         }
 
@@ -212,7 +216,7 @@ internal sealed class AttachEndpoint(
 
         var attachId = registry.NextId();
         var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id);
-        using var splice = new AttachSplice(client, new SocketRuntimeLink(upstream.Socket), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
+        using var splice = new AttachSplice(client, upstream.CreateLink(), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         var counted = GoLive(live, started);
         AttachSummary summary;

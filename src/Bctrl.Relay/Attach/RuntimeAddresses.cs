@@ -6,6 +6,7 @@ using System.Text.Json;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Hosting.Transport;
 using Bctrl.Relay.State;
+using Bctrl.Relay.Tls;
 
 namespace Bctrl.Relay.Attach;
 
@@ -34,8 +35,8 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
 
     public static Uri HttpBase(RuntimeRecord runtime) => new UriBuilder(runtime.CdpUrl)
     {
-        Scheme = "http",
-        Path = (runtime.CdpUrl.Scheme == "http" ? runtime.CdpUrl.AbsolutePath.TrimEnd('/') : string.Empty) + "/",
+        Scheme = RuntimeTrust.IsTls(runtime.CdpUrl) ? "https" : "http",
+        Path = (runtime.CdpUrl.Scheme is "http" or "https" ? runtime.CdpUrl.AbsolutePath.TrimEnd('/') : string.Empty) + "/",
         Query = string.Empty,
         Port = runtime.CdpUrl.Port,
     }.Uri;
@@ -43,11 +44,12 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
     /// <summary>
     /// The runtime's address with a DNS name replaced by the address it resolves to now: Chromium answers DevTools
     /// requests only when their <c>Host</c> is an IP address or <c>localhost</c>, and the relay sends the runtime's
-    /// own address as <c>Host</c>. Resolved at every attach, so a runtime that moves is followed.
+    /// own address as <c>Host</c>. Resolved at every attach, so a runtime that moves is followed. A TLS runtime keeps
+    /// its name: its certificate is checked against it (and a TLS front is not Chromium's <c>Host</c> check).
     /// </summary>
     public static async Task<Uri> ResolveHostAsync(Uri address, CancellationToken cancellationToken)
     {
-        if (address.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || address.IsLoopback)
+        if (address.HostNameType is UriHostNameType.IPv4 or UriHostNameType.IPv6 || address.IsLoopback || RuntimeTrust.IsTls(address))
         {
             return address;
         }
@@ -129,14 +131,14 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
             return (null, ApiError.RuntimeUnreachable, false);
         }
 
-        var origin = new UriBuilder("ws", cdpUrl.Host, cdpUrl.Port);
+        var origin = new UriBuilder(RuntimeTrust.IsTls(cdpUrl) ? "wss" : "ws", cdpUrl.Host, cdpUrl.Port);
         if (socketPath is not null)
         {
             origin.Path = socketPath;
             return (origin.Uri, null, false);
         }
 
-        if (cdpUrl.Scheme == "ws")
+        if (cdpUrl.Scheme is "ws" or "wss")
         {
             return (cdpUrl, null, false);
         }
@@ -194,7 +196,7 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         catch (Exception exception) when (exception is HttpRequestException or IOException or OperationCanceledException)
         {
             // No descriptor for the request is the node at its limit, not the runtime at fault (issue 8, finding 1).
-            return (null, Descriptors.IsOutOf(exception) ? ApiError.AtCapacity : ApiError.RuntimeUnreachable, false);
+            return (null, Discovery.DiscoveryHttp.FailureOf(exception), false);
         }
     }
 }

@@ -1,15 +1,39 @@
 using System.Buffers;
+using System.IO.Pipelines;
 using System.Net;
+using System.Net.Security;
 using System.Net.Sockets;
+using System.Security.Authentication;
 using System.Text;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Handshake;
 using Bctrl.Relay.Hosting.Transport;
+using Bctrl.Relay.Splice;
+using Bctrl.Relay.Tls;
 
 namespace Bctrl.Relay.Attach;
 
-/// <summary>A runtime connection whose WebSocket handshake succeeded, with any bytes that came right behind the 101.</summary>
-internal sealed record UpstreamConnection(Socket Socket, ReadOnlyMemory<byte> Leftover, string? SubProtocol);
+/// <summary>
+/// A runtime connection whose WebSocket handshake succeeded, with any bytes that came right behind the 101: the socket
+/// itself, or a TLS stream over it for a <c>wss://</c> runtime.
+/// </summary>
+internal sealed class UpstreamConnection(Socket socket, SslStream? tls, ReadOnlyMemory<byte> leftover, string? subProtocol) : IDisposable
+{
+    public ReadOnlyMemory<byte> Leftover => leftover;
+
+    public string? SubProtocol => subProtocol;
+
+    /// <summary>The splice's side of it; the link owns the connection from then on.</summary>
+    public RuntimeLink CreateLink() => tls is null
+        ? new SocketRuntimeLink(socket)
+        : new PipeRuntimeLink(PipeReader.Create(tls), PipeWriter.Create(tls), owner: tls);
+
+    public void Dispose()
+    {
+        tls?.Dispose();
+        socket.Dispose();
+    }
+}
 
 /// <summary>
 /// Dials the runtime and performs the client side of the WebSocket handshake (docs/design.md §4 step 2): <c>Host</c> is the
@@ -22,11 +46,12 @@ internal static class UpstreamDialer
     private const int MaxResponseBytes = 16 * 1024;
 
     public static async Task<(UpstreamConnection? Connection, ApiError? Error)> DialAsync(
-        Uri target, string? subProtocol, TimeSpan timeout, CancellationToken cancellationToken)
+        Uri target, string? subProtocol, TimeSpan timeout, RuntimeTrust trust, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         Socket socket;
+        SslStream? tls = null;
         try
         {
             socket = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
@@ -54,29 +79,49 @@ internal static class UpstreamDialer
                 return (null, ApiError.RuntimeUnreachable);
             }
 
+            Stream wire = new NetworkStream(socket, ownsSocket: false);
+            if (RuntimeTrust.IsTls(target))
+            {
+                tls = new SslStream(wire, leaveInnerStreamOpen: false);
+                try
+                {
+                    await tls.AuthenticateAsClientAsync(trust.ForHost(target.IdnHost), deadline.Token);
+                }
+                catch (Exception exception) when (exception is AuthenticationException or IOException && !deadline.IsCancellationRequested)
+                {
+                    tls.Dispose();
+                    socket.Dispose();
+                    return (null, ApiError.RuntimeTlsFailed);
+                }
+
+                wire = tls;
+            }
+
             var key = WebSocketAccept.NewKey();
             var request = ArrayPool<byte>.Shared.Rent(MaxResponseBytes);
             try
             {
-                await socket.SendAsync(request.AsMemory(0, WriteRequest(request, target, key, subProtocol)), SocketFlags.None, deadline.Token);
+                await wire.WriteAsync(request.AsMemory(0, WriteRequest(request, target, key, subProtocol)), deadline.Token);
             }
             finally
             {
                 ArrayPool<byte>.Shared.Return(request);
             }
 
-            var (response, leftover) = await ReadResponseAsync(socket, deadline.Token);
+            var (response, leftover) = await ReadResponseAsync(wire, deadline.Token);
             var problem = Check(response, key, subProtocol);
             if (problem is not null)
             {
+                tls?.Dispose();
                 socket.Dispose();
                 return (null, BadHandshake(problem));
             }
 
-            return (new UpstreamConnection(socket, leftover, response!["Sec-WebSocket-Protocol"]), null);
+            return (new UpstreamConnection(socket, tls, leftover, response!["Sec-WebSocket-Protocol"]), null);
         }
         catch (Exception exception) when (exception is SocketException or OperationCanceledException or IOException)
         {
+            tls?.Dispose();
             socket.Dispose();
             var timedOut = exception is OperationCanceledException && !cancellationToken.IsCancellationRequested;
             return (null, BadHandshake(
@@ -114,7 +159,7 @@ internal static class UpstreamDialer
     private static void Append(Span<byte> destination, ref int length, ReadOnlySpan<char> text)
         => length += Encoding.ASCII.GetBytes(text, destination[length..]);
 
-    private static async Task<(UpstreamResponse? Response, ReadOnlyMemory<byte> Leftover)> ReadResponseAsync(Socket socket, CancellationToken cancellationToken)
+    private static async Task<(UpstreamResponse? Response, ReadOnlyMemory<byte> Leftover)> ReadResponseAsync(Stream wire, CancellationToken cancellationToken)
     {
         var buffer = ArrayPool<byte>.Shared.Rent(MaxResponseBytes);
         try
@@ -122,7 +167,7 @@ internal static class UpstreamDialer
             var filled = 0;
             while (filled < MaxResponseBytes)
             {
-                var received = await socket.ReceiveAsync(buffer.AsMemory(filled, MaxResponseBytes - filled), SocketFlags.None, cancellationToken);
+                var received = await wire.ReadAsync(buffer.AsMemory(filled, MaxResponseBytes - filled), cancellationToken);
                 if (received == 0)
                 {
                     throw new IOException("The runtime closed the connection during the handshake.");

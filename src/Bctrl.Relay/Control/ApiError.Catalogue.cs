@@ -18,7 +18,7 @@ internal sealed partial record ApiError
     public static ApiError InvalidRuntimeId { get; } = new(400, "invalid_runtime_id", "A runtime id is 1 to 64 ASCII letters, digits, '.', '_' or '-'.");
 
     public static ApiError InvalidCdpUrl { get; } = new(
-        400, "invalid_cdp_url", "cdpUrl must be an absolute ws:// URL of the browser's CDP socket or an http:// URL of its debugging port.");
+        400, "invalid_cdp_url", "cdpUrl must be an absolute ws:// or wss:// URL of the browser's CDP socket or an http:// or https:// URL of its debugging port.");
 
     public static ApiError UnsupportedProtocol { get; } = new(400, "unsupported_protocol", "The only protocol is \"cdp\".");
 
@@ -59,6 +59,13 @@ internal sealed partial record ApiError
 
     public static ApiError NotFound { get; } = new(404, "not_found", "No such resource.");
 
+    /// <summary>A target command through a lease (<c>/json/activate/{id}</c>, <c>/json/close/{id}</c>) names no target of the runtime.</summary>
+    public static ApiError TargetNotFound { get; } = new(404, "target_not_found", "The runtime has no target with this id.");
+
+    // 405: the path exists, the method does not.
+
+    public static ApiError MethodNotAllowed { get; } = new(405, "method_not_allowed", "A target is opened with PUT /json/new?<url>, as Chromium asks.");
+
     // 426: the data plane takes WebSocket upgrades only.
 
     public static ApiError WebSocketRequired { get; } = new(
@@ -75,6 +82,10 @@ internal sealed partial record ApiError
     public static ApiError RuntimeUnreachable { get; } = new(502, "runtime_unreachable", "The runtime could not be reached.");
 
     /// <summary>The call site says what went wrong through <see cref="With"/> (never the runtime's address).</summary>
+    /// <summary>A <c>wss://</c> or <c>https://</c> runtime whose TLS handshake failed or whose certificate did not verify (docs/tls.md).</summary>
+    public static ApiError RuntimeTlsFailed { get; } = new(
+        502, "runtime_tls_failed", "The TLS handshake with the runtime failed: its certificate did not verify for its host name, or it does not speak TLS.");
+
     public static ApiError BadUpstreamHandshake { get; } = new(502, "bad_upstream_handshake", "The runtime's WebSocket handshake failed.");
 
     /// <summary>The call site names the document and the problem through <see cref="With"/>.</summary>
@@ -99,16 +110,20 @@ internal sealed partial record ApiError
     /// </summary>
     public static ApiError StateUnavailable { get; } = new(503, "state_unavailable", "The relay's state store is not reachable; retry shortly.", RetrySoon);
 
+    /// <summary><c>/readyz</c> when a check failed without a refusal of its own to give.</summary>
+    public static ApiError NotReady { get; } = new(503, "not_ready", "The relay is not ready.");
+
     /// <summary>Every entry above, in declaration order: what README's table and the OpenAPI document are checked against.</summary>
     public static IReadOnlyList<ApiError> All { get; } =
     [
         InvalidJson, InvalidQuery, InvalidRuntimeId, InvalidCdpUrl, UnsupportedProtocol, InvalidTtl, InvalidTarget,
         InvalidWebSocketKey, WebSocketRequiresHttp11,
         Unauthorized, InvalidLease, LeaseExpired, LeaseRevoked, LeaseUnknown,
-        RuntimeNotFound, ConnectionNotFound, NotFound,
+        RuntimeNotFound, ConnectionNotFound, NotFound, TargetNotFound,
+        MethodNotAllowed,
         WebSocketRequired, UnsupportedWebSocketVersion,
         RelayFault,
-        RuntimeUnreachable, BadUpstreamHandshake, BadUpstreamDiscovery,
-        AtCapacity, Draining, RevocationsStale, StateUnavailable,
+        RuntimeUnreachable, RuntimeTlsFailed, BadUpstreamHandshake, BadUpstreamDiscovery,
+        AtCapacity, Draining, RevocationsStale, StateUnavailable, NotReady,
     ];
 }

@@ -111,7 +111,7 @@ internal static class ControlApi
             return error.ToResult();
         }
 
-        if (!Uri.TryCreate(body?.CdpUrl, UriKind.Absolute, out var cdpUrl) || cdpUrl.Scheme is not ("ws" or "http")
+        if (!Uri.TryCreate(body?.CdpUrl, UriKind.Absolute, out var cdpUrl) || cdpUrl.Scheme is not ("ws" or "wss" or "http" or "https")
             || string.IsNullOrEmpty(cdpUrl.Host) || !string.IsNullOrEmpty(cdpUrl.UserInfo))
         {
             return ApiError.InvalidCdpUrl.ToResult();

@@ -34,6 +34,19 @@ internal sealed partial class DiscoveryEndpoint(
 
     private static readonly string[] Documents = ["json/version", "json/list", "json", Protocol];
 
+    /// <summary>What comes back from the runtime, and how it goes on to the client.</summary>
+    private enum Answer
+    {
+        /// <summary>JSON whose WebSocket URLs are rewritten through the relay.</summary>
+        Rewritten,
+
+        /// <summary>Copied as it is (<c>/json/protocol</c>).</summary>
+        Copied,
+
+        /// <summary>A short text answer of a target command; the runtime's 404 is the relay's <c>target_not_found</c>.</summary>
+        Command,
+    }
+
     private readonly long _maxBytes = options.Value.Limits.MaxDiscoveryBytes;
     private readonly TimeSpan _deadline = options.Value.Limits.HandshakeTimeout;
 
@@ -43,11 +56,35 @@ internal sealed partial class DiscoveryEndpoint(
         {
             // Routing matches with or without a trailing slash: Playwright asks for "json/version/", Puppeteer without.
             app.MapGet($"/cdp/{{token}}/{document}", (HttpContext context, string token, DiscoveryEndpoint discovery)
-                => discovery.HandleAsync(context, token, document));
+                => discovery.HandleAsync(context, token, document, document, document == Protocol ? Answer.Copied : Answer.Rewritten, HttpMethod.Get));
+        }
+
+        // Issue 10: the target commands of Chromium's HTTP endpoint, on the lease's runtime only. /json/new opens a tab
+        // (PUT, as Chromium has required since version 111; the query is the address to open) and answers its target,
+        // rewritten like /json/list; activate and close answer a line of text.
+        app.MapPut("/cdp/{token}/json/new", (HttpContext context, string token, DiscoveryEndpoint discovery)
+            => discovery.HandleAsync(context, token, "json/new", "json/new" + context.Request.QueryString.Value, Answer.Rewritten, HttpMethod.Put));
+        app.MapGet("/cdp/{token}/json/new", (HttpContext context, string token, DiscoveryEndpoint discovery)
+            => discovery.RefuseCommandAsync(context, token, ApiError.MethodNotAllowed));
+        foreach (var command in (string[])["json/activate", "json/close"])
+        {
+            app.MapMethods($"/cdp/{{token}}/{command}/{{targetId}}", ["GET", "PUT"], (HttpContext context, string token, string targetId, DiscoveryEndpoint discovery)
+                => Identifiers.IsValidTargetId(targetId)
+                    ? discovery.HandleAsync(context, token, command, $"{command}/{targetId}", Answer.Command, HttpMethod.Get)
+                    : discovery.RefuseCommandAsync(context, token, ApiError.InvalidTarget));
         }
     }
 
-    public async Task HandleAsync(HttpContext context, string token, string document)
+    /// <summary>Refuses a malformed target command, after the lease (an unknown lease learns nothing about the route).</summary>
+    private async Task RefuseCommandAsync(HttpContext context, string token, ApiError refusal)
+    {
+        var (_, leaseRefusal) = await gate.AdmitAsync(token, context.RequestAborted);
+        await refusals.RefuseAsync(context, RefusedRequest.Discovery, leaseRefusal ?? refusal);
+    }
+
+    /// <param name="document">What the request is called in logs and errors: never its query, which is the client's.</param>
+    /// <param name="path">The runtime's path, relative to its HTTP base, with the query to pass on.</param>
+    private async Task HandleAsync(HttpContext context, string token, string document, string path, Answer answer, HttpMethod method)
     {
         var (lease, refusal) = await gate.AdmitAsync(token, context.RequestAborted);
         if (refusal is not null)
@@ -66,16 +103,23 @@ internal sealed partial class DiscoveryEndpoint(
         try
         {
             var runtime = lease.Runtime with { CdpUrl = await RuntimeAddresses.ResolveHostAsync(lease.Runtime.CdpUrl, cancellationToken) };
-            using var response = await http.GetAsync(new Uri(RuntimeAddresses.HttpBase(runtime), document), HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            using var request = new HttpRequestMessage(method, new Uri(RuntimeAddresses.HttpBase(runtime), path));
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             answered = true;
+            if (answer == Answer.Command && response.StatusCode == System.Net.HttpStatusCode.NotFound)
+            {
+                await refusals.RefuseAsync(context, RefusedRequest.Discovery, ApiError.TargetNotFound);
+                return;
+            }
+
             var problem = Check(response);
             if (problem is null)
             {
-                context.Response.ContentType = "application/json; charset=UTF-8";
+                context.Response.ContentType = answer == Answer.Command ? "text/plain; charset=UTF-8" : "application/json; charset=UTF-8";
                 await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
-                problem = document == Protocol
-                    ? await PassThroughAsync(context, body, cancellationToken)
-                    : await RewriteAsync(context, body, endpoint.ConnectionUrl(token), cancellationToken);
+                problem = answer == Answer.Rewritten
+                    ? await RewriteAsync(context, body, endpoint.ConnectionUrl(token), cancellationToken)
+                    : await PassThroughAsync(context, body, cancellationToken);
             }
 
             if (problem is not null)
@@ -92,7 +136,7 @@ internal sealed partial class DiscoveryEndpoint(
         catch (Exception exception) when (exception is HttpRequestException or IOException or System.Net.Sockets.SocketException or OperationCanceledException && !context.RequestAborted.IsCancellationRequested)
         {
             // No descriptor for the request is the node at its limit, not the runtime at fault (issue 8, finding 1).
-            var failure = Descriptors.IsOutOf(exception) ? ApiError.AtCapacity : ApiError.RuntimeUnreachable;
+            var failure = DiscoveryHttp.FailureOf(exception);
             RelayLog.DiscoveryFailed(logger, failure.Code);
             if (!context.Response.HasStarted)
             {

@@ -13,6 +13,7 @@ using OpenTelemetry.Resources;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
+using Bctrl.Relay.Tls;
 using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -32,23 +33,21 @@ internal static class RelayApp
         var builder = WebApplication.CreateSlimBuilder(args);
         configure?.Invoke(builder);
 
-        var options = builder.Configuration.GetSection(RelayOptions.SectionName).Get<RelayOptions>() ?? new RelayOptions();
+        var section = builder.Configuration.GetSection(RelayOptions.SectionName);
+        SettingsSchema.Check(section);
+        var options = section.Get<RelayOptions>() ?? new RelayOptions();
         options.Validate();
         var generated = GenerateMissingSecrets(options, builder.Environment);
         builder.Services.AddSingleton(Microsoft.Extensions.Options.Options.Create(options));
 
-        var urls = builder.Configuration["urls"];
-        if (string.IsNullOrEmpty(urls))
-        {
-            urls = DefaultUrl;
-        }
-
+        var urls = ListenUrls(builder.Configuration);
         if (!string.IsNullOrWhiteSpace(options.ManagementUrls))
         {
             urls += ";" + options.ManagementUrls;
         }
 
         builder.WebHost.UseUrls(urls);
+        ConfigureHttps(builder, options, urls);
         var budget = new ConnectionBudget(ConnectionBudget.LimitFor(
             options.Limits.MaxConnections, FileLimit.Current(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
         builder.Services.AddSingleton(budget);
@@ -83,7 +82,10 @@ internal static class RelayApp
             Environment.SetEnvironmentVariable(InlineCompletionsVariable, "1");
         }
 
-        RelayLogging.Configure(builder.Logging);
+        RelayLogging.Configure(builder.Logging, builder.Configuration);
+        // An unhealthy readiness check is logged at Error on every probe; /readyz's answer and
+        // bctrl_relay_revocations_age_seconds already say it (docs/operations.md).
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks", LogLevel.Critical);
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -99,7 +101,8 @@ internal static class RelayApp
         services.AddSingleton<AttachEndpoint>();
         services.AddSingleton<DiscoveryEndpoint>();
         services.AddSingleton<RuntimeAddresses>();
-        services.AddSingleton(_ => DiscoveryHttp.CreateClient(options));
+        services.AddSingleton(new RuntimeTrust(options.Tls));
+        services.AddSingleton(sp => DiscoveryHttp.CreateClient(options, sp.GetRequiredService<RuntimeTrust>()));
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<ConnectionMetrics>();
         services.AddSingleton<RecordQueue>();
@@ -109,7 +112,11 @@ internal static class RelayApp
             .ConfigureResource(resource => resource.AddService("bctrl-relay"))
             .WithMetrics(metrics => metrics
             .AddMeter(RelayMetrics.MeterName)
+            // The runtime's own meter (GC, thread pool, exceptions: dotnet_*) and Kestrel's (connections, TLS
+            // handshakes: kestrel_*), beside the relay's at /metrics (docs/operations.md).
+            .AddMeter("System.Runtime", "Microsoft.AspNetCore.Server.Kestrel")
             .AddPrometheusExporter());
+        services.AddRelayHealth();
         services.AddHostedService<Heartbeat>();
         services.AddHostedService<AttachDrain>();
         services.AddHostedService<DevRuntimeService>();
@@ -149,15 +156,17 @@ internal static class RelayApp
             RelayLog.Draining(logger, registry.Count);
             registry.Drain();
         });
-        lifetime.ApplicationStarted.Register(() => PrintBanner(app, generated));
+        var startup = app.Services.GetRequiredService<RelayLogging.HostStartup>();
+        lifetime.ApplicationStarted.Register(() =>
+        {
+            startup.Started();
+            PrintBanner(app, generated);
+        });
 
         // The guard goes before routing so that even a routing failure answers in JSON without echoing the path.
         app.Use(Guard(ListenerRoles.ManagementPorts(options)));
         app.UseRouting();
-        app.MapGet("/healthz", () => Results.Text("{\"status\":\"ok\"}", "application/json"));
-        app.MapGet("/readyz", (IRevocationView view) => view.Age <= options.Revocations.MaxStaleness
-            ? Results.Text("{\"status\":\"ready\"}", "application/json")
-            : ApiError.RevocationsStale.ToResult());
+        app.MapRelayHealth();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapControlApi();
         app.MapControlApiDocument();
@@ -191,6 +200,53 @@ internal static class RelayApp
             await ApiError.RelayFault.WriteAsync(context);
         }
     };
+
+    /// <summary>
+    /// docs/tls.md: <c>https://</c> listen URLs serve <c>Relay:Tls:CertificatePath</c>, reloaded when its files change
+    /// (<see cref="ServerCertificate"/>). CreateSlimBuilder leaves HTTPS out; it is added here.
+    /// </summary>
+    private static void ConfigureHttps(WebApplicationBuilder builder, RelayOptions options, string urls)
+    {
+        var https = urls.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Any(url => url.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+        if (https && options.Tls.CertificatePath is null)
+        {
+            throw new InvalidOperationException("An https:// listen URL needs Relay:Tls:CertificatePath (docs/tls.md).");
+        }
+
+        if (options.Tls.CertificatePath is null)
+        {
+            return;
+        }
+
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        builder.Services.AddSingleton<ServerCertificate>();
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.ConfigureHttpsDefaults(defaults =>
+        {
+            var certificate = kestrel.ApplicationServices.GetRequiredService<ServerCertificate>();
+            defaults.ServerCertificateSelector = (_, _) => certificate.Current;
+        }));
+    }
+
+    /// <summary>
+    /// Where the data plane listens, in ASP.NET's order: <c>urls</c> (<c>--urls</c>, <c>ASPNETCORE_URLS</c> or
+    /// <c>DOTNET_URLS</c>), else <c>http_ports</c> and <c>https_ports</c> (<c>ASPNETCORE_HTTP_PORTS</c>, as the .NET
+    /// container images set it; <c>ASPNETCORE_HTTPS_PORTS</c>) on every address, else <see cref="DefaultUrl"/>.
+    /// </summary>
+    internal static string ListenUrls(IConfiguration configuration)
+    {
+        if (configuration["urls"] is { Length: > 0 } urls)
+        {
+            return urls;
+        }
+
+        var ports = Ports(configuration["http_ports"], "http").Concat(Ports(configuration["https_ports"], "https")).ToArray();
+        return ports.Length > 0 ? string.Join(';', ports) : DefaultUrl;
+
+        static IEnumerable<string> Ports(string? list, string scheme) => (list ?? string.Empty)
+            .Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(port => $"{scheme}://*:{port}");
+    }
 
     private sealed record GeneratedSecrets(bool ControlKey, bool SigningKey);
 
@@ -235,6 +291,12 @@ internal static class RelayApp
     private static void PrintBanner(WebApplication app, GeneratedSecrets generated)
     {
         var options = app.Services.GetRequiredService<IOptions<RelayOptions>>().Value;
+        var json = string.Equals(app.Configuration["Logging:Console:FormatterName"], "json", StringComparison.OrdinalIgnoreCase);
+        if (json && !generated.ControlKey && !generated.SigningKey)
+        {
+            return; // JSON logs: stdout stays one JSON document per line (docs/operations.md), with nothing of the banner's to say
+        }
+
         var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
         var http = addresses.FirstOrDefault() ?? DefaultUrl;
         var console = new StringBuilder()

@@ -1,4 +1,5 @@
 using Bctrl.Relay.Attach;
+using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
 namespace Bctrl.Relay.Hosting;
@@ -26,10 +27,49 @@ internal static class RelayLogging
         ("Microsoft.AspNetCore.Server.Kestrel", LogLevel.Warning),
     ];
 
-    public static void Configure(ILoggingBuilder logging)
+    /// <summary>
+    /// The generic host's own category. When a start fails (a port in use) it logs the exception with its stack trace
+    /// before rethrowing it; the relay's process reports the same failure as one line on stderr (docs/operations.md),
+    /// so the host's errors are held back until the relay has started. Its other lines are Debug.
+    /// </summary>
+    private const string HostCategory = "Microsoft.Extensions.Hosting.Internal.Host";
+
+    public static void Configure(ILoggingBuilder logging, IConfiguration configuration)
     {
-        logging.Services.PostConfigure<LoggerFilterOptions>(Guard);
+        logging.Services.AddSingleton<HostStartup>();
+        logging.Services.AddOptions<LoggerFilterOptions>().PostConfigure<HostStartup>(Guard);
         logging.Services.AddSingleton<RefusalSummary>();
+        AddJsonConsole(logging, configuration);
+    }
+
+    /// <summary>
+    /// <c>WebApplication.CreateSlimBuilder</c> registers the console's simple formatter only, and names it in code after
+    /// the configuration is read, so <c>Logging:Console:FormatterName</c> had no effect. This registers the JSON formatter
+    /// and the systemd one too (options from <c>Logging:Console:FormatterOptions</c>) and lets the configured name choose,
+    /// on every reload; without one, the simple formatter. Nothing is added when the console provider is not there (the tests' hosts).
+    /// </summary>
+    private static void AddJsonConsole(ILoggingBuilder logging, IConfiguration configuration)
+    {
+        if (!logging.Services.Any(d => d.ServiceType == typeof(ILoggerProvider) && d.ImplementationType == typeof(ConsoleLoggerProvider)))
+        {
+            return;
+        }
+
+        logging.AddJsonConsole();
+        logging.AddSystemdConsole();
+        logging.Services.PostConfigure<ConsoleLoggerOptions>(console => console.FormatterName =
+            configuration["Logging:Console:FormatterName"] is { Length: > 0 } name ? name : ConsoleFormatterNames.Simple);
+    }
+
+    /// <summary>Whether the host has started: until then its errors are the process's one stderr line, not log lines.</summary>
+    internal sealed class HostStartup
+    {
+        private volatile bool _started;
+
+        public void Started() => _started = true;
+
+        public bool Hides(string? category, LogLevel level)
+            => !_started && level >= LogLevel.Error && string.Equals(category, HostCategory, StringComparison.Ordinal);
     }
 
     /// <summary>
@@ -48,15 +88,15 @@ internal static class RelayLogging
     /// </list>
     /// Rules only ever get stricter: a stricter configured level is kept.
     /// </summary>
-    private static void Guard(LoggerFilterOptions options)
+    private static void Guard(LoggerFilterOptions options, HostStartup startup)
     {
         var configured = options.Rules.ToArray();
         var providers = configured.Select(r => r.ProviderName).Prepend(null).Distinct(StringComparer.Ordinal).ToArray();
         options.Rules.Clear();
         foreach (var rule in configured)
         {
-            options.Rules.Add(CanMatchGuarded(rule.CategoryName)
-                ? new LoggerFilterRule(rule.ProviderName, rule.CategoryName, rule.LogLevel, Clamped(rule.Filter))
+            options.Rules.Add(CanMatchGuarded(rule.CategoryName) || CanMatch(rule.CategoryName, HostCategory)
+                ? new LoggerFilterRule(rule.ProviderName, rule.CategoryName, rule.LogLevel, Clamped(rule.Filter, startup))
                 : rule);
         }
 
@@ -67,11 +107,15 @@ internal static class RelayLogging
                 var level = LevelFor(configured, options.MinLevel, provider, category);
                 options.Rules.Add(new LoggerFilterRule(provider, category, level > least ? level : least, null));
             }
+
+            options.Rules.Add(new LoggerFilterRule(
+                provider, HostCategory, LevelFor(configured, options.MinLevel, provider, HostCategory), (_, category, level) => !startup.Hides(category, level)));
         }
     }
 
-    private static Func<string?, string?, LogLevel, bool> Clamped(Func<string?, string?, LogLevel, bool>? filter)
-        => (provider, category, level) => level >= LeastFor(category) && (filter is null || filter(provider, category, level));
+    private static Func<string?, string?, LogLevel, bool> Clamped(Func<string?, string?, LogLevel, bool>? filter, HostStartup startup)
+        => (provider, category, level) => level >= LeastFor(category) && !startup.Hides(category, level)
+            && (filter is null || filter(provider, category, level));
 
     private static LogLevel LeastFor(string? category)
     {
@@ -87,7 +131,10 @@ internal static class RelayLogging
     }
 
     /// <summary>Whether a rule's category (a prefix, with at most one <c>*</c>) can match some guarded category.</summary>
-    private static bool CanMatchGuarded(string? ruleCategory)
+    private static bool CanMatchGuarded(string? ruleCategory) => Guarded.Any(g => CanMatch(ruleCategory, g.Category));
+
+    /// <summary>Whether a rule's category (a prefix, with at most one <c>*</c>) can match <paramref name="category"/> or a longer one.</summary>
+    private static bool CanMatch(string? ruleCategory, string category)
     {
         if (ruleCategory is null)
         {
@@ -96,8 +143,7 @@ internal static class RelayLogging
 
         var star = ruleCategory.IndexOf('*', StringComparison.Ordinal);
         var prefix = star < 0 ? ruleCategory : ruleCategory[..star];
-        return Guarded.Any(g => prefix.StartsWith(g.Category, StringComparison.OrdinalIgnoreCase)
-            || g.Category.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+        return prefix.StartsWith(category, StringComparison.OrdinalIgnoreCase) || category.StartsWith(prefix, StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>

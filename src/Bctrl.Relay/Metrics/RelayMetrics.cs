@@ -41,6 +41,9 @@ internal sealed class RelayMetrics
         _closes = Meter.CreateCounter<long>("bctrl.relay.attach.closes", "{attach}", "Ended attaches by reason and the close code the client got (0: pass-through or none).");
         _setup = Meter.CreateHistogram<double>("bctrl.relay.attach.setup.duration", "s", "From the upgrade request to the client's 101: lease check, runtime dial and handshake.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
+        // Prometheus's info-metric idiom: one series of value 1 whose label says which build runs (docs/operations.md).
+        Meter.CreateObservableGauge("bctrl.relay.build_info", () => new Measurement<int>(1, new KeyValuePair<string, object?>("version", Hosting.RelayVersion.Informational)),
+            description: "The relay's build: always 1, with its informational version as the label version.");
         Meter.CreateObservableUpDownCounter("bctrl.relay.attach.live", () => _registry.LiveCount, "{attach}", "Attaches splicing now.");
         // A view never confirmed (Redis down since the start) is as old as the node: a finite number that still alerts.
         Meter.CreateObservableGauge("bctrl.relay.revocations.age", () => (revocations.Age == TimeSpan.MaxValue ? time.GetElapsedTime(created) : revocations.Age).TotalSeconds,

@@ -30,12 +30,12 @@ internal sealed class ObservationOptions
     {
         if (PrefixBytes is < 64 or > 4096)
         {
-            throw new InvalidOperationException("Relay:Observation:PrefixBytes must be between 64 and 4096.");
+            throw new InvalidOperationException("Relay:Observation:PrefixBytes must be between 64 and 4096" + RelayOptions.Got(PrefixBytes));
         }
 
         if (EventSampleRate is < 0 or > 1 || double.IsNaN(EventSampleRate))
         {
-            throw new InvalidOperationException("Relay:Observation:EventSampleRate must be between 0 and 1.");
+            throw new InvalidOperationException("Relay:Observation:EventSampleRate must be between 0 and 1" + RelayOptions.Got(EventSampleRate));
         }
 
         if (QueueCapacity < 1 || RecordsPerRuntime < 1 || MaxPendingCommands < 0)

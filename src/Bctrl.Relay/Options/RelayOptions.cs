@@ -1,3 +1,4 @@
+using System.Globalization;
 using Bctrl.Relay.Hosting;
 using Bctrl.Relay.Leases;
 using Bctrl.Relay.Redis;
@@ -51,6 +52,8 @@ internal sealed class RelayOptions
 
     public LogOptions Log { get; set; } = new();
 
+    public TlsOptions Tls { get; set; } = new();
+
     /// <summary>
     /// Who owns the sockets (docs/design.md §11): <c>Relay</c>, the relay transport (its own listeners, with the
     /// connection budget answered 503 <c>at_capacity</c> and back-off when the system refuses descriptors; its own
@@ -77,9 +80,10 @@ internal sealed class RelayOptions
             throw new InvalidOperationException("Relay:PublicBaseUrl must be an absolute ws:// or wss:// URL.");
         }
 
+        Tls.Validate();
         if (IoLoops is < 0 or > 256)
         {
-            throw new InvalidOperationException("Relay:IoLoops must be between 0 (one per core) and 256.");
+            throw new InvalidOperationException("Relay:IoLoops must be between 0 (one per core) and 256" + Got(IoLoops));
         }
 
         if (ControlApiKey is { Length: < 16 })
@@ -157,27 +161,27 @@ internal sealed class RelayOptions
 
         if (Leases.ClockSkew < TimeSpan.Zero || Leases.ClockSkew > TimeSpan.FromMinutes(5))
         {
-            throw new InvalidOperationException("Relay:Leases:ClockSkew must be between 0 and 5 minutes.");
+            throw new InvalidOperationException("Relay:Leases:ClockSkew must be between 0 and 5 minutes" + Got(Leases.ClockSkew));
         }
 
         if (Limits.MaxMessageBytes < 1024)
         {
-            throw new InvalidOperationException("Relay:Limits:MaxMessageBytes must be at least 1024.");
+            throw new InvalidOperationException("Relay:Limits:MaxMessageBytes must be at least 1024" + Got(Limits.MaxMessageBytes));
         }
 
         if (Limits.MaxAttaches < 0)
         {
-            throw new InvalidOperationException("Relay:Limits:MaxAttaches must be 0 (no limit) or more.");
+            throw new InvalidOperationException("Relay:Limits:MaxAttaches must be 0 (no limit) or more" + Got(Limits.MaxAttaches));
         }
 
         if (Limits.MaxConnections < 0)
         {
-            throw new InvalidOperationException("Relay:Limits:MaxConnections must be 0 (derived from the file limit) or more.");
+            throw new InvalidOperationException("Relay:Limits:MaxConnections must be 0 (derived from the file limit) or more" + Got(Limits.MaxConnections));
         }
 
         if (Limits.MaxDiscoveryBytes < 1024)
         {
-            throw new InvalidOperationException("Relay:Limits:MaxDiscoveryBytes must be at least 1024.");
+            throw new InvalidOperationException("Relay:Limits:MaxDiscoveryBytes must be at least 1024" + Got(Limits.MaxDiscoveryBytes));
         }
 
         Positive(Limits.IdleConnectionTimeout, "Relay:Limits:IdleConnectionTimeout");
@@ -227,11 +231,18 @@ internal sealed class RelayOptions
         return true;
     }
 
+    /// <summary>
+    /// The rejected value, for a number or a time span only: those cannot be a secret, while a string key may hold one
+    /// pasted into the wrong place.
+    /// </summary>
+    internal static string Got<T>(T value)
+        where T : IFormattable => string.Create(CultureInfo.InvariantCulture, $" (got {value}).");
+
     private static void Positive(TimeSpan value, string key)
     {
         if (value <= TimeSpan.Zero)
         {
-            throw new InvalidOperationException($"{key} must be greater than zero.");
+            throw new InvalidOperationException($"{key} must be greater than zero" + Got(value));
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using Bctrl.Relay.EndToEndTests.Infrastructure;
 
@@ -12,21 +11,19 @@ namespace Bctrl.Relay.EndToEndTests.Clients;
 [Collection(ChromiumCollection.Name)]
 public sealed class PlaywrightJsTests(ChromiumFixture fixture)
 {
-    private const string InstallHint = "run `npm ci --prefix tests/Bctrl.Relay.EndToEndTests/js` from the repository root";
-
     [Theory(Timeout = 120_000)]
     [InlineData(false)]
     [InlineData(true)]
     public async Task Playwright_js_connects_evaluates_and_screenshots(bool httpForm)
     {
-        var script = FindScript();
+        var script = NodeScripts.Find("connect.mjs", "playwright-core");
         await using var relay = await Relays.StartAsync(fixture);
         var (_, endpoint) = await relay.CreateConnectionAsync(Relays.RuntimeId);
         var seed = httpForm ? 62 : 61;
         var screenshotPath = Path.Combine(Path.GetTempPath(), $"bctrl-relay-e2e-{Guid.NewGuid():N}.png");
         try
         {
-            var output = await RunNodeAsync(
+            var output = await NodeScripts.RunAsync(
                 script,
                 [(httpForm ? DataPlane.HttpForm(endpoint) : endpoint).AbsoluteUri, fixture.Site.Noise(seed).AbsoluteUri, screenshotPath],
                 TimeSpan.FromSeconds(90));
@@ -47,68 +44,34 @@ public sealed class PlaywrightJsTests(ChromiumFixture fixture)
         }
     }
 
-    /// <summary><c>js/connect.mjs</c> of the source tree, checked to have its <c>node_modules</c> installed.</summary>
-    private static string FindScript()
+    /// <summary>
+    /// Issue 10: over <c>wss://</c> to a relay on <c>https://</c>, with a certificate from a test authority that Node
+    /// trusts through <c>NODE_EXTRA_CA_CERTS</c>, as an operator's private CA would be trusted.
+    /// </summary>
+    [Fact(Timeout = 120_000)]
+    public async Task Playwright_js_connects_over_wss_with_a_certificate_it_trusts()
     {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "Bctrl.Relay.EndToEndTests.csproj")))
-        {
-            directory = directory.Parent;
-        }
-
-        Assert.True(directory is not null, $"Cannot find the test project's source folder above {AppContext.BaseDirectory}.");
-        var js = Path.Combine(directory.FullName, "js");
-        var package = Path.Combine(js, "node_modules", "playwright-core", "package.json");
-        Assert.True(File.Exists(package), $"playwright-core is not installed at {Path.GetDirectoryName(package)}: {InstallHint}.");
-        return Path.Combine(js, "connect.mjs");
-    }
-
-    private static async Task<string> RunNodeAsync(string script, string[] arguments, TimeSpan timeout)
-    {
-        var node = FindOnPath("node");
-        Assert.True(node is not null, $"`node` (Node.js 20 or later) is not on PATH; install it, then {InstallHint}.");
-        var start = new ProcessStartInfo(node)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(script)!,
-        };
-        start.ArgumentList.Add(script);
-        foreach (var argument in arguments)
-        {
-            start.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(start)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
+        var script = NodeScripts.Find("connect.mjs", "playwright-core");
+        using var certificates = new Bctrl.Relay.Testing.TestCertificates();
+        await using var relay = await Relays.StartAsync(fixture, tls: certificates);
+        var (_, endpoint) = await relay.CreateConnectionAsync(Relays.RuntimeId);
+        Assert.Equal("wss", endpoint.Scheme);
+        const int seed = 63;
+        var screenshotPath = Path.Combine(Path.GetTempPath(), $"bctrl-relay-e2e-{Guid.NewGuid():N}.png");
         try
         {
-            await process.WaitForExitAsync().WaitAsync(timeout);
+            var output = await NodeScripts.RunAsync(
+                script,
+                [endpoint.AbsoluteUri, fixture.Site.Noise(seed).AbsoluteUri, screenshotPath],
+                TimeSpan.FromSeconds(90),
+                ("NODE_EXTRA_CA_CERTS", certificates.AuthorityPath));
+            using var result = JsonDocument.Parse(output);
+            Assert.Equal(TestSite.NoiseTitle(seed), result.RootElement.GetProperty("title").GetString());
+            Png.AssertFullPageNoise(await File.ReadAllBytesAsync(screenshotPath));
         }
-        catch (TimeoutException)
+        finally
         {
-            process.Kill(entireProcessTree: true);
-            Assert.Fail($"node {Path.GetFileName(script)} did not finish in {timeout}; stderr: {await stderr}");
+            File.Delete(screenshotPath);
         }
-
-        var output = await stdout;
-        Assert.True(process.ExitCode == 0, $"node {Path.GetFileName(script)} exited with {process.ExitCode}; stdout: {output}; stderr: {await stderr}");
-        return output.Trim();
-    }
-
-    private static string? FindOnPath(string name)
-    {
-        foreach (var directory in (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
-        {
-            var candidate = Path.Combine(directory, name);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-
-        return null;
     }
 }

@@ -1,3 +1,4 @@
+using Bctrl.Relay.Testing;
 using PuppeteerSharp;
 
 namespace Bctrl.Relay.EndToEndTests.Infrastructure;
@@ -9,10 +10,19 @@ namespace Bctrl.Relay.EndToEndTests.Infrastructure;
 /// </summary>
 internal static class PuppeteerClient
 {
-    public static Task<IBrowser> ConnectAsync(Uri endpoint) => Puppeteer.ConnectAsync(new ConnectOptions
+    /// <param name="authority">For a <c>wss://</c> endpoint: the test authority its certificate chains to, the only
+    /// one trusted.</param>
+    public static Task<IBrowser> ConnectAsync(Uri endpoint, TestCertificates? authority = null) => Puppeteer.ConnectAsync(new ConnectOptions
     {
         BrowserWSEndpoint = endpoint.AbsoluteUri,
         ProtocolTimeout = 60_000,
+        WebSocketFactory = authority is null ? null : async (url, _, cancellationToken) =>
+        {
+            var socket = new System.Net.WebSockets.ClientWebSocket();
+            socket.Options.RemoteCertificateValidationCallback = (_, certificate, _, _) => authority.Trusts(certificate);
+            await socket.ConnectAsync(url, cancellationToken);
+            return socket;
+        },
     });
 
     /// <summary>Closes the pages the test opened (while the browser is still reachable) and disconnects.</summary>

@@ -12,9 +12,20 @@ internal static class Relays
     /// <param name="httpCdpUrl">Register the runtime by its <c>http://</c> debugging address (resolved through
     /// <c>/json/version</c> at attach time) instead of its browser <c>ws://</c> URL.</param>
     /// <param name="settings">Extra relay configuration, like <c>Relay:KeepAlive:Interval</c>.</param>
-    public static async Task<RelayServer> StartAsync(ChromiumFixture fixture, bool httpCdpUrl = false, IDictionary<string, string?>? settings = null)
+    /// <param name="tls">Listen on <c>https://</c> with a certificate for 127.0.0.1 from this test authority (its
+    /// endpoint URLs are then <c>wss://</c>).</param>
+    public static async Task<RelayServer> StartAsync(ChromiumFixture fixture, bool httpCdpUrl = false, IDictionary<string, string?>? settings = null, TestCertificates? tls = null)
     {
-        var relay = await RelayServer.StartAsync(settings);
+        var values = new Dictionary<string, string?>(settings ?? new Dictionary<string, string?>());
+        if (tls is not null)
+        {
+            tls.Issue("relay", ["127.0.0.1", "localhost"], "relay").Dispose();
+            values["urls"] = "https://127.0.0.1:0";
+            values["Relay:Tls:CertificatePath"] = tls.CertificatePath("relay");
+            values["Relay:Tls:KeyPath"] = tls.KeyPath("relay");
+        }
+
+        var relay = await RelayServer.StartAsync(values, tls);
         try
         {
             await relay.PutRuntimeAsync(RuntimeId, httpCdpUrl ? fixture.Chromium.HttpUrl : fixture.Chromium.BrowserUrl);

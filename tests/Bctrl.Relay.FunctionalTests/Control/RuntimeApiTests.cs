@@ -61,7 +61,7 @@ public sealed class RuntimeApiTests
 
     [Theory(Timeout = 30_000)]
     [InlineData("""{"cdpUrl":"ftp://127.0.0.1:9222/devtools/browser/x"}""")]
-    [InlineData("""{"cdpUrl":"wss://127.0.0.1:9222/devtools/browser/x"}""")]
+    [InlineData("""{"cdpUrl":"https://user:secret@127.0.0.1:9222"}""")]
     [InlineData("""{"cdpUrl":"/devtools/browser/x"}""")]
     [InlineData("""{"cdpUrl":"devtools/browser/x"}""")]
     [InlineData("""{"cdpUrl":"127.0.0.1:9222"}""")]

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Sockets;
 using Bctrl.Relay.Loops;
 using Bctrl.Relay.Options;
 using Microsoft.AspNetCore.Connections;
@@ -38,7 +39,18 @@ internal sealed class RelayListenerFactory : IConnectionListenerFactory, IConnec
 
     public ValueTask<IConnectionListener> BindAsync(EndPoint endpoint, CancellationToken cancellationToken = default)
     {
-        var socket = _transport.CreateBoundListenSocket(endpoint);
+        Socket socket;
+        try
+        {
+            socket = _transport.CreateBoundListenSocket(endpoint);
+        }
+        catch (SocketException exception) when (exception.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            // As Kestrel's Sockets transport does: Kestrel turns this one into "Failed to bind to address …: address
+            // already in use", which the relay's start-up failure line reports (docs/operations.md).
+            throw new AddressInUseException(exception.Message, exception);
+        }
+
         try
         {
             socket.Listen(_transport.Backlog);

@@ -1,0 +1,12 @@
+namespace Bctrl.Relay.Client;
+
+/// <summary>A connection (lease) as the relay lists it: never its URL, which is shown once, on creation.</summary>
+/// <param name="Id">The connection id.</param>
+/// <param name="RuntimeId">The runtime the lease opens.</param>
+/// <param name="Protocol">Always <c>cdp</c>.</param>
+/// <param name="CreatedAt">When the lease was made.</param>
+/// <param name="ExpiresAt">When its URL stops admitting attaches.</param>
+/// <param name="State"><c>active</c>, <c>expired</c> or <c>deleted</c>.</param>
+/// <param name="Attaches">Live and total attaches made with the lease.</param>
+public sealed record Connection(
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCounts Attaches);

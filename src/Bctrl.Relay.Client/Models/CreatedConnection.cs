@@ -1,0 +1,12 @@
+namespace Bctrl.Relay.Client;
+
+/// <summary>A new connection (lease), with the URL a CDP client attaches to. The URL carries the lease's token: it is
+/// shown in this answer only, and whoever holds it can attach until the lease expires or is deleted.</summary>
+/// <param name="Id">The connection id.</param>
+/// <param name="RuntimeId">The runtime the lease opens.</param>
+/// <param name="Protocol">Always <c>cdp</c>.</param>
+/// <param name="CreatedAt">When the lease was made.</param>
+/// <param name="ExpiresAt">When its URL stops admitting attaches.</param>
+/// <param name="Endpoint">Where to attach.</param>
+public sealed record CreatedConnection(
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ConnectionEndpoint Endpoint);
