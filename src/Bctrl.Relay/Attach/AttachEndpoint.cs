@@ -47,7 +47,7 @@ internal sealed class AttachEndpoint(
             app.MapGet($"/cdp/{{token}}/devtools/{kind}/{{targetId}}", (HttpContext context, string token, string targetId, AttachEndpoint endpoint)
                 => Identifiers.IsValidTargetId(targetId)
                     ? endpoint.HandleAsync(context, token, $"/devtools/{kind}/{targetId}")
-                    : endpoint.RefuseAsync(context, InvalidTarget));
+                    : endpoint.RefuseAsync(context, ApiError.InvalidTarget));
         }
     }
 
@@ -80,7 +80,7 @@ internal sealed class AttachEndpoint(
                 var (dial, dialError) = await DialWithRetryAsync(lease.Runtime, socketPath, (target, retryToken) => DialOnLoopAsync(context, target, detach.Loop, retryToken), cancellationToken);
                 if (dial is null)
                 {
-                    await RefuseAsync(context, dialError ?? UpstreamDialer.Unreachable);
+                    await RefuseAsync(context, dialError ?? ApiError.RuntimeUnreachable);
                     return;
                 }
 
@@ -91,7 +91,7 @@ internal sealed class AttachEndpoint(
             var (upstream, error) = await DialWithRetryAsync(lease.Runtime, socketPath, (target, retryToken) => DialAsync(context, target, retryToken), cancellationToken);
             if (upstream is null)
             {
-                await RefuseAsync(context, error ?? UpstreamDialer.Unreachable);
+                await RefuseAsync(context, error ?? ApiError.RuntimeUnreachable);
                 return;
             }
 
@@ -148,7 +148,7 @@ internal sealed class AttachEndpoint(
         var endPoint = await EndPointOf(target, cancellationToken);
         if (endPoint is null)
         {
-            return (null, UpstreamDialer.Unreachable);
+            return (null, ApiError.RuntimeUnreachable);
         }
 
         var dial = LoopDial.Start(loop, endPoint, target, SubProtocolOf(context));
@@ -188,8 +188,6 @@ internal sealed class AttachEndpoint(
         var subProtocol = context.Request.Headers.SecWebSocketProtocol.ToString();
         return subProtocol.Length == 0 ? null : subProtocol;
     }
-
-    internal static ApiError InvalidTarget { get; } = new(400, "invalid_target", "The target id is not valid.");
 
     private Task RefuseAsync(HttpContext context, ApiError refusal) => refusals.RefuseAsync(context, RefusedRequest.Attach, refusal);
 

@@ -19,7 +19,7 @@ internal static class ClientHandshake
         // so it is refused here, before the upgrade checks and before any 101.
         if (HttpProtocol.IsHttp10(request.Protocol))
         {
-            return new ApiError(400, "websocket_requires_http11", "A WebSocket upgrade needs HTTP/1.1 or later (RFC 6455 §4.1).");
+            return ApiError.WebSocketRequiresHttp11;
         }
 
         var upgrade = context.Features.Get<IHttpUpgradeFeature>();
@@ -29,19 +29,19 @@ internal static class ClientHandshake
         {
             context.Response.Headers.Upgrade = "websocket";
             context.Response.Headers.Connection = "Upgrade";
-            return new ApiError(426, "websocket_required", "This endpoint takes an HTTP/1.1 WebSocket upgrade (GET with Upgrade: websocket and Connection: Upgrade).");
+            return ApiError.WebSocketRequired;
         }
 
         if (request.Headers.SecWebSocketVersion.ToString() != "13")
         {
             context.Response.Headers.SecWebSocketVersion = "13";
-            return new ApiError(426, "unsupported_websocket_version", "Only Sec-WebSocket-Version 13 is supported.");
+            return ApiError.UnsupportedWebSocketVersion;
         }
 
         var presented = request.Headers.SecWebSocketKey.ToString();
         if (!WebSocketAccept.IsValidKey(presented))
         {
-            return new ApiError(400, "invalid_websocket_key", "Sec-WebSocket-Key must be base64 of 16 bytes.");
+            return ApiError.InvalidWebSocketKey;
         }
 
         key = presented;

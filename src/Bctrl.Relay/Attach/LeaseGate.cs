@@ -23,15 +23,11 @@ internal sealed class LeaseGate(
     AttachRegistry registry,
     IOptions<RelayOptions> options)
 {
-    public static ApiError Draining { get; } = new(503, "draining", "This relay node is shutting down; retry on another node.", TimeSpan.FromSeconds(1));
-
-    public static ApiError RevocationsStale { get; } = new(503, "revocations_stale", "This relay node cannot confirm the connection is still valid; retry shortly.", TimeSpan.FromSeconds(1));
-
     public async ValueTask<(AdmittedLease Lease, ApiError? Error)> AdmitAsync(string token, CancellationToken cancellationToken)
     {
         if (registry.IsDraining)
         {
-            return (default, Draining);
+            return (default, ApiError.Draining);
         }
 
         var (connectionId, runtimeId, error) = Verify(token);
@@ -42,7 +38,7 @@ internal sealed class LeaseGate(
 
         if (revocations.Age > options.Value.Revocations.MaxStaleness)
         {
-            return (default, RevocationsStale);
+            return (default, ApiError.RevocationsStale);
         }
 
         // The runtime first, so a lease of a deleted runtime says so (404); deleting a runtime also revokes its
@@ -67,7 +63,7 @@ internal sealed class LeaseGate(
             LeaseStanding.Active => (new AdmittedLease(connectionId, runtime), null),
             LeaseStanding.Deleted => (default, ApiError.LeaseRevoked),
             LeaseStanding.Unknown => (default, ApiError.LeaseUnknown),
-            LeaseStanding.Unavailable => (default, RevocationsStale),
+            LeaseStanding.Unavailable => (default, ApiError.RevocationsStale),
             _ => (default, ApiError.InvalidLease),
         };
     }

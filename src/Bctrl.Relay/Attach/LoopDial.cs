@@ -99,7 +99,7 @@ internal sealed class LoopDial : IIoHandler, ILoopWork
         if (Volatile.Read(ref _cancelled) != 0 && _state is State.Connecting or State.Reading)
         {
             Fail(_state == State.Connecting
-                ? UpstreamDialer.Unreachable
+                ? ApiError.RuntimeUnreachable
                 : UpstreamDialer.BadHandshake("The runtime did not complete the WebSocket handshake in time."));
         }
 
@@ -116,7 +116,7 @@ internal sealed class LoopDial : IIoHandler, ILoopWork
         {
             if (LinuxSockets.PendingError(Fd) != 0)
             {
-                Fail(UpstreamDialer.Unreachable);
+                Fail(ApiError.RuntimeUnreachable);
                 return;
             }
 
@@ -143,7 +143,7 @@ internal sealed class LoopDial : IIoHandler, ILoopWork
         if (fd < 0)
         {
             // No descriptor for the runtime leg: the node is at its limit, not the runtime at fault (issue 8, finding 1).
-            Finish(Descriptors.IsOutOfErrno(-fd) ? ApiError.AtCapacity : UpstreamDialer.Unreachable);
+            Finish(Descriptors.IsOutOfErrno(-fd) ? ApiError.AtCapacity : ApiError.RuntimeUnreachable);
             _state = State.Ended;
             return;
         }
@@ -153,7 +153,7 @@ internal sealed class LoopDial : IIoHandler, ILoopWork
         if (token < 0)
         {
             LinuxSockets.Close(fd);
-            Finish(UpstreamDialer.Unreachable);
+            Finish(ApiError.RuntimeUnreachable);
             _state = State.Ended;
             return;
         }
@@ -167,7 +167,7 @@ internal sealed class LoopDial : IIoHandler, ILoopWork
         }
         else if (connected != -LinuxSockets.EINPROGRESS)
         {
-            Fail(UpstreamDialer.Unreachable);
+            Fail(ApiError.RuntimeUnreachable);
         }
     }
 

@@ -60,7 +60,7 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         return new UriBuilder(address) { Host = chosen.ToString() }.Uri;
     }
 
-    private static ApiError BadVersion(string problem) => new(502, "bad_upstream_handshake", $"The runtime's /json/version {problem}.");
+    private static ApiError BadVersion(string problem) => ApiError.BadUpstreamHandshake.With($"The runtime's /json/version {problem}.");
 
     /// <summary>The answer's body in a pooled array (return it), or null when it is longer than <see cref="MaxVersionBytes"/>.</summary>
     private static async Task<(byte[]? Document, int Length)> ReadVersionAsync(HttpResponseMessage response, CancellationToken cancellationToken)
@@ -128,7 +128,7 @@ internal sealed class RuntimeAddresses(HttpClient http, TimeProvider time)
         }
         catch (SocketException)
         {
-            return (null, UpstreamDialer.Unreachable, false);
+            return (null, ApiError.RuntimeUnreachable, false);
         }
 
         var origin = new UriBuilder(RuntimeTrust.IsTls(cdpUrl) ? "wss" : "ws", cdpUrl.Host, cdpUrl.Port);

@@ -45,11 +45,6 @@ internal static class UpstreamDialer
 {
     private const int MaxResponseBytes = 16 * 1024;
 
-    public static ApiError Unreachable { get; } = new(502, "runtime_unreachable", "The runtime could not be reached.");
-
-    /// <summary>A <c>wss://</c> or <c>https://</c> runtime whose TLS handshake failed or whose certificate did not verify (docs/tls.md).</summary>
-    public static ApiError TlsFailed { get; } = new(502, "runtime_tls_failed", "The TLS handshake with the runtime failed: its certificate did not verify for its host name, or it does not speak TLS.");
-
     public static async Task<(UpstreamConnection? Connection, ApiError? Error)> DialAsync(
         Uri target, string? subProtocol, TimeSpan timeout, RuntimeTrust trust, CancellationToken cancellationToken)
     {
@@ -81,7 +76,7 @@ internal static class UpstreamDialer
             catch (Exception exception) when (exception is SocketException or OperationCanceledException)
             {
                 socket.Dispose();
-                return (null, Unreachable);
+                return (null, ApiError.RuntimeUnreachable);
             }
 
             Stream wire = new NetworkStream(socket, ownsSocket: false);
@@ -96,7 +91,7 @@ internal static class UpstreamDialer
                 {
                     tls.Dispose();
                     socket.Dispose();
-                    return (null, TlsFailed);
+                    return (null, ApiError.RuntimeTlsFailed);
                 }
 
                 wire = tls;
@@ -134,7 +129,7 @@ internal static class UpstreamDialer
         }
     }
 
-    public static ApiError BadHandshake(string problem) => new(502, "bad_upstream_handshake", problem);
+    public static ApiError BadHandshake(string problem) => ApiError.BadUpstreamHandshake.With(problem);
 
     /// <summary>
     /// Writes the handshake request into <paramref name="destination"/> (at least 4 KiB) and returns its length; no

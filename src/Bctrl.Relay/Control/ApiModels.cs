@@ -10,7 +10,8 @@ internal sealed record PutRuntimeRequest(string? CdpUrl);
 
 internal sealed record RuntimeResponse(string Id, string CdpUrl, DateTimeOffset CreatedAt);
 
-internal sealed record CreateConnectionRequest(string? Protocol, long? TtlSeconds);
+/// <summary>Both optional (defaults in the README): the defaults tell the OpenAPI document they are not required.</summary>
+internal sealed record CreateConnectionRequest(string? Protocol = null, long? TtlSeconds = null);
 
 internal sealed record EndpointResponse(string Url);
 
@@ -22,7 +23,8 @@ internal sealed record AttachCountsResponse(long Live, long Total);
 internal sealed record ConnectionResponse(
     Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches);
 
-internal sealed record ListResponse<T>(IReadOnlyList<T> Data);
+/// <summary>A page of a list (docs/api.md, "Pagination"): <c>nextCursor</c> is absent on the last page.</summary>
+internal sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor = null);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -36,4 +38,5 @@ internal sealed record ListResponse<T>(IReadOnlyList<T> Data);
 [JsonSerializable(typeof(ConnectionResponse))]
 [JsonSerializable(typeof(ListResponse<ConnectionResponse>))]
 [JsonSerializable(typeof(ListResponse<Bctrl.Relay.Observation.AttachRecord>))]
+[JsonSerializable(typeof(Bctrl.Relay.Observation.ObservationRecord))] // the events stream's data, for the OpenAPI document
 internal sealed partial class RelayJsonContext : JsonSerializerContext;

@@ -18,16 +18,50 @@ internal static class ControlApi
         {
             var auth = context.HttpContext.RequestServices.GetRequiredService<ControlAuth>();
             return auth.IsAuthorized(context.HttpContext.Request) ? await next(context) : ApiError.Unauthorized.ToResult();
-        }).AddEndpointFilter(WithinStateBoundAsync);
+        }).AddEndpointFilter(WithinStateBoundAsync)
+            .Refuses(ApiError.Unauthorized, ApiError.StateUnavailable, ApiError.RelayFault);
 
-        v1.MapPut("/runtimes/{runtimeId}", PutRuntimeAsync);
-        v1.MapGet("/runtimes", ListRuntimesAsync);
-        v1.MapGet("/runtimes/{runtimeId}", GetRuntimeAsync);
-        v1.MapDelete("/runtimes/{runtimeId}", DeleteRuntimeAsync);
-        v1.MapPost("/runtimes/{runtimeId}/connections", CreateConnectionAsync);
-        v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync);
-        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}", GetConnectionAsync);
-        v1.MapDelete("/runtimes/{runtimeId}/connections/{connectionId}", DeleteConnectionAsync);
+        // What each call takes, answers and refuses, for the OpenAPI document (docs/api.md). The handlers read bodies and
+        // query strings by hand, so that a bad one is a catalogue error rather than the framework's empty 400; and
+        // bodies are declared with Takes, not Accepts, whose metadata would also route by Content-Type (a POST with no
+        // body, or a PUT without the header, would miss the endpoint).
+        v1.MapPut("/runtimes/{runtimeId}", PutRuntimeAsync)
+            .WithName("putRuntime").WithSummary("Registers or replaces a runtime (201 created, 200 replaced).")
+            .Takes<PutRuntimeRequest>()
+            .Produces<RuntimeResponse>(StatusCodes.Status200OK)
+            .Produces<RuntimeResponse>(StatusCodes.Status201Created)
+            .Refuses(ApiError.InvalidRuntimeId, ApiError.InvalidJson, ApiError.InvalidCdpUrl);
+        v1.MapGet("/runtimes", ListRuntimesAsync)
+            .WithName("listRuntimes").WithSummary("Lists runtimes by id.")
+            .Produces<ListResponse<RuntimeResponse>>()
+            .Paged();
+        v1.MapGet("/runtimes/{runtimeId}", GetRuntimeAsync)
+            .WithName("getRuntime").WithSummary("Gets a runtime.")
+            .Produces<RuntimeResponse>()
+            .Refuses(ApiError.RuntimeNotFound);
+        v1.MapDelete("/runtimes/{runtimeId}", DeleteRuntimeAsync)
+            .WithName("deleteRuntime").WithSummary("Deletes a runtime and revokes its connections.")
+            .Produces(StatusCodes.Status204NoContent)
+            .Refuses(ApiError.RuntimeNotFound);
+        v1.MapPost("/runtimes/{runtimeId}/connections", CreateConnectionAsync)
+            .WithName("createConnection").WithSummary("Creates a connection (a lease); its endpoint URL is in this answer only.")
+            .Takes<CreateConnectionRequest>(optional: true)
+            .Produces<CreatedConnectionResponse>(StatusCodes.Status201Created)
+            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.RuntimeNotFound);
+        v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync)
+            .WithName("listConnections").WithSummary("Lists a runtime's connections, newest first.")
+            .Produces<ListResponse<ConnectionResponse>>()
+            .Paged()
+            .Refuses(ApiError.RuntimeNotFound);
+        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}", GetConnectionAsync)
+            .WithName("getConnection").WithSummary("Gets a connection: its state and attach counts, never its URL.")
+            .Produces<ConnectionResponse>()
+            .Refuses(ApiError.ConnectionNotFound);
+        v1.MapDelete("/runtimes/{runtimeId}/connections/{connectionId}", DeleteConnectionAsync)
+            .WithName("deleteConnection").WithSummary("Deletes (revokes) a connection; idempotent.")
+            .Produces(StatusCodes.Status204NoContent)
+            .Reads("terminate", ApiInputKind.Boolean, "true also closes the lease's live attaches (4001) on every node.")
+            .Refuses(ApiError.InvalidQuery, ApiError.ConnectionNotFound);
         v1.MapObservation();
     }
 
@@ -68,7 +102,7 @@ internal static class ControlApi
     {
         if (!Identifiers.IsValidRuntimeId(runtimeId))
         {
-            return Invalid("invalid_runtime_id", "A runtime id is 1 to 64 ASCII letters, digits, '.', '_' or '-'.");
+            return ApiError.InvalidRuntimeId.ToResult();
         }
 
         var (body, error) = await ReadJsonAsync(context, RelayJsonContext.Default.PutRuntimeRequest);
@@ -80,7 +114,7 @@ internal static class ControlApi
         if (!Uri.TryCreate(body?.CdpUrl, UriKind.Absolute, out var cdpUrl) || cdpUrl.Scheme is not ("ws" or "wss" or "http" or "https")
             || string.IsNullOrEmpty(cdpUrl.Host) || !string.IsNullOrEmpty(cdpUrl.UserInfo))
         {
-            return Invalid("invalid_cdp_url", "cdpUrl must be an absolute ws:// or wss:// URL of the browser's CDP socket or an http:// or https:// URL of its debugging port.");
+            return ApiError.InvalidCdpUrl.ToResult();
         }
 
         var existing = await runtimes.GetAsync(runtimeId, cancellationToken);
@@ -89,10 +123,15 @@ internal static class ControlApi
         return Results.Json(ToResponse(record), RelayJsonContext.Default.RuntimeResponse, statusCode: created ? 201 : 200);
     }
 
-    private static async Task<IResult> ListRuntimesAsync(IRuntimeStore runtimes, CancellationToken cancellationToken)
+    private static async Task<IResult> ListRuntimesAsync(HttpContext context, IRuntimeStore runtimes, CancellationToken cancellationToken)
     {
-        var all = await runtimes.ListAsync(cancellationToken);
-        return Results.Json(new ListResponse<RuntimeResponse>(all.Select(ToResponse).ToArray()), RelayJsonContext.Default.ListResponseRuntimeResponse);
+        if (Pagination.TryRead(context.Request, PageOrders.Runtimes, out var page) is { } invalid)
+        {
+            return invalid.ToResult();
+        }
+
+        var (items, next) = page.Take(await runtimes.ListAsync(cancellationToken));
+        return Results.Json(new ListResponse<RuntimeResponse>([.. items.Select(ToResponse)], next), RelayJsonContext.Default.ListResponseRuntimeResponse);
     }
 
     private static async Task<IResult> GetRuntimeAsync(string runtimeId, IRuntimeStore runtimes, CancellationToken cancellationToken)
@@ -171,14 +210,14 @@ internal static class ControlApi
         var protocol = body?.Protocol ?? "cdp";
         if (protocol != "cdp")
         {
-            return Invalid("unsupported_protocol", "The only protocol is \"cdp\".");
+            return ApiError.UnsupportedProtocol.ToResult();
         }
 
         var limits = options.Value.Connections;
         var ttl = body?.TtlSeconds is { } seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, -1, int.MaxValue)) : limits.DefaultTtl;
         if (ttl < TimeSpan.FromSeconds(1) || ttl > limits.MaxTtl)
         {
-            return Invalid("invalid_ttl", $"ttlSeconds must be between 1 and {(long)limits.MaxTtl.TotalSeconds}.");
+            return ApiError.InvalidTtl.With($"ttlSeconds must be between 1 and {(long)limits.MaxTtl.TotalSeconds}.").ToResult();
         }
 
         if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
@@ -198,21 +237,27 @@ internal static class ControlApi
     }
 
     private static async Task<IResult> ListConnectionsAsync(
-        string runtimeId, IRuntimeStore runtimes, IConnectionStore connections, TimeProvider time, CancellationToken cancellationToken)
+        string runtimeId, HttpContext context, IRuntimeStore runtimes, IConnectionStore connections, TimeProvider time, CancellationToken cancellationToken)
     {
+        if (Pagination.TryRead(context.Request, PageOrders.Connections, out var page) is { } invalid)
+        {
+            return invalid.ToResult();
+        }
+
         var all = await connections.ListAsync(runtimeId, cancellationToken);
         if (all.Count == 0 && await runtimes.GetAsync(runtimeId, cancellationToken) is null)
         {
             return ApiError.RuntimeNotFound.ToResult();
         }
 
-        var data = new List<ConnectionResponse>(all.Count);
-        foreach (var record in all)
+        var (items, next) = page.Take(all);
+        var data = new List<ConnectionResponse>(items.Count);
+        foreach (var record in items)
         {
             data.Add(ToResponse(record, await connections.GetAttachCountsAsync(record.Id, cancellationToken), time.GetUtcNow()));
         }
 
-        return Results.Json(new ListResponse<ConnectionResponse>(data), RelayJsonContext.Default.ListResponseConnectionResponse);
+        return Results.Json(new ListResponse<ConnectionResponse>(data, next), RelayJsonContext.Default.ListResponseConnectionResponse);
     }
 
     private static async Task<IResult> GetConnectionAsync(
@@ -241,7 +286,7 @@ internal static class ControlApi
         var terminateText = context.Request.Query["terminate"].ToString();
         if (!bool.TryParse(terminateText.Length == 0 ? "false" : terminateText, out var terminate))
         {
-            return Invalid("invalid_query", "terminate must be true or false.");
+            return ApiError.InvalidQuery.With("terminate must be true or false.").ToResult();
         }
 
         // A node whose view is stale cannot reach Redis: say so at once rather than at the deadline.
@@ -286,8 +331,6 @@ internal static class ControlApi
         record.DeletedAt is not null ? "deleted" : record.ExpiresAt <= now ? "expired" : "active",
         new AttachCountsResponse(counts.Live, counts.Total));
 
-    private static IResult Invalid(string code, string message) => new ApiError(400, code, message).ToResult();
-
     private static async Task<(T? Body, ApiError? Error)> ReadJsonAsync<T>(
         HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, bool allowEmpty = false)
         where T : class
@@ -303,11 +346,11 @@ internal static class ControlApi
         try
         {
             var body = await JsonSerializer.DeserializeAsync(context.Request.Body, type, cancellationToken);
-            return body is null ? (null, new ApiError(400, "invalid_json", "The request body must be a JSON object.")) : (body, null);
+            return body is null ? (null, ApiError.InvalidJson.With("The request body must be a JSON object.")) : (body, null);
         }
         catch (JsonException)
         {
-            return (null, new ApiError(400, "invalid_json", "The request body is not valid JSON for this call."));
+            return (null, ApiError.InvalidJson);
         }
     }
 }

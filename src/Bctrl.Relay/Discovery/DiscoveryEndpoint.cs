@@ -34,10 +34,6 @@ internal sealed partial class DiscoveryEndpoint(
 
     private static readonly string[] Documents = ["json/version", "json/list", "json", Protocol];
 
-    private static ApiError TargetNotFound { get; } = new(404, "target_not_found", "The runtime has no target with this id.");
-
-    private static ApiError NewNeedsPut { get; } = new(405, "method_not_allowed", "A target is opened with PUT /json/new?<url>, as Chromium asks.");
-
     /// <summary>What comes back from the runtime, and how it goes on to the client.</summary>
     private enum Answer
     {
@@ -69,13 +65,13 @@ internal sealed partial class DiscoveryEndpoint(
         app.MapPut("/cdp/{token}/json/new", (HttpContext context, string token, DiscoveryEndpoint discovery)
             => discovery.HandleAsync(context, token, "json/new", "json/new" + context.Request.QueryString.Value, Answer.Rewritten, HttpMethod.Put));
         app.MapGet("/cdp/{token}/json/new", (HttpContext context, string token, DiscoveryEndpoint discovery)
-            => discovery.RefuseCommandAsync(context, token, NewNeedsPut));
+            => discovery.RefuseCommandAsync(context, token, ApiError.MethodNotAllowed));
         foreach (var command in (string[])["json/activate", "json/close"])
         {
             app.MapMethods($"/cdp/{{token}}/{command}/{{targetId}}", ["GET", "PUT"], (HttpContext context, string token, string targetId, DiscoveryEndpoint discovery)
                 => Identifiers.IsValidTargetId(targetId)
                     ? discovery.HandleAsync(context, token, command, $"{command}/{targetId}", Answer.Command, HttpMethod.Get)
-                    : discovery.RefuseCommandAsync(context, token, AttachEndpoint.InvalidTarget));
+                    : discovery.RefuseCommandAsync(context, token, ApiError.InvalidTarget));
         }
     }
 
@@ -112,7 +108,7 @@ internal sealed partial class DiscoveryEndpoint(
             answered = true;
             if (answer == Answer.Command && response.StatusCode == System.Net.HttpStatusCode.NotFound)
             {
-                await refusals.RefuseAsync(context, RefusedRequest.Discovery, TargetNotFound);
+                await refusals.RefuseAsync(context, RefusedRequest.Discovery, ApiError.TargetNotFound);
                 return;
             }
 
@@ -176,6 +172,6 @@ internal sealed partial class DiscoveryEndpoint(
         }
 
         RelayLog.DiscoveryRefused(logger, document, problem, "answered 502 bad_upstream_discovery");
-        await new ApiError(502, "bad_upstream_discovery", $"The runtime's /{document} was refused: {problem}.").WriteAsync(context);
+        await ApiError.BadUpstreamDiscovery.With($"The runtime's /{document} was refused: {problem}.").WriteAsync(context);
     }
 }

@@ -24,7 +24,7 @@ internal static class DiscoveryHttp
 
     /// <summary>The refusal for a failed request to a runtime: a TLS failure says so; no descriptor is the node's limit.</summary>
     public static Control.ApiError FailureOf(Exception exception) =>
-        exception.InnerException is System.Security.Authentication.AuthenticationException ? Attach.UpstreamDialer.TlsFailed
+        exception.InnerException is System.Security.Authentication.AuthenticationException ? Control.ApiError.RuntimeTlsFailed
         : Hosting.Transport.Descriptors.IsOutOf(exception) ? Control.ApiError.AtCapacity
-        : Attach.UpstreamDialer.Unreachable;
+        : Control.ApiError.RuntimeUnreachable;
 }

@@ -4,7 +4,8 @@ namespace Bctrl.Relay.Hosting;
 
 /// <summary>
 /// With <c>Relay:ManagementUrls</c> set, the control API, <c>/metrics</c> and health answer only on those listeners
-/// and the data plane only on the others. The split is by the local port a request arrived on, not by its Host header.
+/// and the data plane only on the others. The OpenAPI document (<c>/openapi/v1.json</c>, docs/api.md) goes with the
+/// control API it describes. The split is by the local port a request arrived on, not by its Host header.
 /// </summary>
 internal static class ListenerRoles
 {
@@ -27,5 +28,5 @@ internal static class ListenerRoles
 
     public static bool IsManagementPath(PathString path)
         => path.StartsWithSegments("/v1") || path.StartsWithSegments("/metrics")
-           || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz");
+           || path.StartsWithSegments("/healthz") || path.StartsWithSegments("/readyz") || path.StartsWithSegments("/openapi");
 }

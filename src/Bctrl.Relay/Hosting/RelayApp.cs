@@ -120,7 +120,14 @@ internal static class RelayApp
         services.AddHostedService<Heartbeat>();
         services.AddHostedService<AttachDrain>();
         services.AddHostedService<DevRuntimeService>();
-        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, RelayJsonContext.Default));
+        services.ConfigureHttpJsonOptions(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, RelayJsonContext.Default);
+            // The API reads bodies with RelayJsonContext's own options, which take numbers as numbers only; the OpenAPI
+            // document's schemas come from these options, so they must say the same (the web default reads "300" too).
+            json.SerializerOptions.NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.Strict;
+        });
+        services.AddControlApiDocument();
 
         var app = builder.Build();
         Wire(app, options, generated);
@@ -162,6 +169,7 @@ internal static class RelayApp
         app.MapRelayHealth();
         app.MapPrometheusScrapingEndpoint("/metrics");
         app.MapControlApi();
+        app.MapControlApiDocument();
         AttachEndpoint.Map(app);
         DiscoveryEndpoint.Map(app);
         // "{*path}" so that paths whose last segment has a dot (every token does) also get the JSON 404.
@@ -189,7 +197,7 @@ internal static class RelayApp
         {
             RelayLog.RequestFault(context.RequestServices.GetRequiredService<ILogger<AttachRegistry>>(), exception.GetType().Name, exception.StackTrace ?? string.Empty);
             context.Response.Clear();
-            await new ApiError(500, "relay_fault", "The relay failed to handle the request.").WriteAsync(context);
+            await ApiError.RelayFault.WriteAsync(context);
         }
     };
 

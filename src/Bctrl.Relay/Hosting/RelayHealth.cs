@@ -46,7 +46,7 @@ internal static class RelayHealth
             {
                 return entry.Data.TryGetValue(ErrorKey, out var error) && error is ApiError refusal
                     ? refusal.WriteAsync(context)
-                    : new ApiError(503, "not_ready", "The relay is not ready.").WriteAsync(context);
+                    : ApiError.NotReady.WriteAsync(context);
             }
         }
 
@@ -59,8 +59,8 @@ internal static class RelayHealth
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
-            var refusal = registry.IsDraining ? LeaseGate.Draining
-                : revocations.Age > options.Value.Revocations.MaxStaleness ? LeaseGate.RevocationsStale
+            var refusal = registry.IsDraining ? ApiError.Draining
+                : revocations.Age > options.Value.Revocations.MaxStaleness ? ApiError.RevocationsStale
                 : null;
             return Task.FromResult(refusal is null
                 ? HealthCheckResult.Healthy()

@@ -15,8 +15,19 @@ internal static class EventsEndpoint
 
     public static void MapObservation(this RouteGroupBuilder v1)
     {
-        v1.MapGet("/runtimes/{runtimeId}/events", StreamAsync);
-        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}/attaches", ListAttachesAsync);
+        v1.MapGet("/runtimes/{runtimeId}/events", StreamAsync)
+            .WithName("streamEvents").WithSummary("A runtime's records as Server-Sent Events; each data line is one record.")
+            .Produces<ObservationRecord>(StatusCodes.Status200OK, "text/event-stream")
+            .Reads("connectionId", ApiInputKind.Text, "Only this connection's records.")
+            .Reads("type", ApiInputKind.Text, $"Only these record types, comma-separated: {string.Join(", ", RecordTypes.All)}.")
+            .Reads("lastEventId", ApiInputKind.Text, "Resume after this event id (as the Last-Event-ID header).")
+            .Reads("Last-Event-ID", ApiInputKind.Text, "Resume after this event id.", inHeader: true)
+            .Refuses(ApiError.InvalidQuery, ApiError.RuntimeNotFound);
+        v1.MapGet("/runtimes/{runtimeId}/connections/{connectionId}/attaches", ListAttachesAsync)
+            .WithName("listAttaches").WithSummary("Lists a connection's attaches with their recording metadata, oldest first.")
+            .Produces<ListResponse<AttachRecord>>()
+            .Paged()
+            .Refuses(ApiError.ConnectionNotFound);
     }
 
     private static async Task StreamAsync(
@@ -95,14 +106,20 @@ internal static class EventsEndpoint
     }
 
     private static async Task<IResult> ListAttachesAsync(
-        string runtimeId, string connectionId, IConnectionStore connections, IAttachRecordStore attaches, CancellationToken cancellationToken)
+        string runtimeId, string connectionId, HttpContext context, IConnectionStore connections, IAttachRecordStore attaches, CancellationToken cancellationToken)
     {
+        if (Pagination.TryRead(context.Request, PageOrders.Attaches, out var page) is { } invalid)
+        {
+            return invalid.ToResult();
+        }
+
         if (!Guid.TryParse(connectionId, out var id) || await connections.GetAsync(id, cancellationToken) is not { } record || record.RuntimeId != runtimeId)
         {
             return ApiError.ConnectionNotFound.ToResult();
         }
 
-        return Results.Json(new ListResponse<AttachRecord>(await attaches.ListAsync(id, cancellationToken)), RelayJsonContext.Default.ListResponseAttachRecord);
+        var (items, next) = page.Take(await attaches.ListAsync(id, cancellationToken));
+        return Results.Json(new ListResponse<AttachRecord>(items, next), RelayJsonContext.Default.ListResponseAttachRecord);
     }
 
     private sealed record Filter(Guid? ConnectionId, HashSet<string>? Types, ApiError? Error)
@@ -115,7 +132,7 @@ internal static class EventsEndpoint
             {
                 if (!Guid.TryParse(connectionText, out var parsed))
                 {
-                    return new Filter(null, null, new ApiError(400, "invalid_query", "connectionId must be a connection id."));
+                    return new Filter(null, null, ApiError.InvalidQuery.With("connectionId must be a connection id."));
                 }
 
                 connection = parsed;
@@ -128,7 +145,7 @@ internal static class EventsEndpoint
                 types = typeText.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
                 if (types.Any(t => !RecordTypes.All.Contains(t)))
                 {
-                    return new Filter(null, null, new ApiError(400, "invalid_query", $"type must be among {string.Join(", ", RecordTypes.All)}."));
+                    return new Filter(null, null, ApiError.InvalidQuery.With($"type must be among {string.Join(", ", RecordTypes.All)}."));
                 }
             }
 
