@@ -13,13 +13,13 @@ internal static class RuntimeCommands
         var runtimes = new Command("runtimes", "Register, list and delete runtimes (browsers)");
 
         var putId = new Argument<string>("id") { Description = "The runtime id (letters, digits, '.', '_', '-')" };
-        var cdpUrl = new Argument<string>("cdp-url") { Description = "ws://host:9222/devtools/browser/<id> or http://host:9222" };
+        var cdpUrl = new Argument<string>("cdp-url") { Description = "ws(s)://host:9222/devtools/browser/<id> or http(s)://host:9222" };
         var put = new Command("put", "Register a runtime, or replace its CDP URL") { putId, cdpUrl };
         put.Handle(host, options, async (context, cancellationToken) =>
         {
             if (!Uri.TryCreate(context.Parse.GetValue(cdpUrl), UriKind.Absolute, out var url))
             {
-                throw new CliException("invalid_cdp_url", "The CDP URL must be an absolute ws:// or http:// URL.");
+                throw new CliException("invalid_cdp_url", "The CDP URL must be an absolute ws://, wss://, http:// or https:// URL.");
             }
 
             using var relay = context.Connect();
