@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Bctrl.Relay.Redis;
 
 /// <summary>
-/// Leases as hashes <c>prefix:conn:{id}</c> (fields rt, p, c, e, d and one n:NODE per node that attached it) that expire <see cref="RedisStateSettings.ConnectionRetention"/> after the
+/// Leases as hashes <c>prefix:conn:{id}</c> (fields rt, p, c, e, d, s when scoped, and one n:NODE per node that attached it) that expire <see cref="RedisStateSettings.ConnectionRetention"/> after the
 /// lease does, indexed per runtime in <c>prefix:rt:{runtime}:conns</c> (a sorted set that expires with its last lease).
 /// Attach counts are written by <see cref="NodeAttachCounts"/> and summed over the nodes still heard from.
 /// <para>Every command is awaited with the caller's cancellation token (StackExchange.Redis ignores it once a command is
@@ -15,12 +15,18 @@ internal sealed class RedisConnectionStore(
     RedisConnections connections, RedisKeys keys, NodeAttachCounts counts, RedisStateSettings settings, TimeProvider time, TimeSpan readBound)
     : IConnectionStore
 {
-    /// <summary>KEYS[1] the record; ARGV runtime, protocol, created ms, expires ms, keep-until ms. Returns 0 if it exists.</summary>
+    /// <summary>
+    /// KEYS[1] the record; ARGV runtime, protocol, created ms, expires ms, keep-until ms, scope target ("" for none).
+    /// Returns 0 if it exists.
+    /// </summary>
     private const string CreateScript = """
         if redis.call('EXISTS', KEYS[1]) == 1 then
           return 0
         end
         redis.call('HSET', KEYS[1], 'rt', ARGV[1], 'p', ARGV[2], 'c', ARGV[3], 'e', ARGV[4])
+        if ARGV[6] ~= '' then
+          redis.call('HSET', KEYS[1], 's', ARGV[6])
+        end
         redis.call('PEXPIREAT', KEYS[1], ARGV[5])
         return 1
         """;
@@ -42,10 +48,10 @@ internal sealed class RedisConnectionStore(
           return false
         end
         redis.call('HSETNX', KEYS[1], 'd', ARGV[1])
-        return redis.call('HMGET', KEYS[1], 'rt', 'p', 'c', 'e', 'd')
+        return redis.call('HMGET', KEYS[1], 'rt', 'p', 'c', 'e', 'd', 's')
         """;
 
-    private static readonly RedisValue[] RecordFields = ["rt", "p", "c", "e", "d"];
+    private static readonly RedisValue[] RecordFields = ["rt", "p", "c", "e", "d", "s"];
 
     private static readonly RedisValue[] StandingFields = ["rt", "d"];
 
@@ -60,6 +66,7 @@ internal sealed class RedisConnectionStore(
             connection.CreatedAt.ToUnixTimeMilliseconds(),
             connection.ExpiresAt.ToUnixTimeMilliseconds(),
             keepUntil.ToUnixTimeMilliseconds(),
+            connection.ScopeTarget ?? string.Empty,
         ]).WaitAsync(cancellationToken);
         if ((long)created == 0)
         {
@@ -211,6 +218,7 @@ internal sealed class RedisConnectionStore(
             (LeaseProtocol)(int)values[1],
             DateTimeOffset.FromUnixTimeMilliseconds((long)values[2]),
             DateTimeOffset.FromUnixTimeMilliseconds((long)values[3]),
-            values[4].IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)values[4]));
+            values[4].IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)values[4]),
+            values.Length > 5 && !values[5].IsNull ? (string)values[5]! : null);
     }
 }

@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Bctrl.Relay.FleetTests.Infrastructure;
 using Bctrl.Relay.Testing;
 using Xunit.Abstractions;
@@ -35,6 +37,39 @@ public abstract class FleetScenarios(ITestOutputHelper output)
 
         await onB.CloseAsync();
         await Eventually.HoldsAsync(async () => await Api.AttachCountsAsync(fleet.B, id) == (1, 2), TimeSpan.FromSeconds(5), "B sees 1 live, 2 total");
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_scoped_lease_made_on_A_keeps_its_scope_in_Redis_and_is_held_to_it_on_B()
+    {
+        await using var fleet = await Fleet.StartAsync(Redis);
+        const string target = "8F2B0C6D4E1A3579BDF02468ACE13579";
+        using var created = await fleet.A.Http.PostAsJsonAsync(
+            $"v1/runtimes/{Fleet.RuntimeId}/connections", new { protocol = "cdp", scope = new { target } });
+        Assert.Equal(201, (int)created.StatusCode);
+        using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        var id = body.RootElement.GetProperty("id").GetString()!;
+        var pageUrl = new Uri(body.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!);
+
+        // The record in Redis keeps the scope: B and C read it back, alone and in the list.
+        using (var onB = JsonDocument.Parse(await fleet.B.Http.GetStringAsync($"v1/runtimes/{Fleet.RuntimeId}/connections/{id}")))
+        {
+            Assert.Equal(target, onB.RootElement.GetProperty("scope").GetProperty("target").GetString());
+        }
+
+        using (var listOnC = JsonDocument.Parse(await fleet.C.Http.GetStringAsync($"v1/runtimes/{Fleet.RuntimeId}/connections")))
+        {
+            var entry = Assert.Single(listOnC.RootElement.GetProperty("data").EnumerateArray());
+            Assert.Equal(target, entry.GetProperty("scope").GetProperty("target").GetString());
+        }
+
+        // The token carries the scope to any node: the browser socket is refused on B, its page is not.
+        var browserUrl = new Uri(pageUrl.AbsoluteUri[..pageUrl.AbsoluteUri.IndexOf("/devtools/", StringComparison.Ordinal)]);
+        var refused = await AttachClient.AttachAsync(fleet.B.BaseUrl, browserUrl);
+        Assert.Equal((403, "scope_forbidden"), (refused.Status, refused.ErrorCode));
+        var admitted = await AttachClient.AttachAsync(fleet.B.BaseUrl, pageUrl);
+        Assert.Equal(101, admitted.Status);
+        await admitted.Client!.DisposeAsync();
     }
 
     [Fact(Timeout = 120_000)]

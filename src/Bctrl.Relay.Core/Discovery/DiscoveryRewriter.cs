@@ -25,22 +25,36 @@ internal sealed partial class DiscoveryRewriter : IDisposable
 
     private const int InitialBufferBytes = 16 * 1024;
 
-    private readonly Utf8JsonWriter _writer;
+    private readonly Utf8JsonWriter _document;
     private readonly int _maxTokenBytes;
+    private Utf8JsonWriter _writer;
     private byte[] _input;
     private int _pending;
     private JsonReaderState _state;
     private UrlKind _next;
     private DiscoveryRewriteStatus _status;
 
-    public DiscoveryRewriter(string connectionUrl, IBufferWriter<byte> output, int maxTokenBytes = DefaultMaxTokenBytes)
+    /// <param name="connectionUrl">The lease's connection URL, which every socket URL is rewritten under.</param>
+    /// <param name="output">Where the rewritten document goes.</param>
+    /// <param name="maxTokenBytes">The largest single token held.</param>
+    /// <param name="scopeTarget">
+    /// For a lease scoped to one target (docs/scope.md): the elements of a list whose <c>id</c> is not this are dropped.
+    /// </param>
+    public DiscoveryRewriter(string connectionUrl, IBufferWriter<byte> output, int maxTokenBytes = DefaultMaxTokenBytes, string? scopeTarget = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(maxTokenBytes, 16);
         _maxTokenBytes = maxTokenBytes;
 
         // Default reader and writer options, as JsonNode.Parse and ToJsonString() had: no comments, no trailing commas,
         // depth 64, the default (escaping) encoder.
-        _writer = new Utf8JsonWriter(output);
+        _document = new Utf8JsonWriter(output);
+        _writer = _document;
+        if (scopeTarget is not null)
+        {
+            _scope = System.Text.Encoding.UTF8.GetBytes(scopeTarget);
+            _element = new ArrayBufferWriter<byte>(InitialBufferBytes);
+            _elementWriter = new Utf8JsonWriter(_element);
+        }
         _state = new JsonReaderState();
         _input = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
         _scratch = ArrayPool<byte>.Shared.Rent(InitialBufferBytes);
@@ -86,7 +100,8 @@ internal sealed partial class DiscoveryRewriter : IDisposable
 
     public void Dispose()
     {
-        _writer.Dispose();
+        _document.Dispose();
+        _elementWriter?.Dispose();
         ArrayPool<byte>.Shared.Return(_input);
         ArrayPool<byte>.Shared.Return(_scratch);
         ArrayPool<byte>.Shared.Return(_built);
@@ -121,7 +136,7 @@ internal sealed partial class DiscoveryRewriter : IDisposable
 
             consumed = (int)reader.BytesConsumed;
             _state = reader.CurrentState;
-            _writer.Flush();
+            _document.Flush();
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException or ArgumentException)
         {
@@ -154,6 +169,11 @@ internal sealed partial class DiscoveryRewriter : IDisposable
     /// <summary>Writes the reader's token, rewritten if it is one of the URLs; false when its rewrite is over the token bound.</summary>
     private bool Copy(ref Utf8JsonReader reader)
     {
+        if (_scope is not null && !Filter(ref reader))
+        {
+            return true;
+        }
+
         var next = _next;
         _next = UrlKind.None;
         switch (reader.TokenType)
@@ -163,12 +183,14 @@ internal sealed partial class DiscoveryRewriter : IDisposable
                 break;
             case JsonTokenType.EndObject:
                 _writer.WriteEndObject();
+                EndElement(ref reader);
                 break;
             case JsonTokenType.StartArray:
                 _writer.WriteStartArray();
                 break;
             case JsonTokenType.EndArray:
                 _writer.WriteEndArray();
+                EndElement(ref reader);
                 break;
             case JsonTokenType.PropertyName:
                 _next = reader.ValueTextEquals("webSocketDebuggerUrl"u8) ? UrlKind.Socket

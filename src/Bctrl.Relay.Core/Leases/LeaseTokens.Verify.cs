@@ -13,7 +13,7 @@ internal sealed partial class LeaseTokens
     /// <summary>
     /// Checks a token's structure, signature and times, in that order, without allocating. No claim is read before the
     /// MAC has matched. On <see cref="LeaseVerifyResult.Valid"/>, <paramref name="lease"/> holds the claims and its
-    /// runtime id points into <paramref name="scratch"/>; otherwise it is <c>default</c>.
+    /// runtime id and scope target point into <paramref name="scratch"/>; otherwise it is <c>default</c>.
     /// </summary>
     /// <param name="token">The token as presented; never logged or echoed.</param>
     /// <param name="scratch">At least <see cref="ScratchBytes"/> bytes the lease may refer to until the caller reuses them.</param>
@@ -91,10 +91,28 @@ internal sealed partial class LeaseTokens
         var claims = claimsAndMac[..claimsLength];
         if (!Base64Url.TryDecodeFromChars(claims, scratch, out var claimsBytes)
             || claimsBytes < MinClaimsBytes
-            || scratch[RuntimeIdLengthOffset] is 0 or > MaxRuntimeIdLength
-            || claimsBytes != RuntimeIdOffset + scratch[RuntimeIdLengthOffset])
+            || scratch[RuntimeIdLengthOffset] is 0 or > MaxRuntimeIdLength)
         {
             return LeaseVerifyResult.Malformed;
+        }
+
+        // After the runtime id: nothing (a lease of the whole browser), or a scope target's length and bytes.
+        var scopeOffset = RuntimeIdOffset + scratch[RuntimeIdLengthOffset];
+        var scope = ReadOnlySpan<byte>.Empty;
+        if (claimsBytes != scopeOffset)
+        {
+            if (claimsBytes <= scopeOffset + 1
+                || scratch[scopeOffset] > MaxScopeTargetLength
+                || claimsBytes != scopeOffset + 1 + scratch[scopeOffset])
+            {
+                return LeaseVerifyResult.Malformed;
+            }
+
+            scope = scratch.Slice(scopeOffset + 1, scratch[scopeOffset]);
+            if (scope.ContainsAnyExcept(s_runtimeIdBytes))
+            {
+                return LeaseVerifyResult.Malformed;
+            }
         }
 
         var runtimeId = scratch.Slice(RuntimeIdOffset, scratch[RuntimeIdLengthOffset]);
@@ -126,7 +144,8 @@ internal sealed partial class LeaseTokens
             runtimeId,
             protocol,
             issuedAt,
-            expiresAt);
+            expiresAt,
+            scope);
         return LeaseVerifyResult.Valid;
     }
 

@@ -3,7 +3,8 @@ using System.Text;
 namespace Bctrl.Relay.Leases;
 
 /// <summary>
-/// The claims of a verified token without allocating: the runtime id stays as UTF-8 in the caller's scratch buffer.
+/// The claims of a verified token without allocating: the runtime id and the scope target stay as UTF-8 in the caller's
+/// scratch buffer.
 /// </summary>
 /// <remarks>Times are whole Unix seconds, as carried by the token.</remarks>
 internal readonly ref struct VerifiedLease
@@ -16,8 +17,10 @@ internal readonly ref struct VerifiedLease
         ReadOnlySpan<byte> runtimeId,
         LeaseProtocol protocol,
         long issuedAtUnixSeconds,
-        long expiresAtUnixSeconds)
+        long expiresAtUnixSeconds,
+        ReadOnlySpan<byte> scopeTarget = default)
     {
+        ScopeTarget = scopeTarget;
         ConnectionId = connectionId;
         RuntimeId = runtimeId;
         Protocol = protocol;
@@ -32,6 +35,12 @@ internal readonly ref struct VerifiedLease
 
     public LeaseProtocol Protocol { get; }
 
+    /// <summary>UTF-8 (ASCII) bytes of the one target the lease may attach to (docs/scope.md); empty when unscoped.</summary>
+    public ReadOnlySpan<byte> ScopeTarget { get; }
+
+    /// <summary>Whether the lease is limited to one target.</summary>
+    public bool IsScoped => !ScopeTarget.IsEmpty;
+
     public DateTimeOffset IssuedAt => DateTimeOffset.FromUnixTimeSeconds(_issuedAtUnixSeconds);
 
     public DateTimeOffset ExpiresAt => DateTimeOffset.FromUnixTimeSeconds(_expiresAtUnixSeconds);
@@ -42,4 +51,7 @@ internal readonly ref struct VerifiedLease
         ArgumentNullException.ThrowIfNull(runtimeId);
         return Ascii.Equals(RuntimeId, runtimeId);
     }
+
+    /// <summary>Ordinal comparison of the scope target with <paramref name="targetId"/>, without allocating.</summary>
+    public bool ScopeTargetEquals(ReadOnlySpan<char> targetId) => IsScoped && Ascii.Equals(ScopeTarget, targetId);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using Bctrl.Relay.Leases;
 using Bctrl.Relay.Splice;
 
 namespace Bctrl.Relay.Observation;
@@ -11,6 +12,9 @@ internal sealed record AttachRecord
     public required Guid ConnectionId { get; init; }
 
     public required string RuntimeId { get; init; }
+
+    /// <summary>The one target a scoped lease attached to (docs/scope.md); absent for a lease of the whole browser.</summary>
+    public LeaseScope? Scope { get; init; }
 
     public required DateTimeOffset OpenedAt { get; init; }
 

@@ -3,10 +3,12 @@ using Bctrl.Relay.Leases;
 namespace Bctrl.Relay.State;
 
 /// <summary>A lease into one runtime. The token is never stored: it is shown once, in the answer that creates it.</summary>
+/// <param name="ScopeTarget">The one target the lease may attach to (docs/scope.md); null for the whole browser.</param>
 internal sealed record ConnectionRecord(
     Guid Id,
     string RuntimeId,
     LeaseProtocol Protocol,
     DateTimeOffset CreatedAt,
     DateTimeOffset ExpiresAt,
-    DateTimeOffset? DeletedAt);
+    DateTimeOffset? DeletedAt,
+    string? ScopeTarget = null);

@@ -56,6 +56,13 @@ internal sealed class AttachEndpoint(
         var started = time.GetTimestamp();
         var cancellationToken = context.RequestAborted;
         var (lease, refusal) = await gate.AdmitAsync(token, cancellationToken);
+        if (refusal is null && !lease.Reaches(socketPath))
+        {
+            // A scoped lease (docs/scope.md) attaches to its own page only: the browser socket and every other target
+            // are refused here, before the handshake is even looked at, so they never see a 101.
+            refusal = ApiError.ScopeForbidden;
+        }
+
         var key = string.Empty;
         refusal ??= ClientHandshake.Validate(context, out key);
         if (refusal is null && !registry.TryTakePlace(options.Value.Limits.MaxAttaches))
@@ -215,7 +222,7 @@ internal sealed class AttachEndpoint(
         var client = transport ?? new DuplexPipe(PipeReader.Create(upgraded), PipeWriter.Create(upgraded));
 
         var attachId = registry.NextId();
-        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id);
+        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id, lease.ScopeTarget);
         using var splice = new AttachSplice(client, upstream.CreateLink(), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         var counted = GoLive(live, started);
@@ -274,7 +281,7 @@ internal sealed class AttachEndpoint(
 
         dial.HandOver();
         var attachId = registry.NextId();
-        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id);
+        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id, lease.ScopeTarget);
         var end = new LoopAttach(this, opened, observer);
         var splice = new LoopSplice(
             client.Loop, client.Fd, client.Token, client.Leftover, client.Released,

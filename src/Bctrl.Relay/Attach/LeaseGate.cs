@@ -7,8 +7,24 @@ using Microsoft.Extensions.Options;
 
 namespace Bctrl.Relay.Attach;
 
-/// <summary>An admitted lease: which connection, and the runtime it leads to.</summary>
-internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime);
+/// <summary>An admitted lease: which connection, the runtime it leads to, and the one target it is scoped to (or null).</summary>
+internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime, string? ScopeTarget = null)
+{
+    private const string PagePrefix = "/devtools/page/";
+
+    /// <summary>
+    /// Whether the lease may attach to the runtime's socket at <paramref name="socketPath"/> (null: the browser socket
+    /// behind <c>/cdp/{token}</c>). A scoped lease reaches its own page's socket and nothing else (docs/scope.md).
+    /// </summary>
+    public bool Reaches(string? socketPath) =>
+        ScopeTarget is null
+        || (socketPath is not null
+            && socketPath.StartsWith(PagePrefix, StringComparison.Ordinal)
+            && socketPath.AsSpan(PagePrefix.Length).SequenceEqual(ScopeTarget));
+
+    /// <summary>Whether a target command (<c>/json/activate|close/{id}</c>) for <paramref name="targetId"/> is the lease's to send.</summary>
+    public bool ReachesTarget(string targetId) => ScopeTarget is null || string.Equals(targetId, ScopeTarget, StringComparison.Ordinal);
+}
 
 /// <summary>
 /// docs/design.md §4 step 1, shared by attaches and discovery: verify the token (no I/O), refuse when the revocation view is
@@ -30,7 +46,7 @@ internal sealed class LeaseGate(
             return (default, ApiError.Draining);
         }
 
-        var (connectionId, runtimeId, error) = Verify(token);
+        var (connectionId, runtimeId, scopeTarget, error) = Verify(token);
         if (error is not null)
         {
             return (default, error);
@@ -60,7 +76,7 @@ internal sealed class LeaseGate(
         var standing = await connections.CheckAsync(connectionId, runtimeId, cancellationToken);
         return standing switch
         {
-            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime), null),
+            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime, scopeTarget), null),
             LeaseStanding.Deleted => (default, ApiError.LeaseRevoked),
             LeaseStanding.Unknown => (default, ApiError.LeaseUnknown),
             LeaseStanding.Unavailable => (default, ApiError.RevocationsStale),
@@ -68,16 +84,16 @@ internal sealed class LeaseGate(
         };
     }
 
-    private (Guid ConnectionId, string RuntimeId, ApiError? Error) Verify(string token)
+    private (Guid ConnectionId, string RuntimeId, string? ScopeTarget, ApiError? Error) Verify(string token)
     {
         Span<byte> scratch = stackalloc byte[LeaseTokens.ScratchBytes];
         var result = tokens.Verify(token, scratch, out var lease);
         return result switch
         {
             LeaseVerifyResult.Valid when lease.Protocol == LeaseProtocol.Cdp
-                => (lease.ConnectionId, Encoding.ASCII.GetString(lease.RuntimeId), null),
-            LeaseVerifyResult.Expired => (default, string.Empty, ApiError.LeaseExpired),
-            _ => (default, string.Empty, ApiError.InvalidLease),
+                => (lease.ConnectionId, Encoding.ASCII.GetString(lease.RuntimeId), lease.IsScoped ? Encoding.ASCII.GetString(lease.ScopeTarget) : null, null),
+            LeaseVerifyResult.Expired => (default, string.Empty, null, ApiError.LeaseExpired),
+            _ => (default, string.Empty, null, ApiError.InvalidLease),
         };
     }
 }

@@ -27,6 +27,10 @@ internal sealed partial record ApiError
 
     public static ApiError InvalidTarget { get; } = new(400, "invalid_target", "The target id is not valid.");
 
+    /// <summary>A <c>scope</c> on a new connection that is not <c>{"target": "&lt;targetId&gt;"}</c> (docs/scope.md).</summary>
+    public static ApiError InvalidScope { get; } = new(
+        400, "invalid_scope", "scope must be {\"target\": \"<targetId>\"} with a target id of 1 to 128 ASCII letters, digits, '.', '_' or '-'.");
+
     public static ApiError InvalidWebSocketKey { get; } = new(400, "invalid_websocket_key", "Sec-WebSocket-Key must be base64 of 16 bytes.");
 
     /// <summary>RFC 6455 §4.1: "the HTTP version MUST be at least 1.1".</summary>
@@ -50,6 +54,14 @@ internal sealed partial record ApiError
     /// reissued. Nothing could revoke such a lease, so admitting it is not an option.
     /// </summary>
     public static ApiError LeaseUnknown { get; } = new(401, "lease_unknown", "The relay has no record of this connection; create a new one.");
+
+    // 403: the lease is valid, but does not reach this.
+
+    /// <summary>
+    /// A scoped lease (docs/scope.md) asked for something outside its target: the browser socket, another target's
+    /// socket or command, or a new target. Answered before any upgrade.
+    /// </summary>
+    public static ApiError ScopeForbidden { get; } = new(403, "scope_forbidden", "This connection is scoped to one target and cannot reach this.");
 
     // 404: nothing by that name.
 
@@ -117,8 +129,9 @@ internal sealed partial record ApiError
     public static IReadOnlyList<ApiError> All { get; } =
     [
         InvalidJson, InvalidQuery, InvalidRuntimeId, InvalidCdpUrl, UnsupportedProtocol, InvalidTtl, InvalidTarget,
-        InvalidWebSocketKey, WebSocketRequiresHttp11,
+        InvalidScope, InvalidWebSocketKey, WebSocketRequiresHttp11,
         Unauthorized, InvalidLease, LeaseExpired, LeaseRevoked, LeaseUnknown,
+        ScopeForbidden,
         RuntimeNotFound, ConnectionNotFound, NotFound, TargetNotFound,
         MethodNotAllowed,
         WebSocketRequired, UnsupportedWebSocketVersion,

@@ -47,7 +47,7 @@ internal static class ControlApi
             .WithName("createConnection").WithSummary("Creates a connection (a lease); its endpoint URL is in this answer only.")
             .Takes<CreateConnectionRequest>(optional: true)
             .Produces<CreatedConnectionResponse>(StatusCodes.Status201Created)
-            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.RuntimeNotFound);
+            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.InvalidScope, ApiError.RuntimeNotFound);
         v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync)
             .WithName("listConnections").WithSummary("Lists a runtime's connections, newest first.")
             .Produces<ListResponse<ConnectionResponse>>()
@@ -220,6 +220,13 @@ internal static class ControlApi
             return ApiError.InvalidTtl.With($"ttlSeconds must be between 1 and {(long)limits.MaxTtl.TotalSeconds}.").ToResult();
         }
 
+        // A scope, when given, names one target (docs/scope.md); "scope": null is no scope.
+        var scope = body?.Scope;
+        if (scope is not null && !Identifiers.IsValidTargetId(scope.Target))
+        {
+            return ApiError.InvalidScope.ToResult();
+        }
+
         if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
         {
             return ApiError.RuntimeNotFound.ToResult();
@@ -227,11 +234,12 @@ internal static class ControlApi
 
         // Whole seconds: the token carries Unix seconds, and the record must say what the token says.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
-        var record = new ConnectionRecord(Guid.CreateVersion7(), runtimeId, LeaseProtocol.Cdp, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null);
+        var record = new ConnectionRecord(
+            Guid.CreateVersion7(), runtimeId, LeaseProtocol.Cdp, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target);
         await connections.CreateAsync(record, cancellationToken);
-        var token = tokens.Issue(new LeaseClaims(record.Id, record.RuntimeId, record.Protocol, record.CreatedAt, record.ExpiresAt));
+        var token = tokens.Issue(new LeaseClaims(record.Id, record.RuntimeId, record.Protocol, record.CreatedAt, record.ExpiresAt, record.ScopeTarget));
         var response = new CreatedConnectionResponse(
-            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(endpoint.ConnectionUrl(token)));
+            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(endpoint.ConnectionUrl(token, record.ScopeTarget)), ScopeOf(record));
         context.Response.Headers.CacheControl = "no-store";
         return Results.Json(response, RelayJsonContext.Default.CreatedConnectionResponse, statusCode: 201);
     }
@@ -329,7 +337,10 @@ internal static class ControlApi
         record.CreatedAt,
         record.ExpiresAt,
         record.DeletedAt is not null ? "deleted" : record.ExpiresAt <= now ? "expired" : "active",
-        new AttachCountsResponse(counts.Live, counts.Total));
+        new AttachCountsResponse(counts.Live, counts.Total),
+        ScopeOf(record));
+
+    private static ScopeModel? ScopeOf(ConnectionRecord record) => record.ScopeTarget is { } target ? new ScopeModel(target) : null;
 
     private static async Task<(T? Body, ApiError? Error)> ReadJsonAsync<T>(
         HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, bool allowEmpty = false)

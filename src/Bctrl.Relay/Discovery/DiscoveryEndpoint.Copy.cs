@@ -36,12 +36,13 @@ internal sealed partial class DiscoveryEndpoint
 
     /// <summary>
     /// <c>/json/version</c>, <c>/json/list</c>, <c>/json</c>: read straight into the rewriter's buffer, rewritten token by
-    /// token, sent in pieces of <see cref="HeldBackBytes"/>. Returns the problem, or null.
+    /// token, sent in pieces of <see cref="HeldBackBytes"/>; for a scoped lease, the list holds its target only. Returns
+    /// the problem, or null.
     /// </summary>
-    private async Task<string?> RewriteAsync(HttpContext context, Stream body, string connectionUrl, CancellationToken cancellationToken)
+    private async Task<string?> RewriteAsync(HttpContext context, Stream body, string connectionUrl, string? scopeTarget, CancellationToken cancellationToken)
     {
         using var output = new PooledBufferWriter();
-        using var rewriter = new DiscoveryRewriter(connectionUrl, output);
+        using var rewriter = new DiscoveryRewriter(connectionUrl, output, scopeTarget: scopeTarget);
         var received = 0L;
         var status = DiscoveryRewriteStatus.NeedMoreData;
         while (status == DiscoveryRewriteStatus.NeedMoreData)

@@ -70,7 +70,7 @@ internal sealed partial class DiscoveryEndpoint(
         {
             app.MapMethods($"/cdp/{{token}}/{command}/{{targetId}}", ["GET", "PUT"], (HttpContext context, string token, string targetId, DiscoveryEndpoint discovery)
                 => Identifiers.IsValidTargetId(targetId)
-                    ? discovery.HandleAsync(context, token, command, $"{command}/{targetId}", Answer.Command, HttpMethod.Get)
+                    ? discovery.HandleAsync(context, token, command, $"{command}/{targetId}", Answer.Command, HttpMethod.Get, targetId)
                     : discovery.RefuseCommandAsync(context, token, ApiError.InvalidTarget));
         }
     }
@@ -84,9 +84,15 @@ internal sealed partial class DiscoveryEndpoint(
 
     /// <param name="document">What the request is called in logs and errors: never its query, which is the client's.</param>
     /// <param name="path">The runtime's path, relative to its HTTP base, with the query to pass on.</param>
-    private async Task HandleAsync(HttpContext context, string token, string document, string path, Answer answer, HttpMethod method)
+    /// <param name="targetId">The target a command (<c>/json/activate|close/{id}</c>) names.</param>
+    private async Task HandleAsync(HttpContext context, string token, string document, string path, Answer answer, HttpMethod method, string? targetId = null)
     {
         var (lease, refusal) = await gate.AdmitAsync(token, context.RequestAborted);
+        if (refusal is null && lease.ScopeTarget is not null && !ScopedMayAsk(document, targetId, lease))
+        {
+            refusal = ApiError.ScopeForbidden;
+        }
+
         if (refusal is not null)
         {
             await refusals.RefuseAsync(context, RefusedRequest.Discovery, refusal);
@@ -118,7 +124,7 @@ internal sealed partial class DiscoveryEndpoint(
                 context.Response.ContentType = answer == Answer.Command ? "text/plain; charset=UTF-8" : "application/json; charset=UTF-8";
                 await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
                 problem = answer == Answer.Rewritten
-                    ? await RewriteAsync(context, body, endpoint.ConnectionUrl(token), cancellationToken)
+                    ? await RewriteAsync(context, body, endpoint.ConnectionUrl(token), lease.ScopeTarget, cancellationToken)
                     : await PassThroughAsync(context, body, cancellationToken);
             }
 
@@ -148,6 +154,17 @@ internal sealed partial class DiscoveryEndpoint(
             }
         }
     }
+
+    /// <summary>
+    /// What a lease scoped to one target may ask for (docs/scope.md): the list (filtered to its target), the protocol,
+    /// and commands on its own target. Not <c>/json/version</c>, whose point is the browser socket, nor <c>/json/new</c>.
+    /// </summary>
+    private static bool ScopedMayAsk(string document, string? targetId, AdmittedLease lease) => document switch
+    {
+        "json/list" or "json" or Protocol => true,
+        "json/activate" or "json/close" => targetId is not null && lease.ReachesTarget(targetId),
+        _ => false,
+    };
 
     /// <summary>What is wrong with the answer's status line and headers, or null.</summary>
     private string? Check(HttpResponseMessage response)

@@ -18,6 +18,13 @@ internal sealed class PublicEndpoint(IOptions<RelayOptions> options, IServer ser
 
     public string ConnectionUrl(string token) => $"{WebSocketBase}/cdp/{token}";
 
+    /// <summary>
+    /// The URL a new connection hands out: the browser socket, or for a lease scoped to one target (docs/scope.md) that
+    /// target's page socket, the only socket it may attach to.
+    /// </summary>
+    public string ConnectionUrl(string token, string? scopeTarget) =>
+        scopeTarget is null ? ConnectionUrl(token) : $"{WebSocketBase}/cdp/{token}/devtools/page/{scopeTarget}";
+
     private string Resolve()
     {
         if (options.Value.PublicBaseUrl is { } configured)

@@ -1,3 +1,4 @@
+using Bctrl.Relay.Leases;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
 using Microsoft.Extensions.Options;
@@ -18,7 +19,7 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
     /// Starts recording an attach; returns its sampler (null when observation is off) and the opened record. The record
     /// is saved in the background: a slow or paused store must never hold up an attach.
     /// </summary>
-    public (AttachObserver? Observer, OpenedAttach? Opened) Open(HttpContext context, long attachId, Guid connectionId, string runtimeId)
+    public (AttachObserver? Observer, OpenedAttach? Opened) Open(HttpContext context, long attachId, Guid connectionId, string runtimeId, string? scopeTarget = null)
     {
         if (!Enabled)
         {
@@ -31,6 +32,7 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
             AttachId = attachId,
             ConnectionId = connectionId,
             RuntimeId = runtimeId,
+            Scope = scopeTarget is null ? null : new LeaseScope(scopeTarget),
             OpenedAt = time.GetUtcNow(),
             ClientAddress = context.Connection.RemoteIpAddress?.ToString(),
             UserAgent = userAgent.Length == 0 ? null : userAgent[..Math.Min(userAgent.Length, MaxUserAgentLength)],

@@ -113,6 +113,8 @@ internal sealed class CountingRuntime : LoopbackHttpServer
             "/json/version" => VersionDocument(Port),
             "/json/list" or "/json" => ListDocument(Port),
             "/json/protocol" => ProtocolDocument,
+            "/json/activate/" + PageId1 or "/json/activate/" + PageId2 => "Target activated",
+            "/json/close/" + PageId1 or "/json/close/" + PageId2 => "Target is closing",
             _ => null,
         };
 
