@@ -7,8 +7,8 @@ using Microsoft.Extensions.Options;
 
 namespace Bctrl.Relay.Attach;
 
-/// <summary>An admitted lease: which connection, and the runtime it leads to.</summary>
-internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime);
+/// <summary>An admitted lease: which connection, the runtime it leads to, and what its token opens.</summary>
+internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime, LeaseProtocol Protocol = LeaseProtocol.Cdp);
 
 /// <summary>
 /// docs/design.md §4 step 1, shared by attaches and discovery: verify the token (no I/O), refuse when the revocation view is
@@ -23,14 +23,20 @@ internal sealed class LeaseGate(
     AttachRegistry registry,
     IOptions<RelayOptions> options)
 {
-    public async ValueTask<(AdmittedLease Lease, ApiError? Error)> AdmitAsync(string token, CancellationToken cancellationToken)
+    /// <param name="token">The lease token from the path.</param>
+    /// <param name="live">
+    /// True for the live view's paths (<c>/live/{token}</c>), which admit only live leases; false for <c>/cdp/{token}</c>,
+    /// which admits only CDP leases. Either refuses the other's with <see cref="ApiError.LeaseProtocolMismatch"/>.
+    /// </param>
+    /// <param name="cancellationToken">Ends the state reads.</param>
+    public async ValueTask<(AdmittedLease Lease, ApiError? Error)> AdmitAsync(string token, CancellationToken cancellationToken, bool live = false)
     {
         if (registry.IsDraining)
         {
             return (default, ApiError.Draining);
         }
 
-        var (connectionId, runtimeId, error) = Verify(token);
+        var (connectionId, runtimeId, protocol, error) = Verify(token, live);
         if (error is not null)
         {
             return (default, error);
@@ -60,7 +66,7 @@ internal sealed class LeaseGate(
         var standing = await connections.CheckAsync(connectionId, runtimeId, cancellationToken);
         return standing switch
         {
-            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime), null),
+            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime, protocol), null),
             LeaseStanding.Deleted => (default, ApiError.LeaseRevoked),
             LeaseStanding.Unknown => (default, ApiError.LeaseUnknown),
             LeaseStanding.Unavailable => (default, ApiError.RevocationsStale),
@@ -68,16 +74,19 @@ internal sealed class LeaseGate(
         };
     }
 
-    private (Guid ConnectionId, string RuntimeId, ApiError? Error) Verify(string token)
+    private (Guid ConnectionId, string RuntimeId, LeaseProtocol Protocol, ApiError? Error) Verify(string token, bool live)
     {
         Span<byte> scratch = stackalloc byte[LeaseTokens.ScratchBytes];
         var result = tokens.Verify(token, scratch, out var lease);
         return result switch
         {
-            LeaseVerifyResult.Valid when lease.Protocol == LeaseProtocol.Cdp
-                => (lease.ConnectionId, Encoding.ASCII.GetString(lease.RuntimeId), null),
-            LeaseVerifyResult.Expired => (default, string.Empty, ApiError.LeaseExpired),
-            _ => (default, string.Empty, ApiError.InvalidLease),
+            LeaseVerifyResult.Valid when IsLive(lease.Protocol) == live
+                => (lease.ConnectionId, Encoding.ASCII.GetString(lease.RuntimeId), lease.Protocol, null),
+            LeaseVerifyResult.Valid => (default, string.Empty, default, ApiError.LeaseProtocolMismatch),
+            LeaseVerifyResult.Expired => (default, string.Empty, default, ApiError.LeaseExpired),
+            _ => (default, string.Empty, default, ApiError.InvalidLease),
         };
     }
+
+    private static bool IsLive(LeaseProtocol protocol) => protocol is LeaseProtocol.Live or LeaseProtocol.LiveInteractive;
 }

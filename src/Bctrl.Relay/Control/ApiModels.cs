@@ -11,17 +11,17 @@ internal sealed record PutRuntimeRequest(string? CdpUrl);
 internal sealed record RuntimeResponse(string Id, string CdpUrl, DateTimeOffset CreatedAt);
 
 /// <summary>Both optional (defaults in the README): the defaults tell the OpenAPI document they are not required.</summary>
-internal sealed record CreateConnectionRequest(string? Protocol = null, long? TtlSeconds = null);
+internal sealed record CreateConnectionRequest(string? Protocol = null, long? TtlSeconds = null, bool? Interactive = null);
 
 internal sealed record EndpointResponse(string Url);
 
 internal sealed record CreatedConnectionResponse(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint, bool? Interactive = null);
 
 internal sealed record AttachCountsResponse(long Live, long Total);
 
 internal sealed record ConnectionResponse(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches, bool? Interactive = null);
 
 /// <summary>A page of a list (docs/api.md, "Pagination"): <c>nextCursor</c> is absent on the last page.</summary>
 internal sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor = null);
