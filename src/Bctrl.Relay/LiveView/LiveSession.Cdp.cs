@@ -14,7 +14,6 @@ internal sealed partial class LiveSession
     private async Task<string> ControlAsync()
     {
         await CallAsync("Target.setDiscoverTargets", static w => w.WriteBoolean("discover", true), sessionId: null);
-        var attached = new HashSet<string>(StringComparer.Ordinal);
         // setDiscoverTargets reports every existing target as created: only pages not listed here are new.
         var known = new HashSet<string>(StringComparer.Ordinal);
         string? shown = null;
@@ -23,13 +22,9 @@ internal sealed partial class LiveSession
         {
             if (IsPage(info) && info.GetProperty("targetId").GetString() is { } id)
             {
-                known.Add(id);
                 // Chromium lists the most recently active page first: that is the one a user would be looking at.
                 shown ??= id;
-                if (info.TryGetProperty("attached", out var a) && a.ValueKind == JsonValueKind.True)
-                {
-                    attached.Add(id);
-                }
+                known.Add(id);
             }
         }
 
@@ -40,26 +35,18 @@ internal sealed partial class LiveSession
 
         await foreach (var change in _events.Reader.ReadAllAsync(_stop.Token))
         {
+            // Only two things move the view: a new tab (where the runtime's client has just gone) and the end of the
+            // shown one. Attach state is no signal: other clients, and other relays' live views, attach and detach
+            // all the time, and following them made two views chase each other.
             var switchTo = change.Kind switch
             {
-                // A new tab is where the runtime's client has just gone.
                 TargetEventKind.Created when known.Add(change.TargetId) => change.TargetId,
-                // Another client attached to a page it was not on: it is being driven now.
-                TargetEventKind.Changed when change.Attached && attached.Add(change.TargetId) && change.TargetId != shown => change.TargetId,
-                TargetEventKind.Destroyed or TargetEventKind.Detached when change.TargetId == shown => await NewestPageAsync(),
+                TargetEventKind.Destroyed or TargetEventKind.Detached when change.TargetId == shown => await NewestPageAsync(change.TargetId),
                 _ => null,
             };
-            if (change.Kind == TargetEventKind.Created && change.Attached)
+            if (change.Kind == TargetEventKind.Destroyed)
             {
-                attached.Add(change.TargetId);
-            }
-            else if (change.Kind is TargetEventKind.Destroyed || (change.Kind == TargetEventKind.Changed && !change.Attached))
-            {
-                attached.Remove(change.TargetId);
-                if (change.Kind is TargetEventKind.Destroyed)
-                {
-                    known.Remove(change.TargetId);
-                }
+                known.Remove(change.TargetId);
             }
 
             if (switchTo is not null && switchTo != shown)
@@ -72,12 +59,13 @@ internal sealed partial class LiveSession
         return "runtime closed the connection";
     }
 
-    private async Task<string?> NewestPageAsync()
+    /// <summary>The page listed first (the most recently active) other than <paramref name="gone"/>.</summary>
+    private async Task<string?> NewestPageAsync(string gone)
     {
         var targets = await CallAsync("Target.getTargets", null, sessionId: null);
         foreach (var info in targets.GetProperty("targetInfos").EnumerateArray())
         {
-            if (IsPage(info))
+            if (IsPage(info) && !info.GetProperty("targetId").ValueEquals(gone))
             {
                 return info.GetProperty("targetId").GetString();
             }
@@ -257,7 +245,7 @@ internal sealed partial class LiveSession
                         buffer = larger;
                     }
 
-                    received = await socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    received = await socket.ReceiveAsync(buffer.AsMemory(length), _stop.Token);
                     length += received.Count;
                 }
                 while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
@@ -315,26 +303,24 @@ internal sealed partial class LiveSession
         {
             await OnFrameAsync(root, parameters);
         }
-        else if (method.ValueEquals("Target.targetCreated") || method.ValueEquals("Target.targetInfoChanged"))
+        else if (method.ValueEquals("Target.targetCreated"))
         {
             var info = parameters.GetProperty("targetInfo");
             if (IsPage(info) && info.GetProperty("targetId").GetString() is { } id)
             {
-                var attached = info.TryGetProperty("attached", out var a) && a.ValueKind == JsonValueKind.True;
-                var kind = method.ValueEquals("Target.targetCreated") ? TargetEventKind.Created : TargetEventKind.Changed;
-                _events.Writer.TryWrite(new TargetEvent(kind, id, attached));
+                _events.Writer.TryWrite(new TargetEvent(TargetEventKind.Created, id));
             }
         }
         else if (method.ValueEquals("Target.targetDestroyed") && parameters.GetProperty("targetId").GetString() is { } gone)
         {
-            _events.Writer.TryWrite(new TargetEvent(TargetEventKind.Destroyed, gone, false));
+            _events.Writer.TryWrite(new TargetEvent(TargetEventKind.Destroyed, gone));
         }
         else if (method.ValueEquals("Target.detachedFromTarget")
             && parameters.TryGetProperty("sessionId", out var detached)
             && detached.GetString() == Volatile.Read(ref _shownSession)
             && parameters.TryGetProperty("targetId", out var detachedTarget))
         {
-            _events.Writer.TryWrite(new TargetEvent(TargetEventKind.Detached, detachedTarget.GetString() ?? string.Empty, false));
+            _events.Writer.TryWrite(new TargetEvent(TargetEventKind.Detached, detachedTarget.GetString() ?? string.Empty));
         }
     }
 

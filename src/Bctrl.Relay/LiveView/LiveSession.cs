@@ -11,7 +11,8 @@ namespace Bctrl.Relay.LiveView;
 /// <summary>
 /// The relay's own CDP session to a runtime, for every viewer of one live lease on this node (docs/live-view.md): it
 /// attaches to the page being shown, runs one <c>Page.startScreencast</c> whatever the number of viewers, acks each
-/// frame and offers it to every viewer's slot, follows the newest tab, and sends the viewers' input to the shown page.
+/// frame and offers it to every viewer's slot, follows the newest tab (and, when the shown tab closes, the most recently
+/// active one left), and sends the viewers' input to the shown page.
 /// It starts with the first viewer and stops when the last one leaves.
 /// </summary>
 /// <remarks>
@@ -168,12 +169,11 @@ internal sealed partial class LiveSession
     }
 
     /// <summary>What the receive pump tells the control pump about page targets.</summary>
-    private readonly record struct TargetEvent(TargetEventKind Kind, string TargetId, bool Attached);
+    private readonly record struct TargetEvent(TargetEventKind Kind, string TargetId);
 
     private enum TargetEventKind
     {
         Created,
-        Changed,
         Destroyed,
         Detached,
     }

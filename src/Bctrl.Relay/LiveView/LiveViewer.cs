@@ -136,7 +136,8 @@ internal sealed class LiveViewer
                         return;
                     }
 
-                    received = await _socket.ReceiveAsync(buffer.AsMemory(length), CancellationToken.None);
+                    // The token, not Abort alone, ends a pending read: an upgraded Kestrel stream's read does not end when it is disposed.
+                    received = await _socket.ReceiveAsync(buffer.AsMemory(length), _aborted.Token);
                     length += received.Count;
                 }
                 while (!received.EndOfMessage && received.MessageType != WebSocketMessageType.Close);
