@@ -262,14 +262,20 @@ internal sealed partial class LiveSession
         {
             return _stop.IsCancellationRequested ? null : "runtime went away";
         }
-        catch (JsonException)
+        catch (Exception exception) when (exception is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
-            return "runtime sent invalid JSON";
+            // Not JSON, or JSON without the fields CDP documents for the message: the runtime's fault.
+            return "runtime sent an unexpected message";
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
             _events.Writer.TryComplete();
+            foreach (var pending in _pending.Values)
+            {
+                // Nothing will answer them now: the control pump ends at once instead of at each call's timeout.
+                pending.TrySetException(new LiveCdpException("The runtime's connection ended."));
+            }
         }
     }
 

@@ -110,6 +110,7 @@ internal sealed partial class LiveSession
     private async Task RunAsync()
     {
         var reason = "stopped";
+        Task<string?> receiving = Task.FromResult<string?>(null);
         LiveViewLog.SessionStarted(_logger, ConnectionId, _runtime.Id);
         try
         {
@@ -131,10 +132,8 @@ internal sealed partial class LiveSession
             }
 
             _socket = socket;
-            var receiving = ReceiveAsync(socket);
+            receiving = ReceiveAsync(socket);
             reason = await ControlAsync();
-            _stop.Cancel();
-            socket.Abort();
             reason = await receiving ?? reason;
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
@@ -145,6 +144,11 @@ internal sealed partial class LiveSession
         {
             reason = "runtime_unreachable";
         }
+        catch (Exception exception) when (exception is LiveCdpException or KeyNotFoundException or InvalidOperationException)
+        {
+            // A command failed or its answer was not the shape CDP documents: the runtime's fault, not the relay's.
+            reason = "runtime answered unexpectedly";
+        }
         catch (Exception exception)
         {
             reason = "relay_fault";
@@ -153,6 +157,17 @@ internal sealed partial class LiveSession
         finally
         {
             IsEnding = true;
+            _stop.Cancel();
+            _socket?.Abort();
+            try
+            {
+                await receiving;
+            }
+            catch (Exception exception) when (exception is not OutOfMemoryException)
+            {
+                // Its end is already decided; the receive pump's own failure changes nothing now.
+            }
+
             _ended(this);
             foreach (var viewer in Viewers)
             {
