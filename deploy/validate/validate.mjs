@@ -1038,6 +1038,11 @@ const RELAY_METRICS = {
   bctrl_relay_io_loop_attaches: { type: 'gauge', labels: ['loop'] },
   bctrl_relay_discovery_refusals_total: { type: 'counter', labels: ['result'] },
   bctrl_relay_build_info: { type: 'gauge', labels: ['version'] },
+  // The live view (docs/live-view.md).
+  bctrl_relay_live_viewers: { type: 'gauge', labels: [] },
+  bctrl_relay_live_frames_total: { type: 'counter', labels: ['result'] },
+  bctrl_relay_live_screencasts_total: { type: 'counter', labels: [] },
+  bctrl_relay_live_input_total: { type: 'counter', labels: ['result'] },
   // Only with Relay:Redis.
   bctrl_relay_redis_up: { type: 'gauge', labels: ['connection'], redis: true },
   bctrl_relay_revocations_resyncs_total: { type: 'counter', labels: ['reason'], redis: true },

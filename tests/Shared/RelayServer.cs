@@ -97,6 +97,20 @@ public sealed class RelayServer : IAsyncDisposable
         return (json.RootElement.GetProperty("id").GetString()!, new Uri(json.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!));
     }
 
+    /// <summary>Creates a connection from a request body of the caller's; returns the created connection's JSON.</summary>
+    public async Task<JsonElement> CreateConnectionAsync(string runtimeId, object body)
+    {
+        using var response = await Http.PostAsJsonAsync($"v1/runtimes/{runtimeId}/connections", body);
+        var text = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new HttpRequestException($"Creating a connection answered {(int)response.StatusCode}: {text}");
+        }
+
+        using var json = JsonDocument.Parse(text);
+        return json.RootElement.Clone();
+    }
+
     public async Task DeleteConnectionAsync(string runtimeId, string connectionId, bool terminate = false)
     {
         using var response = await Http.DeleteAsync($"v1/runtimes/{runtimeId}/connections/{connectionId}{(terminate ? "?terminate=true" : string.Empty)}");

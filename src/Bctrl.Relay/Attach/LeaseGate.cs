@@ -7,8 +7,11 @@ using Microsoft.Extensions.Options;
 
 namespace Bctrl.Relay.Attach;
 
-/// <summary>An admitted lease: which connection, the runtime it leads to, and the one target it is scoped to (or null).</summary>
-internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime, string? ScopeTarget = null)
+/// <summary>
+/// An admitted lease: which connection, the runtime it leads to, the one target it is scoped to (or null), and what its
+/// token opens (CDP sockets, or the live view).
+/// </summary>
+internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime, string? ScopeTarget = null, LeaseProtocol Protocol = LeaseProtocol.Cdp)
 {
     private const string PagePrefix = "/devtools/page/";
 
@@ -39,14 +42,20 @@ internal sealed class LeaseGate(
     AttachRegistry registry,
     IOptions<RelayOptions> options)
 {
-    public async ValueTask<(AdmittedLease Lease, ApiError? Error)> AdmitAsync(string token, CancellationToken cancellationToken)
+    /// <param name="token">The lease token from the path.</param>
+    /// <param name="live">
+    /// True for the live view's paths (<c>/live/{token}</c>), which admit only live leases; false for <c>/cdp/{token}</c>,
+    /// which admits only CDP leases. Either refuses the other's with <see cref="ApiError.LeaseProtocolMismatch"/>.
+    /// </param>
+    /// <param name="cancellationToken">Ends the state reads.</param>
+    public async ValueTask<(AdmittedLease Lease, ApiError? Error)> AdmitAsync(string token, CancellationToken cancellationToken, bool live = false)
     {
         if (registry.IsDraining)
         {
             return (default, ApiError.Draining);
         }
 
-        var (connectionId, runtimeId, scopeTarget, error) = Verify(token);
+        var (connectionId, runtimeId, scopeTarget, protocol, error) = Verify(token, live);
         if (error is not null)
         {
             return (default, error);
@@ -76,7 +85,7 @@ internal sealed class LeaseGate(
         var standing = await connections.CheckAsync(connectionId, runtimeId, cancellationToken);
         return standing switch
         {
-            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime, scopeTarget), null),
+            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime, scopeTarget, protocol), null),
             LeaseStanding.Deleted => (default, ApiError.LeaseRevoked),
             LeaseStanding.Unknown => (default, ApiError.LeaseUnknown),
             LeaseStanding.Unavailable => (default, ApiError.RevocationsStale),
@@ -84,16 +93,19 @@ internal sealed class LeaseGate(
         };
     }
 
-    private (Guid ConnectionId, string RuntimeId, string? ScopeTarget, ApiError? Error) Verify(string token)
+    private (Guid ConnectionId, string RuntimeId, string? ScopeTarget, LeaseProtocol Protocol, ApiError? Error) Verify(string token, bool live)
     {
         Span<byte> scratch = stackalloc byte[LeaseTokens.ScratchBytes];
         var result = tokens.Verify(token, scratch, out var lease);
         return result switch
         {
-            LeaseVerifyResult.Valid when lease.Protocol == LeaseProtocol.Cdp
-                => (lease.ConnectionId, Encoding.ASCII.GetString(lease.RuntimeId), lease.IsScoped ? Encoding.ASCII.GetString(lease.ScopeTarget) : null, null),
-            LeaseVerifyResult.Expired => (default, string.Empty, null, ApiError.LeaseExpired),
-            _ => (default, string.Empty, null, ApiError.InvalidLease),
+            LeaseVerifyResult.Valid when IsLive(lease.Protocol) == live
+                => (lease.ConnectionId, Encoding.ASCII.GetString(lease.RuntimeId), lease.IsScoped ? Encoding.ASCII.GetString(lease.ScopeTarget) : null, lease.Protocol, null),
+            LeaseVerifyResult.Valid => (default, string.Empty, null, default, ApiError.LeaseProtocolMismatch),
+            LeaseVerifyResult.Expired => (default, string.Empty, null, default, ApiError.LeaseExpired),
+            _ => (default, string.Empty, null, default, ApiError.InvalidLease),
         };
     }
+
+    private static bool IsLive(LeaseProtocol protocol) => protocol is LeaseProtocol.Live or LeaseProtocol.LiveInteractive;
 }

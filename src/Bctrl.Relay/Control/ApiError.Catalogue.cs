@@ -20,7 +20,10 @@ internal sealed partial record ApiError
     public static ApiError InvalidCdpUrl { get; } = new(
         400, "invalid_cdp_url", "cdpUrl must be an absolute ws:// or wss:// URL of the browser's CDP socket or an http:// or https:// URL of its debugging port.");
 
-    public static ApiError UnsupportedProtocol { get; } = new(400, "unsupported_protocol", "The only protocol is \"cdp\".");
+    public static ApiError UnsupportedProtocol { get; } = new(400, "unsupported_protocol", "The protocol is \"cdp\" or \"live\".");
+
+    /// <summary><c>interactive</c> belongs to the live view (docs/live-view.md).</summary>
+    public static ApiError InvalidInteractive { get; } = new(400, "invalid_interactive", "interactive is only for protocol \"live\".");
 
     /// <summary>The call site names the configured maximum through <see cref="With"/>.</summary>
     public static ApiError InvalidTtl { get; } = new(400, "invalid_ttl", "ttlSeconds is out of range.");
@@ -46,6 +49,12 @@ internal sealed partial record ApiError
     public static ApiError LeaseExpired { get; } = new(401, "lease_expired", "The connection has expired.");
 
     public static ApiError LeaseRevoked { get; } = new(401, "lease_revoked", "The connection has been deleted.");
+
+    /// <summary>
+    /// A live view's lease on <c>/cdp/{token}</c>, or a CDP lease on <c>/live/{token}</c> (docs/live-view.md): a lease
+    /// opens only what it was created for.
+    /// </summary>
+    public static ApiError LeaseProtocolMismatch { get; } = new(401, "lease_protocol_mismatch", "The connection was created for another protocol.");
 
     /// <summary>
     /// A validly signed token of a lease the relay has no record of: fail closed. 401 like the other refusals of a
@@ -128,9 +137,9 @@ internal sealed partial record ApiError
     /// <summary>Every entry above, in declaration order: what README's table and the OpenAPI document are checked against.</summary>
     public static IReadOnlyList<ApiError> All { get; } =
     [
-        InvalidJson, InvalidQuery, InvalidRuntimeId, InvalidCdpUrl, UnsupportedProtocol, InvalidTtl, InvalidTarget,
+        InvalidJson, InvalidQuery, InvalidRuntimeId, InvalidCdpUrl, UnsupportedProtocol, InvalidInteractive, InvalidTtl, InvalidTarget,
         InvalidScope, InvalidWebSocketKey, WebSocketRequiresHttp11,
-        Unauthorized, InvalidLease, LeaseExpired, LeaseRevoked, LeaseUnknown,
+        Unauthorized, InvalidLease, LeaseExpired, LeaseRevoked, LeaseProtocolMismatch, LeaseUnknown,
         ScopeForbidden,
         RuntimeNotFound, ConnectionNotFound, NotFound, TargetNotFound,
         MethodNotAllowed,

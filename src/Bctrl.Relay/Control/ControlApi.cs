@@ -208,10 +208,19 @@ internal static class ControlApi
         }
 
         var protocol = body?.Protocol ?? "cdp";
-        if (protocol != "cdp")
+        if (protocol is not ("cdp" or "live"))
         {
             return ApiError.UnsupportedProtocol.ToResult();
         }
+
+        // docs/live-view.md: whether a live lease forwards input is its protocol value, inside the signed token.
+        if (body?.Interactive is not null && protocol != "live")
+        {
+            return ApiError.InvalidInteractive.ToResult();
+        }
+
+        var leaseProtocol = protocol == "cdp" ? LeaseProtocol.Cdp
+            : body?.Interactive == true ? LeaseProtocol.LiveInteractive : LeaseProtocol.Live;
 
         var limits = options.Value.Connections;
         var ttl = body?.TtlSeconds is { } seconds ? TimeSpan.FromSeconds(Math.Clamp(seconds, -1, int.MaxValue)) : limits.DefaultTtl;
@@ -227,6 +236,12 @@ internal static class ControlApi
             return ApiError.InvalidScope.ToResult();
         }
 
+        if (scope is not null && leaseProtocol != LeaseProtocol.Cdp)
+        {
+            // The live view follows the runtime's active tab; a scope is for CDP sockets (docs/scope.md).
+            return ApiError.InvalidScope.With("A scope applies to \"cdp\" leases only.").ToResult();
+        }
+
         if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
         {
             return ApiError.RuntimeNotFound.ToResult();
@@ -235,11 +250,12 @@ internal static class ControlApi
         // Whole seconds: the token carries Unix seconds, and the record must say what the token says.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var record = new ConnectionRecord(
-            Guid.CreateVersion7(), runtimeId, LeaseProtocol.Cdp, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target);
+            Guid.CreateVersion7(), runtimeId, leaseProtocol, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target);
         await connections.CreateAsync(record, cancellationToken);
         var token = tokens.Issue(new LeaseClaims(record.Id, record.RuntimeId, record.Protocol, record.CreatedAt, record.ExpiresAt, record.ScopeTarget));
+        var url = leaseProtocol == LeaseProtocol.Cdp ? endpoint.ConnectionUrl(token, record.ScopeTarget) : endpoint.LiveViewUrl(token);
         var response = new CreatedConnectionResponse(
-            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(endpoint.ConnectionUrl(token, record.ScopeTarget)), ScopeOf(record));
+            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(url), ScopeOf(record), Interactive(record.Protocol));
         context.Response.Headers.CacheControl = "no-store";
         return Results.Json(response, RelayJsonContext.Default.CreatedConnectionResponse, statusCode: 201);
     }
@@ -333,14 +349,23 @@ internal static class ControlApi
     private static ConnectionResponse ToResponse(ConnectionRecord record, AttachCounts counts, DateTimeOffset now) => new(
         record.Id,
         record.RuntimeId,
-        "cdp",
+        record.Protocol == LeaseProtocol.Cdp ? "cdp" : "live",
         record.CreatedAt,
         record.ExpiresAt,
         record.DeletedAt is not null ? "deleted" : record.ExpiresAt <= now ? "expired" : "active",
         new AttachCountsResponse(counts.Live, counts.Total),
-        ScopeOf(record));
+        ScopeOf(record),
+        Interactive(record.Protocol));
 
     private static ScopeModel? ScopeOf(ConnectionRecord record) => record.ScopeTarget is { } target ? new ScopeModel(target) : null;
+
+    /// <summary>Said of live leases only; absent (null) on CDP leases.</summary>
+    private static bool? Interactive(LeaseProtocol protocol) => protocol switch
+    {
+        LeaseProtocol.Live => false,
+        LeaseProtocol.LiveInteractive => true,
+        _ => null,
+    };
 
     private static async Task<(T? Body, ApiError? Error)> ReadJsonAsync<T>(
         HttpContext context, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type, bool allowEmpty = false)

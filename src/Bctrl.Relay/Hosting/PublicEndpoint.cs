@@ -25,6 +25,9 @@ internal sealed class PublicEndpoint(IOptions<RelayOptions> options, IServer ser
     public string ConnectionUrl(string token, string? scopeTarget) =>
         scopeTarget is null ? ConnectionUrl(token) : $"{WebSocketBase}/cdp/{token}/devtools/page/{scopeTarget}";
 
+    /// <summary>The live view's page (docs/live-view.md): the public base with <c>ws</c> read as <c>http</c>, <c>wss</c> as <c>https</c>.</summary>
+    public string LiveViewUrl(string token) => $"{(WebSocketBase.StartsWith("wss:", StringComparison.Ordinal) ? "https" : "http")}{WebSocketBase[WebSocketBase.IndexOf(':', StringComparison.Ordinal)..]}/live/{token}";
+
     private string Resolve()
     {
         if (options.Value.PublicBaseUrl is { } configured)

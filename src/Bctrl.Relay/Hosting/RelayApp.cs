@@ -6,6 +6,7 @@ using Bctrl.Relay.DevRuntime;
 using Bctrl.Relay.Discovery;
 using Bctrl.Relay.Hosting.Transport;
 using Bctrl.Relay.Leases;
+using Bctrl.Relay.LiveView;
 using Bctrl.Relay.Metrics;
 using Bctrl.Relay.Observation;
 using OpenTelemetry.Metrics;
@@ -105,6 +106,9 @@ internal static class RelayApp
         services.AddSingleton(sp => DiscoveryHttp.CreateClient(options, sp.GetRequiredService<RuntimeTrust>()));
         services.AddSingleton<RelayMetrics>();
         services.AddSingleton<ConnectionMetrics>();
+        services.AddSingleton<LiveViewMetrics>();
+        services.AddSingleton<LiveSessions>();
+        services.AddSingleton<LiveViewEndpoint>();
         services.AddSingleton<RecordQueue>();
         services.AddSingleton<AttachRecorder>();
         services.AddHostedService<RecordPump>();
@@ -139,6 +143,8 @@ internal static class RelayApp
         var registry = app.Services.GetRequiredService<AttachRegistry>();
         _ = app.Services.GetRequiredService<RelayMetrics>(); // instruments exist from the start, not from the first attach
         _ = app.Services.GetRequiredService<ConnectionMetrics>();
+        _ = app.Services.GetRequiredService<LiveViewMetrics>();
+        var liveSessions = app.Services.GetRequiredService<LiveSessions>();
         var revocations = app.Services.GetRequiredService<IRevocationView>();
         var logger = app.Services.GetRequiredService<ILogger<AttachRegistry>>();
         revocations.Terminated += connectionId =>
@@ -148,6 +154,9 @@ internal static class RelayApp
             {
                 RelayLog.Terminated(logger, count, connectionId);
             }
+
+            // Live viewers close on the same signal (docs/live-view.md).
+            liveSessions.Terminate(connectionId);
         };
 
         var lifetime = app.Services.GetRequiredService<IHostApplicationLifetime>();
@@ -155,6 +164,7 @@ internal static class RelayApp
         {
             RelayLog.Draining(logger, registry.Count);
             registry.Drain();
+            liveSessions.Drain();
         });
         var startup = app.Services.GetRequiredService<RelayLogging.HostStartup>();
         lifetime.ApplicationStarted.Register(() =>
@@ -172,6 +182,7 @@ internal static class RelayApp
         app.MapControlApiDocument();
         AttachEndpoint.Map(app);
         DiscoveryEndpoint.Map(app);
+        LiveViewEndpoint.Map(app);
         // "{*path}" so that paths whose last segment has a dot (every token does) also get the JSON 404.
         app.MapFallback("{*path}", (HttpContext context) => ApiError.NotFound.ToResult());
     }

@@ -413,7 +413,7 @@ public class LeaseTokensTests
 
         Assert.Throws<ArgumentNullException>(() => tokens.Issue(Claims() with { RuntimeId = null! }));
         Assert.Throws<ArgumentException>(() => tokens.Issue(Claims() with { Protocol = 0 }));
-        Assert.Throws<ArgumentException>(() => tokens.Issue(Claims() with { Protocol = (LeaseProtocol)2 }));
+        Assert.Throws<ArgumentException>(() => tokens.Issue(Claims() with { Protocol = (LeaseProtocol)4 }));
         Assert.Throws<ArgumentException>(() => tokens.Issue(Claims() with { ExpiresAt = Now.AddSeconds(-1) }));
         Assert.Throws<ArgumentException>(() => tokens.Issue(Claims() with { ExpiresAt = Now.AddSeconds(uint.MaxValue + 1L) }));
         Assert.Throws<ArgumentException>(() => tokens.Issue(Claims() with { IssuedAt = DateTimeOffset.UnixEpoch.AddSeconds(-1) }));
