@@ -10,6 +10,30 @@ internal static class LeaseTestData
 {
     public const string UrlSafeChars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
 
+    /// <summary>Every single-character change of <paramref name="token"/> (to any URL-safe character) fails verification.</summary>
+    public static void AssertEveryTamperRefused(LeaseTokens tokens, string token)
+    {
+        var scratch = new byte[LeaseTokens.ScratchBytes];
+        Assert.Equal(LeaseVerifyResult.Valid, tokens.Verify(token, scratch, out _));
+        var chars = token.ToCharArray();
+        for (var i = 0; i < chars.Length; i++)
+        {
+            var original = chars[i];
+            foreach (var replacement in UrlSafeChars)
+            {
+                if (replacement == original)
+                {
+                    continue;
+                }
+
+                chars[i] = replacement;
+                Assert.True(tokens.Verify(chars, scratch, out _) != LeaseVerifyResult.Valid, $"position {i}: '{original}' -> '{replacement}' was accepted");
+            }
+
+            chars[i] = original;
+        }
+    }
+
     public static readonly DateTimeOffset Now = new(2025, 6, 1, 12, 0, 0, TimeSpan.Zero);
 
     public static readonly TimeSpan Skew = TimeSpan.FromSeconds(30);

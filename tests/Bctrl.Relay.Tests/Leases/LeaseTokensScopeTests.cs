@@ -71,26 +71,7 @@ public class LeaseTokensScopeTests
     public void Tampering_AnySingleCharacterOfAScopedToken_IsRefused()
     {
         var tokens = Tokens(Ring(Key("k1")), _time);
-        var token = tokens.Issue(Claims("r") with { ScopeTarget = ChromiumTarget });
-        Assert.Equal(LeaseVerifyResult.Valid, tokens.Verify(token, _scratch, out _));
-
-        var chars = token.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            var original = chars[i];
-            foreach (var replacement in UrlSafeChars)
-            {
-                if (replacement == original)
-                {
-                    continue;
-                }
-
-                chars[i] = replacement;
-                Assert.True(tokens.Verify(chars, _scratch, out _) != LeaseVerifyResult.Valid, $"position {i}: '{original}' -> '{replacement}' was accepted");
-            }
-
-            chars[i] = original;
-        }
+        AssertEveryTamperRefused(tokens, tokens.Issue(Claims("r") with { ScopeTarget = ChromiumTarget }));
     }
 
     [Fact]

@@ -65,27 +65,7 @@ public class LeaseTokensTests
     public void Tampering_AnySingleCharacter_IsRefused(string runtimeId)
     {
         var tokens = Tokens(Ring(Key("k1")), _time);
-        var token = tokens.Issue(Claims(runtimeId));
-        Assert.Equal(LeaseVerifyResult.Valid, tokens.Verify(token, _scratch, out _));
-
-        var chars = token.ToCharArray();
-        for (var i = 0; i < chars.Length; i++)
-        {
-            var original = chars[i];
-            foreach (var replacement in UrlSafeChars)
-            {
-                if (replacement == original)
-                {
-                    continue;
-                }
-
-                chars[i] = replacement;
-                var result = tokens.Verify(chars, _scratch, out _);
-                Assert.True(result != LeaseVerifyResult.Valid, $"position {i}: '{original}' -> '{replacement}' was accepted");
-            }
-
-            chars[i] = original;
-        }
+        AssertEveryTamperRefused(tokens, tokens.Issue(Claims(runtimeId)));
     }
 
     [Fact]
