@@ -174,7 +174,18 @@ public sealed class DescriptorExhaustionTests
             await Task.Delay(100);
         }
 
-        var fresh = await OpenEchoingAttachesAsync(endpoint, 2);
+        List<RawClient> fresh;
+        try
+        {
+            fresh = await OpenEchoingAttachesAsync(endpoint, 2);
+        }
+        catch (IOException exception)
+        {
+            // A reset here has meant the relay died; say so with what it printed, rather than the client's view alone.
+            await Task.Delay(500);
+            throw relay.HasExited ? new InvalidOperationException($"The relay exited:\n{relay.Output}", exception) : exception;
+        }
+
         await EchoAllAsync([.. live, .. fresh], "after recovery");
         Assert.False(relay.HasExited, relay.Output);
         Assert.DoesNotContain("Out of memory", relay.Output, StringComparison.Ordinal);

@@ -56,6 +56,28 @@ internal sealed class RelayChildProcess : IAsyncDisposable
     public static async Task<RelayChildProcess> StartAsync(
         int? fileLimit = null, IDictionary<string, string>? settings = null, IEnumerable<string>? arguments = null, bool management = false)
     {
+        // A free port is picked here and bound by the child a moment later: in between, another process may take it (a
+        // relay of another test on port 0, an outbound connection's local port). The child then cannot listen and
+        // exits, while a health check may reach whoever holds the port. So a start counts only once the child itself
+        // has logged that it listens on its ports; one that exits before is tried again on other ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            var relay = await TryStartAsync(fileLimit, settings, arguments, management);
+            if (relay is not null)
+            {
+                return relay;
+            }
+
+            if (attempt == 3)
+            {
+                throw new InvalidOperationException("The relay could not listen on a free port in three attempts.");
+            }
+        }
+    }
+
+    private static async Task<RelayChildProcess?> TryStartAsync(
+        int? fileLimit, IDictionary<string, string>? settings, IEnumerable<string>? arguments, bool management)
+    {
         var port = Loopback.FreePort();
         var managementPort = management ? Loopback.FreePort() : port;
         var dotnet = Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet";
@@ -100,21 +122,39 @@ internal sealed class RelayChildProcess : IAsyncDisposable
         try
         {
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+            DateTime? healthySince = null;
             while (true)
             {
+                if (relay.HasExited)
+                {
+                    if (relay.Output.Contains("cannot listen", StringComparison.Ordinal))
+                    {
+                        await relay.DisposeAsync();
+                        return null; // a port was taken after it was picked: try others
+                    }
+
+                    throw new InvalidOperationException($"The relay did not start:\n{relay.Output}");
+                }
+
                 try
                 {
                     using var response = await relay.Http.GetAsync("healthz");
-                    if (response.IsSuccessStatusCode)
-                    {
-                        return relay;
-                    }
+                    healthySince ??= response.IsSuccessStatusCode ? DateTime.UtcNow : null;
                 }
-                catch (HttpRequestException) when (DateTime.UtcNow < deadline && !relay.HasExited)
+                catch (HttpRequestException) when (DateTime.UtcNow < deadline)
                 {
                 }
 
-                if (relay.HasExited || DateTime.UtcNow > deadline)
+                // Healthy, and this process is the one listening: it logged its ports (Kestrel's "Now listening on"),
+                // or, with that log turned off, it has stayed up well past the point where a failed bind ends it.
+                if (healthySince is { } since
+                    && ((relay.Output.Contains($"127.0.0.1:{port}", StringComparison.Ordinal) && relay.Output.Contains($"127.0.0.1:{managementPort}", StringComparison.Ordinal))
+                        || DateTime.UtcNow - since > TimeSpan.FromSeconds(3)))
+                {
+                    return relay;
+                }
+
+                if (DateTime.UtcNow > deadline)
                 {
                     throw new InvalidOperationException($"The relay did not start:\n{relay.Output}");
                 }
@@ -154,7 +194,9 @@ internal sealed class RelayChildProcess : IAsyncDisposable
     }
 
     /// <summary>Descriptors the relay holds now (<c>/proc/PID/fd</c>).</summary>
-    public int OpenDescriptors() => Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
+    public int OpenDescriptors() => _process.HasExited
+        ? throw new InvalidOperationException($"The relay exited with {_process.ExitCode}:\n{Output}")
+        : Directory.GetFiles($"/proc/{_process.Id}/fd").Length;
 
     /// <summary>CPU seconds the relay has used so far (utime + stime of <c>/proc/PID/stat</c>).</summary>
     public double CpuSeconds()
