@@ -44,7 +44,12 @@ if (mode === 'target') {
   }
   await CDP.Activate({ ...options, id: created.id });
   await CDP.Close({ ...options, id: created.id });
-  const listed = await CDP.List(options);
+  // Chromium answers "Target is closing" and closes it a moment later: look again for up to 10 s.
+  let listed = await CDP.List(options);
+  for (let tries = 0; tries < 100 && listed.some((target) => target.id === created.id); tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    listed = await CDP.List(options);
+  }
   console.log(JSON.stringify({
     id: created.id,
     socket: created.webSocketDebuggerUrl,
