@@ -52,10 +52,39 @@ internal static class BudgetCheck
         }
 
         var summaries = BenchmarkRunner.Run(typeof(Program).Assembly, BenchmarkConfigs.Budget);
-        return Compare(budgets, summaries);
+
+        // A figure over its budget by less than one object per operation (24 B, the smallest) cannot be what every
+        // operation allocates: it is what other threads allocated during the one measured iteration (a timer, the
+        // JIT's tier-up), spread over few operations (a 1 MiB frame is about 150 per iteration). Such a case runs
+        // once more and the lower figure counts, as the unit tests take the least of a few windows. A real
+        // allocation per operation is at least 24 B over and fails at once.
+        var retry = summaries
+            .SelectMany(summary => summary.BenchmarksCases.Select(benchmark => (Id: BenchmarkId(benchmark), Allocated: AllocatedPerOperation(summary[benchmark]))))
+            .Where(run => budgets.Find(run.Id, out _) is { } budget && run.Allocated > budget.Bytes && run.Allocated < budget.Bytes + SmallestObject)
+            .Select(run => run.Id)
+            .ToHashSet(StringComparer.Ordinal);
+        var second = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (retry.Count > 0)
+        {
+            var config = BenchmarkDotNet.Configs.ConfigExtensions.AddFilter(BenchmarkConfigs.Budget, new BenchmarkDotNet.Filters.SimpleFilter(benchmark => retry.Contains(BenchmarkId(benchmark))));
+            foreach (var summary in BenchmarkRunner.Run(typeof(Program).Assembly, config))
+            {
+                foreach (var benchmark in summary.BenchmarksCases)
+                {
+                    if (AllocatedPerOperation(summary[benchmark]) is { } allocated)
+                    {
+                        second[BenchmarkId(benchmark)] = allocated;
+                    }
+                }
+            }
+        }
+
+        return Compare(budgets, summaries, second);
     }
 
-    private static int Compare(AllocationBudgets budgets, Summary[] summaries)
+    private const long SmallestObject = 24;
+
+    private static int Compare(AllocationBudgets budgets, Summary[] summaries, Dictionary<string, long> second)
     {
         var problems = new List<string>();
         // Each class's summary repeats the assembly's validation errors (a Debug build, for one): name each once.
@@ -76,6 +105,11 @@ internal static class BudgetCheck
                 var budget = budgets.Find(id, out var ambiguity);
 
                 var allocated = AllocatedPerOperation(summary[benchmark]);
+                if (allocated is not null && second.TryGetValue(id, out var again))
+                {
+                    allocated = Math.Min(allocated.Value, again);
+                }
+
                 var budgetText = budget is null ? "none" : Bytes(budget.Bytes);
                 if (allocated is null)
                 {
