@@ -33,7 +33,7 @@ public sealed class TargetCommandsTests(ChromiumFixture fixture)
 
         await using (var cdp = await CdpSocket.ConnectAsync(socket, timeout.Token))
         {
-            var title = await WaitForTitleAsync(cdp, TestSite.NoiseTitle(81), timeout.Token);
+            var title = await cdp.WaitForTitleAsync(TestSite.NoiseTitle(81), timeout.Token);
             Assert.Equal(TestSite.NoiseTitle(81), title);
         }
 
@@ -89,22 +89,5 @@ public sealed class TargetCommandsTests(ChromiumFixture fixture)
         Assert.True(response.StatusCode == status, $"{method} {new Uri(url).AbsolutePath.Split("/json/")[^1]} answered {(int)response.StatusCode}, expected {(int)status}: {body}");
         using var json = JsonDocument.Parse(body);
         Assert.Equal(code, json.RootElement.GetProperty("error").GetProperty("code").GetString());
-    }
-
-    private static async Task<string> WaitForTitleAsync(CdpSocket cdp, string expected, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        string title;
-        do
-        {
-            title = (await cdp.EvaluateAsync("document.title", cancellationToken)).GetString() ?? string.Empty;
-            if (title != expected)
-            {
-                await Task.Delay(100, cancellationToken);
-            }
-        }
-        while (title != expected && DateTime.UtcNow < deadline);
-
-        return title;
     }
 }

@@ -80,6 +80,24 @@ internal sealed class CdpSocket : IAsyncDisposable
         return result.GetProperty("result").GetProperty("value").Clone();
     }
 
+    /// <summary>Evaluates <c>document.title</c> until it reads <paramref name="expected"/> (a page still loading), for up to 20 s; returns the last title read.</summary>
+    public async Task<string> WaitForTitleAsync(string expected, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        string title;
+        do
+        {
+            title = (await EvaluateAsync("document.title", cancellationToken)).GetString() ?? string.Empty;
+            if (title != expected)
+            {
+                await Task.Delay(100, cancellationToken);
+            }
+        }
+        while (title != expected && DateTime.UtcNow < deadline);
+
+        return title;
+    }
+
     /// <summary>Reads until the peer's close frame arrives (skipping messages); returns false if it does not in time.</summary>
     public async Task<bool> WaitForCloseAsync(TimeSpan timeout)
     {

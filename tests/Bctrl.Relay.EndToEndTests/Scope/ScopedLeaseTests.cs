@@ -34,7 +34,7 @@ public sealed class ScopedLeaseTests(ChromiumFixture fixture)
             // Its own tab: attach with a plain CDP client and evaluate in it.
             await using (var cdp = await CdpSocket.ConnectAsync(pageUrl, timeout.Token))
             {
-                Assert.Equal(TestSite.NoiseTitle(91), await WaitForTitleAsync(cdp, TestSite.NoiseTitle(91), timeout.Token));
+                Assert.Equal(TestSite.NoiseTitle(91), await cdp.WaitForTitleAsync(TestSite.NoiseTitle(91), timeout.Token));
                 Assert.Equal(91, (await cdp.EvaluateAsync("window.noiseSeed", timeout.Token)).GetInt32());
                 await cdp.CloseAsync(timeout.Token);
             }
@@ -117,22 +117,5 @@ public sealed class ScopedLeaseTests(ChromiumFixture fixture)
         {
             // The tab stays in the collection's Chromium; nothing else depends on it.
         }
-    }
-
-    private static async Task<string> WaitForTitleAsync(CdpSocket cdp, string expected, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        string title;
-        do
-        {
-            title = (await cdp.EvaluateAsync("document.title", cancellationToken)).GetString() ?? string.Empty;
-            if (title != expected)
-            {
-                await Task.Delay(100, cancellationToken);
-            }
-        }
-        while (title != expected && DateTime.UtcNow < deadline);
-
-        return title;
     }
 }
