@@ -166,6 +166,12 @@ internal static class RelayApp
             registry.Drain();
             liveSessions.Drain();
         });
+        var budget = app.Services.GetRequiredService<ConnectionBudget>();
+        if (options.Limits.MaxConnections > budget.DataPlaneLimit && FileLimit.Current() is { } fileLimit)
+        {
+            RelayLog.ConnectionLimitLowered(logger, options.Limits.MaxConnections, fileLimit, budget.DataPlaneLimit);
+        }
+
         var startup = app.Services.GetRequiredService<RelayLogging.HostStartup>();
         lifetime.ApplicationStarted.Register(() =>
         {

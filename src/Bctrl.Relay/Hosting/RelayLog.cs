@@ -60,6 +60,11 @@ internal static partial class RelayLog
     [LoggerMessage(40, LogLevel.Warning, "The runtime's /{Document} was refused ({Problem}); {Outcome}.", EventName = "DiscoveryRefused")]
     public static partial void DiscoveryRefused(ILogger logger, string document, string problem, string outcome);
 
+    [LoggerMessage(41, LogLevel.Warning,
+        "Relay:Limits:MaxConnections is {Configured}, more than the file limit of {FileLimit} allows: holding {Limit} connections, so that the process keeps descriptors of its own. Raise the file limit (ulimit -n) to hold more.",
+        EventName = "ConnectionLimitLowered")]
+    public static partial void ConnectionLimitLowered(ILogger logger, int configured, long fileLimit, int limit);
+
     [LoggerMessage(20, LogLevel.Information, "Refused {Count} requests in the last {Seconds} s: {Codes}.", EventName = "RefusalsSummarised")]
     public static partial void RefusalsSummarised(ILogger logger, long count, double seconds, string codes);
 }

@@ -1,3 +1,4 @@
+using System.Net.Sockets;
 using Bctrl.Relay.Hosting.Transport;
 
 namespace Bctrl.Relay.FunctionalTests.Hostile;
@@ -13,6 +14,9 @@ public sealed class ConnectionBudgetTests
     [InlineData(0, null, ConnectionBudget.FallbackConnections)]
     [InlineData(0, 1L << 40, ConnectionBudget.FallbackConnections)]
     [InlineData(500, 20_000L, 500)] // configured wins
+    [InlineData(5_000, 700L, 94)] // but never past what the file limit allows
+    [InlineData(50_000, null, 50_000)]
+    [InlineData(50_000, 1L << 40, 50_000)]
     public Task The_limit_is_derived_from_the_file_limit_unless_configured(int configured, long? fileLimit, int expected)
     {
         Assert.Equal(expected, ConnectionBudget.LimitFor(configured, fileLimit));
@@ -76,6 +80,23 @@ public sealed class ConnectionBudgetTests
         }
 
         Assert.True(FileLimit.Current() is > 0, "no file limit read from /proc/self/limits");
+        return Task.CompletedTask;
+    }
+
+    /// <summary>
+    /// Should the system still refuse a descriptor (another process, a file limit lowered under a running node), a
+    /// runtime leg or discovery request that finds none is the node's limit, 503 <c>at_capacity</c>, not the runtime's
+    /// fault; however deep a client library wrapped the socket's error.
+    /// </summary>
+    [Theory(Timeout = 30_000)]
+    [InlineData(SocketError.TooManyOpenSockets, "at_capacity")]
+    [InlineData(SocketError.NoBufferSpaceAvailable, "at_capacity")]
+    [InlineData(SocketError.ConnectionRefused, "runtime_unreachable")]
+    public Task A_request_that_finds_no_descriptor_is_refused_at_capacity(SocketError error, string code)
+    {
+        var wrapped = new HttpRequestException("dial failed", new IOException("inner", new SocketException((int)error)));
+        Assert.Equal(code, Bctrl.Relay.Discovery.DiscoveryHttp.FailureOf(wrapped).Code);
+        Assert.Equal(code == "at_capacity", Descriptors.IsOutOfErrno(error == SocketError.TooManyOpenSockets ? 24 : error == SocketError.NoBufferSpaceAvailable ? 105 : 111));
         return Task.CompletedTask;
     }
 }

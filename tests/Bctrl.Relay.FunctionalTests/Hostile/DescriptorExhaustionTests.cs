@@ -17,14 +17,22 @@ public sealed class DescriptorExhaustionTests
     private const string RuntimeId = "fake";
 
     /// <summary>
-    /// Default settings: the connection limit is derived from the file limit (700 descriptors: (700 − 512) / 2 = 94
-    /// connections), so the flood is answered 503 at the limit and the descriptors never run out.
+    /// The connection limit is derived from the file limit (700 descriptors: (700 − 512) / 2 = 94 connections), so the
+    /// flood is answered 503 at the limit and the descriptors never run out. A configured limit above that (5,000) is
+    /// lowered to it, with a warning: a process out of descriptors dies by the .NET runtime's hand the moment it starts
+    /// a thread ("Out of memory.", exit 134; it once took a node down this way 1 time in 5 under load).
     /// </summary>
-    [Fact(Timeout = 120_000)]
-    public async Task Silent_connections_beyond_the_file_limit_get_503_while_live_attaches_echo_and_the_node_recovers()
+    [Theory(Timeout = 120_000)]
+    [InlineData(null)]
+    [InlineData("5000")]
+    public async Task Silent_connections_beyond_the_file_limit_get_503_while_live_attaches_echo_and_the_node_recovers(string? maxConnections)
     {
         await using var runtime = EchoRuntime();
-        await using var relay = await StartRelayAsync(runtime, ("Relay:Limits:IdleConnectionTimeout", "00:00:03"));
+        (string, string)[] settings = maxConnections is null
+            ? [("Relay:Limits:IdleConnectionTimeout", "00:00:03")]
+            : [("Relay:Limits:IdleConnectionTimeout", "00:00:03"), ("Relay:Limits:MaxConnections", maxConnections)];
+        await using var relay = await StartRelayAsync(runtime, settings);
+        Assert.Equal(maxConnections is not null, relay.Output.Contains("Relay:Limits:MaxConnections is 5000, more than the file limit of 700 allows: holding 94 connections", StringComparison.Ordinal));
         var endpoint = await relay.CreateLeaseAsync(RuntimeId);
         var live = await OpenEchoingAttachesAsync(endpoint, 4);
 
@@ -61,6 +69,8 @@ public sealed class DescriptorExhaustionTests
             await Task.Delay(TimeSpan.FromSeconds(2));
             Assert.True(relay.CpuSeconds() - cpuBefore < 1.0, $"the relay used {relay.CpuSeconds() - cpuBefore:F2} CPU s in 2 s while flooded");
             Assert.False(relay.HasExited, relay.Output);
+            Assert.True(relay.OpenDescriptors() < 700 - 100, $"the relay holds {relay.OpenDescriptors()} of its 700 descriptors at the limit");
+            Assert.DoesNotContain("Out of file descriptors", relay.Output, StringComparison.Ordinal);
 
             // The silent connections it took are closed after the idle timeout (3 s here), which frees their places.
             var held = flood.Take(50).ToArray();
@@ -81,114 +91,6 @@ public sealed class DescriptorExhaustionTests
         var fresh = await OpenEchoingAttachesAsync(endpoint, 1);
         await EchoAllAsync([.. live, .. fresh], "after the flood");
         Assert.False(relay.HasExited, relay.Output);
-        foreach (var client in live.Concat(fresh))
-        {
-            await client.DisposeAsync();
-        }
-    }
-
-    /// <summary>
-    /// A connection limit set above what the file limit allows: the system itself refuses descriptors. The listener
-    /// answers the waiting client with its spare descriptor and backs off instead of spinning; attaches whose runtime
-    /// leg finds no descriptor are refused 503 (not 500); the node recovers when the flood ends.
-    /// </summary>
-    [Fact(Timeout = 120_000)]
-    public async Task When_the_system_refuses_descriptors_the_node_answers_503_backs_off_and_recovers()
-    {
-        await using var runtime = EchoRuntime();
-        await using var relay = await StartRelayAsync(
-            runtime, ("Relay:Limits:MaxConnections", "5000"), ("Relay:Limits:IdleConnectionTimeout", "00:00:30"));
-        var endpoint = await relay.CreateLeaseAsync(RuntimeId);
-        var live = await OpenEchoingAttachesAsync(endpoint, 4);
-
-        // A client connected before the flood, which sends its upgrade once the node has no descriptor left: the
-        // runtime leg cannot be opened, and that is 503 at_capacity (it was 500 relay_fault).
-        // Discovery once before: a process out of descriptors cannot load an assembly it has not loaded yet (each takes
-        // a descriptor), so a first discovery request would fail on loading the HTTP client's code, not on its socket.
-        using (var warm = new HttpClient { Timeout = TimeSpan.FromSeconds(10) })
-        {
-            Assert.Contains("webSocketDebuggerUrl", await warm.GetStringAsync(new Uri(endpoint.ToString().Replace("ws://", "http://", StringComparison.Ordinal) + "/json/version")), StringComparison.Ordinal);
-        }
-
-        await using var late = await RawClient.ConnectAsync(endpoint);
-        await using var lateDiscovery = await RawClient.ConnectAsync(endpoint);
-        var flood = await FloodAsync(relay, 800);
-        try
-        {
-            // The relay accepts the flood at its own pace (slower while other tests share the cores): wait, bounded,
-            // until it holds every descriptor it can.
-            var full = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-            while (relay.OpenDescriptors() < 690 && DateTime.UtcNow < full)
-            {
-                await Task.Delay(50);
-            }
-
-            Assert.True(relay.OpenDescriptors() >= 690, $"the relay holds {relay.OpenDescriptors()} descriptors: the flood did not reach the limit");
-            await late.SendUpgradeAsync();
-            var refusal = await late.ReadResponseAsync();
-            Assert.Equal(503, refusal.Status);
-            Assert.Equal("at_capacity", refusal.ErrorCode());
-            Assert.Equal("1", refusal.Headers["Retry-After"]);
-
-            // The same for a discovery request, whose request to the runtime finds no descriptor (it was 502).
-            await lateDiscovery.SendRawAsync(Encoding.ASCII.GetBytes(
-                $"GET {endpoint.AbsolutePath}/json/version HTTP/1.1\r\nHost: {endpoint.Authority}\r\nConnection: close\r\n\r\n"));
-            var discovery = await lateDiscovery.ReadResponseAsync();
-            Assert.True(discovery.Status == 503, discovery.Body);
-            Assert.Equal("at_capacity", discovery.ErrorCode());
-
-            // Waiting clients are answered 503 with the spare descriptor, one per back-off step (the backlog holds the rest).
-            await Task.Delay(TimeSpan.FromSeconds(1));
-            var answered = 0;
-            foreach (var socket in flood)
-            {
-                if (socket.Connected && socket.Poll(0, SelectMode.SelectRead))
-                {
-                    var answer = await ReadAnswerAsync(socket);
-                    Assert.Contains("\"code\":\"at_capacity\"", answer, StringComparison.Ordinal);
-                    answered++;
-                }
-            }
-
-            Assert.True(answered > 0, "no client beyond the file limit was answered");
-
-            // It backs off: the accept loop does not spin while the system refuses descriptors.
-            var cpuBefore = relay.CpuSeconds();
-            await Task.Delay(TimeSpan.FromSeconds(3));
-            Assert.True(relay.CpuSeconds() - cpuBefore < 1.5, $"the relay used {relay.CpuSeconds() - cpuBefore:F2} CPU s in 3 s while out of descriptors");
-            await EchoAllAsync(live, "while out of descriptors");
-            Assert.False(relay.HasExited, relay.Output);
-        }
-        finally
-        {
-            foreach (var socket in flood)
-            {
-                socket.Dispose();
-            }
-        }
-
-        // The flood is gone: descriptors come back, and the node serves new attaches with no restart.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (relay.OpenDescriptors() > 600 && DateTime.UtcNow < deadline)
-        {
-            await Task.Delay(100);
-        }
-
-        List<RawClient> fresh;
-        try
-        {
-            fresh = await OpenEchoingAttachesAsync(endpoint, 2);
-        }
-        catch (IOException exception)
-        {
-            // A reset here has meant the relay died; say so with what it printed, rather than the client's view alone.
-            await Task.Delay(500);
-            throw relay.HasExited ? new InvalidOperationException($"The relay exited:\n{relay.Output}", exception) : exception;
-        }
-
-        await EchoAllAsync([.. live, .. fresh], "after recovery");
-        Assert.False(relay.HasExited, relay.Output);
-        Assert.DoesNotContain("Out of memory", relay.Output, StringComparison.Ordinal);
         foreach (var client in live.Concat(fresh))
         {
             await client.DisposeAsync();

@@ -53,17 +53,20 @@ internal sealed class ConnectionBudget
 
     /// <summary>
     /// The data-plane limit for a configured value (0: derived), a file limit (null: unknown) and the memory the
-    /// process may use (null: unknown): the smaller of half the descriptors left after <see cref="Reserve"/> and
-    /// <see cref="BytesPerConnection"/> per connection, never below 16.
+    /// process may use (null: unknown). Derived: the smaller of half the descriptors left after <see cref="Reserve"/>
+    /// and <see cref="BytesPerConnection"/> per connection, never below 16. Configured: that value, but never more than
+    /// the file limit allows. The process must not run out of descriptors: the .NET runtime aborts ("Out of memory.",
+    /// exit 134) when a thread it starts finds none (a new thread opens a pipe), whatever the relay does about it.
     /// </summary>
     public static int LimitFor(int configured, long? fileLimit, long? memoryBytes = null)
     {
         if (configured > 0)
         {
-            return configured;
+            return fileLimit is { } limit ? (int)Math.Min(configured, Math.Max(16, (limit - Reserve) / 2)) : configured;
         }
 
         var byFiles = fileLimit is { } files && files <= int.MaxValue ? (files - Reserve) / 2 : FallbackConnections;
+
         var byMemory = memoryBytes is > 0 ? memoryBytes.Value / BytesPerConnection : long.MaxValue;
         return (int)Math.Max(16, Math.Min(byFiles, byMemory));
     }
