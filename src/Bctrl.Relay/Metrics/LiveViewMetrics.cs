@@ -54,6 +54,8 @@ internal sealed class LiveViewMetrics
 
     public long InputDispatched => Volatile.Read(ref _inputDispatched);
 
+    public long InputRefused => Volatile.Read(ref _inputInvalid);
+
     public void ViewerJoined() => Interlocked.Increment(ref _viewers);
 
     public void ViewerLeft() => Interlocked.Decrement(ref _viewers);
