@@ -15,11 +15,23 @@ internal static class ConnectionCommands
 
         var createRuntime = RuntimeArgument();
         var ttl = new Option<string?>("--ttl") { Description = "How long the URL admits attaches: seconds, or 90s, 5m, 1h (default: the relay's)" };
-        var create = new Command("create", "Create a connection; prints its URL alone when stdout is not a terminal") { createRuntime, ttl };
+        var scope = new Option<string?>("--scope") { Description = "Scope the lease to one page: its target id (docs/scope.md)" };
+        var preset = new Option<string?>("--policy") { Description = "A policy preset: readOnly or noBrowserControl (docs/policy.md)" };
+        var allow = new Option<string[]>("--allow") { Description = "Only these CDP methods pass: Page.navigate, DOM.*, … (repeat)", AllowMultipleArgumentsPerToken = true };
+        var deny = new Option<string[]>("--deny") { Description = "These CDP methods never pass: Browser.close, Storage.*, … (repeat)", AllowMultipleArgumentsPerToken = true };
+        var create = new Command("create", "Create a connection; prints its URL alone when stdout is not a terminal") { createRuntime, ttl, scope, preset, allow, deny };
         create.Handle(host, options, async (context, cancellationToken) =>
         {
             using var relay = context.Connect();
-            var request = new CreateConnectionRequest { Ttl = ParseTtl(context.Parse.GetValue(ttl)) };
+            var (presetName, allowed, denied) = (context.Parse.GetValue(preset), context.Parse.GetValue(allow) ?? [], context.Parse.GetValue(deny) ?? []);
+            var request = new CreateConnectionRequest
+            {
+                Ttl = ParseTtl(context.Parse.GetValue(ttl)),
+                Scope = context.Parse.GetValue(scope) is { } target ? new ConnectionScope(target) : null,
+                Policy = presetName is null && allowed.Length == 0 && denied.Length == 0
+                    ? null
+                    : new ConnectionPolicy(presetName, allowed.Length > 0 ? allowed : null, denied.Length > 0 ? denied : null),
+            };
             var created = await relay.Runtimes[context.Parse.GetValue(createRuntime)!].Connections.CreateAsync(request, cancellationToken);
             if (context.Json)
             {

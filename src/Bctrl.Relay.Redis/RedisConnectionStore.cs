@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Bctrl.Relay.Redis;
 
 /// <summary>
-/// Leases as hashes <c>prefix:conn:{id}</c> (fields rt, p, c, e, d, s when scoped, and one n:NODE per node that attached it) that expire <see cref="RedisStateSettings.ConnectionRetention"/> after the
+/// Leases as hashes <c>prefix:conn:{id}</c> (fields rt, p, c, e, d, s when scoped, pol with a policy, and one n:NODE per node that attached it) that expire <see cref="RedisStateSettings.ConnectionRetention"/> after the
 /// lease does, indexed per runtime in <c>prefix:rt:{runtime}:conns</c> (a sorted set that expires with its last lease).
 /// Attach counts are written by <see cref="NodeAttachCounts"/> and summed over the nodes still heard from.
 /// <para>Every command is awaited with the caller's cancellation token (StackExchange.Redis ignores it once a command is
@@ -16,7 +16,8 @@ internal sealed class RedisConnectionStore(
     : IConnectionStore
 {
     /// <summary>
-    /// KEYS[1] the record; ARGV runtime, protocol, created ms, expires ms, keep-until ms, scope target ("" for none).
+    /// KEYS[1] the record; ARGV runtime, protocol, created ms, expires ms, keep-until ms, scope target ("" for none),
+    /// policy ("" for none).
     /// Returns 0 if it exists.
     /// </summary>
     private const string CreateScript = """
@@ -26,6 +27,9 @@ internal sealed class RedisConnectionStore(
         redis.call('HSET', KEYS[1], 'rt', ARGV[1], 'p', ARGV[2], 'c', ARGV[3], 'e', ARGV[4])
         if ARGV[6] ~= '' then
           redis.call('HSET', KEYS[1], 's', ARGV[6])
+        end
+        if ARGV[7] ~= '' then
+          redis.call('HSET', KEYS[1], 'pol', ARGV[7])
         end
         redis.call('PEXPIREAT', KEYS[1], ARGV[5])
         return 1
@@ -48,12 +52,12 @@ internal sealed class RedisConnectionStore(
           return false
         end
         redis.call('HSETNX', KEYS[1], 'd', ARGV[1])
-        return redis.call('HMGET', KEYS[1], 'rt', 'p', 'c', 'e', 'd', 's')
+        return redis.call('HMGET', KEYS[1], 'rt', 'p', 'c', 'e', 'd', 's', 'pol')
         """;
 
-    private static readonly RedisValue[] RecordFields = ["rt", "p", "c", "e", "d", "s"];
+    private static readonly RedisValue[] RecordFields = ["rt", "p", "c", "e", "d", "s", "pol"];
 
-    private static readonly RedisValue[] StandingFields = ["rt", "d"];
+    private static readonly RedisValue[] StandingFields = ["rt", "d", "pol"];
 
     public async ValueTask CreateAsync(ConnectionRecord connection, CancellationToken cancellationToken)
     {
@@ -67,6 +71,7 @@ internal sealed class RedisConnectionStore(
             connection.ExpiresAt.ToUnixTimeMilliseconds(),
             keepUntil.ToUnixTimeMilliseconds(),
             connection.ScopeTarget ?? string.Empty,
+            connection.Policy ?? string.Empty,
         ]).WaitAsync(cancellationToken);
         if ((long)created == 0)
         {
@@ -84,7 +89,7 @@ internal sealed class RedisConnectionStore(
         return Decode(connectionId, await db.HashGetAsync(keys.Connection(connectionId), RecordFields).WaitAsync(cancellationToken));
     }
 
-    public async ValueTask<LeaseStanding> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken)
+    public async ValueTask<LeaseCheck> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken)
     {
         // The fail-fast multiplexer: an attach must not queue behind an outage (a disconnected Redis refuses at once),
         // and the wait is bounded like every Redis read on the attach path (a paused Redis never answers).
@@ -97,10 +102,12 @@ internal sealed class RedisConnectionStore(
         catch (Exception exception) when (exception is RedisException or TimeoutException)
         {
             // A command the library timed out is a RedisTimeoutException, itself a TimeoutException.
-            return LeaseStanding.Unavailable;
+            return new LeaseCheck(LeaseStanding.Unavailable);
         }
 
-        return LeaseStandings.Of(values[0].IsNull ? null : (string)values[0]!, deleted: !values[1].IsNull, runtimeId);
+        return new LeaseCheck(
+            LeaseStandings.Of(values[0].IsNull ? null : (string)values[0]!, deleted: !values[1].IsNull, runtimeId),
+            values[2].IsNull ? null : (string)values[2]!);
     }
 
     public async ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)
@@ -219,6 +226,7 @@ internal sealed class RedisConnectionStore(
             DateTimeOffset.FromUnixTimeMilliseconds((long)values[2]),
             DateTimeOffset.FromUnixTimeMilliseconds((long)values[3]),
             values[4].IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)values[4]),
-            values.Length > 5 && !values[5].IsNull ? (string)values[5]! : null);
+            values.Length > 5 && !values[5].IsNull ? (string)values[5]! : null,
+            values.Length > 6 && !values[6].IsNull ? (string)values[6]! : null);
     }
 }

@@ -72,6 +72,39 @@ public abstract class FleetScenarios(ITestOutputHelper output)
         await admitted.Client!.DisposeAsync();
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task A_policy_set_on_A_is_kept_in_Redis_and_enforced_on_B()
+    {
+        await using var fleet = await Fleet.StartAsync(Redis);
+        using var created = await fleet.A.Http.PostAsJsonAsync(
+            $"v1/runtimes/{Fleet.RuntimeId}/connections", new { protocol = "cdp", policy = new { preset = "noBrowserControl", deny = new[] { "Storage.*" } } });
+        Assert.Equal(201, (int)created.StatusCode);
+        using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        var id = body.RootElement.GetProperty("id").GetString()!;
+        var endpoint = new Uri(body.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!);
+
+        using (var onC = JsonDocument.Parse(await fleet.C.Http.GetStringAsync($"v1/runtimes/{Fleet.RuntimeId}/connections/{id}")))
+        {
+            var policy = onC.RootElement.GetProperty("policy");
+            Assert.Equal("noBrowserControl", policy.GetProperty("preset").GetString());
+            Assert.Equal(["Storage.*"], policy.GetProperty("deny").EnumerateArray().Select(e => e.GetString()));
+        }
+
+        // B reads the policy from the record in Redis when it admits the attach: the denied command is answered by the
+        // relay, the allowed one goes to the (echoing) runtime and comes back.
+        await using var client = await AttachClient.OpenAsync(fleet.B.BaseUrl, endpoint);
+        await client.SendAsync(FakeRuntimeFrame.Text, System.Text.Encoding.UTF8.GetBytes("""{"id":1,"method":"Storage.clearCookies"}"""));
+        await client.SendAsync(FakeRuntimeFrame.Text, System.Text.Encoding.UTF8.GetBytes("""{"id":2,"method":"Page.enable"}"""));
+        using (var answer = JsonDocument.Parse((await client.ReadAsync()).Payload))
+        {
+            Assert.Equal(1, answer.RootElement.GetProperty("id").GetInt32());
+            Assert.Equal(-32000, answer.RootElement.GetProperty("error").GetProperty("code").GetInt32());
+        }
+
+        Assert.Equal("""{"id":2,"method":"Page.enable"}""", (await client.ReadAsync()).PayloadText);
+        await client.CloseAsync();
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task A_delete_on_A_refuses_new_attaches_on_B_and_C_within_a_second_p99_over_100_deletes()
     {

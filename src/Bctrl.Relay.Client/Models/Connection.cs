@@ -3,10 +3,14 @@ namespace Bctrl.Relay.Client;
 /// <summary>A connection (lease) as the relay lists it: never its URL, which is shown once, on creation.</summary>
 /// <param name="Id">The connection id.</param>
 /// <param name="RuntimeId">The runtime the lease opens.</param>
-/// <param name="Protocol">Always <c>cdp</c>.</param>
+/// <param name="Protocol"><c>cdp</c> or <c>live</c>.</param>
 /// <param name="CreatedAt">When the lease was made.</param>
 /// <param name="ExpiresAt">When its URL stops admitting attaches.</param>
 /// <param name="State"><c>active</c>, <c>expired</c> or <c>deleted</c>.</param>
 /// <param name="Attaches">Live and total attaches made with the lease.</param>
+/// <param name="Scope">The one page a scoped lease reaches, or null.</param>
+/// <param name="Policy">The lease's CDP method policy, or null.</param>
+/// <param name="Interactive">For a live lease, whether it forwards input; null for CDP leases.</param>
 public sealed record Connection(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCounts Attaches);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCounts Attaches,
+    ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null);

@@ -4,9 +4,13 @@ namespace Bctrl.Relay.Client;
 /// shown in this answer only, and whoever holds it can attach until the lease expires or is deleted.</summary>
 /// <param name="Id">The connection id.</param>
 /// <param name="RuntimeId">The runtime the lease opens.</param>
-/// <param name="Protocol">Always <c>cdp</c>.</param>
+/// <param name="Protocol"><c>cdp</c> or <c>live</c>.</param>
 /// <param name="CreatedAt">When the lease was made.</param>
 /// <param name="ExpiresAt">When its URL stops admitting attaches.</param>
 /// <param name="Endpoint">Where to attach.</param>
+/// <param name="Scope">The one page a scoped lease reaches, or null.</param>
+/// <param name="Policy">The lease's CDP method policy, or null.</param>
+/// <param name="Interactive">For a live lease, whether it forwards input; null for CDP leases.</param>
 public sealed record CreatedConnection(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ConnectionEndpoint Endpoint);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ConnectionEndpoint Endpoint,
+    ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null);

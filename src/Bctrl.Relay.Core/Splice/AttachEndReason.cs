@@ -39,4 +39,10 @@ internal enum AttachEndReason : byte
 
     /// <summary>A fault inside the relay.</summary>
     RelayFault,
+
+    /// <summary>
+    /// A client message broke the lease's policy where it could not be answered: a binary message, a command refused
+    /// after its allowed method had begun to pass, or refused commands piling up (docs/policy.md).
+    /// </summary>
+    PolicyViolation,
 }

@@ -12,6 +12,9 @@ internal sealed partial class AttachSplice
         EndOfBuffer,
         DropFrame,
         Violation,
+
+        /// <summary>A client message broke the lease's policy where it could not be answered (docs/policy.md): 1008.</summary>
+        PolicyBreach,
     }
 
     /// <summary>
@@ -35,30 +38,59 @@ internal sealed partial class AttachSplice
                 long position = 0;
                 while (true)
                 {
-                    var stop = ScanClient(buffer, ref position, out var cutStart);
+                    long cutStart, cutEnd;
+                    var stop = _policy is null
+                        ? ScanClient(buffer, ref position, out cutStart, out cutEnd)
+                        : ScanClientUnderPolicy(buffer, ref position, out cutStart, out cutEnd);
                     if (stop == ScanStop.DropFrame)
                     {
                         await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
-                        sent = position;
+                        if (_releaseHeld)
+                        {
+                            _releaseHeld = false;
+                            await SendHeldCommandAsync(cancellationToken).ConfigureAwait(false);
+                        }
+
+                        sent = cutEnd;
                         continue;
                     }
 
-                    if (stop == ScanStop.Violation)
+                    if (stop is ScanStop.Violation or ScanStop.PolicyBreach)
                     {
                         await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
                         _clientInput.AdvanceTo(buffer.End);
                         _fromClient.AddBytes(buffer.Length);
-                        TryEnd(ViolationReason(_fromClient.Tracker.Violation, fromClient: true));
+                        if (stop == ScanStop.PolicyBreach)
+                        {
+                            // The runtime may hold part of a frame: a close now would complete it with the close's bytes.
+                            _runtimeSendInterrupted = true;
+                        }
+
+                        TryEnd(stop == ScanStop.PolicyBreach ? AttachEndReason.PolicyViolation : ViolationReason(_fromClient.Tracker.Violation, fromClient: true));
                         return;
                     }
 
-                    // End of buffer: hold back a partial header or control frame.
+                    // End of buffer: hold back a partial header or control frame, and under a policy the bytes of a
+                    // message held or swallowed from _skipFrom on.
                     var forwardEnd = buffer.Length - _fromClient.Tracker.PendingBytes;
                     _fromClient.Tracker.ResetPending();
-                    await SendToRuntimeAsync(buffer.Slice(sent, forwardEnd - sent), cancellationToken).ConfigureAwait(false);
+                    var sendEnd = _skipFrom >= 0 ? _skipFrom : forwardEnd;
+                    await SendToRuntimeAsync(buffer.Slice(sent, sendEnd - sent), cancellationToken).ConfigureAwait(false);
                     _clientInput.AdvanceTo(buffer.GetPosition(forwardEnd), buffer.End);
                     _fromClient.AddBytes(forwardEnd);
+                    if (_policy is not null)
+                    {
+                        // Positions start again with the next buffer, inside a skipped payload or at a frame boundary.
+                        _skipFrom = _verdict is Verdict.Pending or Verdict.Denied && _fromClient.Tracker.PayloadRemaining > 0 ? 0 : -1;
+                    }
+
                     break;
+                }
+
+                if (_newAnswers is { WrittenCount: > 0 } && !await DeliverAnswersAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    TryEnd(AttachEndReason.PolicyViolation); // refused commands pile up while the runtime's stream never reaches a boundary
+                    return;
                 }
 
                 _fromClient.PublishFrameCounts();
@@ -103,9 +135,10 @@ internal sealed partial class AttachSplice
     /// at a frame to drop (a pong answering the relay's ping) or a violation; <paramref name="cutStart"/> is where that
     /// frame starts and <paramref name="position"/> ends just after it.
     /// </summary>
-    private ScanStop ScanClient(in ReadOnlySequence<byte> buffer, ref long position, out long cutStart)
+    private ScanStop ScanClient(in ReadOnlySequence<byte> buffer, ref long position, out long cutStart, out long cutEnd)
     {
         cutStart = 0;
+        cutEnd = 0;
         foreach (var segment in buffer.Slice(position))
         {
             var span = segment.Span;
@@ -141,6 +174,7 @@ internal sealed partial class AttachSplice
                         {
                             position += offset;
                             cutStart = position - header.FrameLength;
+                            cutEnd = position;
                             return ScanStop.DropFrame;
                         }
 

@@ -48,6 +48,11 @@ internal sealed partial class AttachSplice
                         {
                             end = AttachEndReason.ClientGone;
                         }
+
+                        if (_answersLength > 0)
+                        {
+                            await WriteAnswersAsync(cancellationToken).ConfigureAwait(false); // answers that waited on a runtime frame
+                        }
                     }
 
                     if (end == AttachEndReason.RuntimeClosed && !_fromClient.Tracker.CloseSeen)

@@ -1,6 +1,7 @@
 using System.IO.Pipelines;
 using Bctrl.Relay.Frames;
 using Bctrl.Relay.Observation;
+using Bctrl.Relay.Policy;
 
 namespace Bctrl.Relay.Splice;
 
@@ -35,9 +36,10 @@ internal sealed partial class AttachSplice : SpliceBase, IDisposable
     private long _committedSinceFlush;
 
     public AttachSplice(
-        IDuplexPipe client, RuntimeLink runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null)
+        IDuplexPipe client, RuntimeLink runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null, MethodPolicy? policy = null)
         : base(settings, observer, clock.NowMilliseconds)
     {
+        _policy = policy;
         _clientInput = client.Input;
         _clientOutput = client.Output;
         _runtime = runtime;
@@ -95,6 +97,7 @@ internal sealed partial class AttachSplice : SpliceBase, IDisposable
     {
         _fromClient.Prefix?.Release();
         _fromRuntime.Prefix?.Release();
+        ReleasePolicyBuffers();
         _stop.Dispose();
         _clientWrite.Dispose();
         _runtime.Dispose();

@@ -12,6 +12,7 @@ internal static class CloseCodes
     public const ushort Normal = 1000;
     public const ushort GoingAway = 1001;
     public const ushort ProtocolError = 1002;
+    public const ushort PolicyViolation = 1008;
     public const ushort NoStatus = 1005;
     public const ushort MessageTooBig = 1009;
     public const ushort InternalError = 1011;
@@ -39,6 +40,7 @@ internal static class CloseCodes
         AttachEndReason.ClientStalled => (new(StalledConsumer, "client stalled"), new(GoingAway, "client stalled")),
         AttachEndReason.RuntimeStalled => (new(StalledConsumer, "runtime stalled"), new(StalledConsumer, "runtime stalled")),
         AttachEndReason.Draining => (new(GoingAway, "relay draining"), new(GoingAway, "relay draining")),
+        AttachEndReason.PolicyViolation => (new(PolicyViolation, "policy violation"), new(GoingAway, "client policy violation")),
         _ => (new(InternalError, "relay fault"), new(GoingAway, "relay fault")),
     };
 

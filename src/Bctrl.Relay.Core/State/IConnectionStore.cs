@@ -12,7 +12,7 @@ internal interface IConnectionStore
     /// <paramref name="runtimeId"/>. In memory it does no I/O; in Redis it is one read, bounded in time, whose failure
     /// is <see cref="LeaseStanding.Unavailable"/> (a value, never an exception and never a hang).
     /// </summary>
-    ValueTask<LeaseStanding> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken);
+    ValueTask<LeaseCheck> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken);
 
     /// <summary>Newest first.</summary>
     ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken);

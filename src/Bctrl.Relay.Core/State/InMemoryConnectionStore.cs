@@ -27,10 +27,10 @@ internal sealed class InMemoryConnectionStore : IConnectionStore
     public ValueTask<ConnectionRecord?> GetAsync(Guid connectionId, CancellationToken cancellationToken)
         => ValueTask.FromResult(_connections.TryGetValue(connectionId, out var entry) ? entry.Record : null);
 
-    public ValueTask<LeaseStanding> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken)
+    public ValueTask<LeaseCheck> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken)
     {
         var record = _connections.TryGetValue(connectionId, out var entry) ? entry.Record : null;
-        return ValueTask.FromResult(LeaseStandings.Of(record?.RuntimeId, record?.DeletedAt is not null, runtimeId));
+        return ValueTask.FromResult(new LeaseCheck(LeaseStandings.Of(record?.RuntimeId, record?.DeletedAt is not null, runtimeId), record?.Policy));
     }
 
     public ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)

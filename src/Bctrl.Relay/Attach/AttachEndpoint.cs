@@ -79,11 +79,13 @@ internal sealed class AttachEndpoint(
         var handedOver = false;
         try
         {
-            if (context.Features.Get<IConnectionDetachFeature>() is { } detach && !context.Request.IsHttps && !RuntimeTrust.IsTls(lease.Runtime.CdpUrl))
+            if (context.Features.Get<IConnectionDetachFeature>() is { } detach && !context.Request.IsHttps && !RuntimeTrust.IsTls(lease.Runtime.CdpUrl)
+                && lease.Policy is null)
             {
                 // The relay transport (issue 9): dial on the connection's loop, detach after the 101, splice there. A
                 // TLS leg (an https:// listener, a wss:// runtime) takes the pipe splice below: the loop moves raw
-                // bytes, and TLS records need a TLS stream (docs/tls.md).
+                // bytes, and TLS records need a TLS stream (docs/tls.md). So does a lease with a policy: the pipe
+                // splice reads its commands (docs/policy.md), and leases without one pay nothing for it.
                 var (dial, dialError) = await DialWithRetryAsync(lease.Runtime, socketPath, (target, retryToken) => DialOnLoopAsync(context, target, detach.Loop, retryToken), cancellationToken);
                 if (dial is null)
                 {
@@ -223,7 +225,7 @@ internal sealed class AttachEndpoint(
 
         var attachId = registry.NextId();
         var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id, lease.ScopeTarget);
-        using var splice = new AttachSplice(client, upstream.CreateLink(), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer);
+        using var splice = new AttachSplice(client, upstream.CreateLink(), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer, lease.Policy);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         var counted = GoLive(live, started);
         AttachSummary summary;

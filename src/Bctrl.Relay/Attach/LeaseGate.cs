@@ -2,16 +2,18 @@ using System.Text;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.Leases;
 using Bctrl.Relay.Options;
+using Bctrl.Relay.Policy;
 using Bctrl.Relay.State;
 using Microsoft.Extensions.Options;
 
 namespace Bctrl.Relay.Attach;
 
 /// <summary>
-/// An admitted lease: which connection, the runtime it leads to, the one target it is scoped to (or null), and what its
-/// token opens (CDP sockets, or the live view).
+/// An admitted lease: which connection, the runtime it leads to, the one target it is scoped to (or null), what its
+/// token opens (CDP sockets, or the live view), and the CDP method policy its record carries (or null, docs/policy.md).
 /// </summary>
-internal readonly record struct AdmittedLease(Guid ConnectionId, RuntimeRecord Runtime, string? ScopeTarget = null, LeaseProtocol Protocol = LeaseProtocol.Cdp)
+internal readonly record struct AdmittedLease(
+    Guid ConnectionId, RuntimeRecord Runtime, string? ScopeTarget = null, LeaseProtocol Protocol = LeaseProtocol.Cdp, MethodPolicy? Policy = null)
 {
     private const string PagePrefix = "/devtools/page/";
 
@@ -82,10 +84,12 @@ internal sealed class LeaseGate(
         // The record as well as the view: the view refuses leases deleted while it was held, the record those whose
         // revocation never reached it (a DELETE cut off between its two writes), and the record's absence those that
         // Redis lost, whose revocation could never be written.
-        var standing = await connections.CheckAsync(connectionId, runtimeId, cancellationToken);
-        return standing switch
+        var check = await connections.CheckAsync(connectionId, runtimeId, cancellationToken);
+        return check.Standing switch
         {
-            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime, scopeTarget, protocol), null),
+            LeaseStanding.Active when check.Policy is not null && MethodPolicy.FromText(check.Policy) is null
+                => (default, ApiError.InvalidLease), // a policy this node cannot read: never admit it without one (fail closed)
+            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime, scopeTarget, protocol, MethodPolicy.FromText(check.Policy)), null),
             LeaseStanding.Deleted => (default, ApiError.LeaseRevoked),
             LeaseStanding.Unknown => (default, ApiError.LeaseUnknown),
             LeaseStanding.Unavailable => (default, ApiError.RevocationsStale),

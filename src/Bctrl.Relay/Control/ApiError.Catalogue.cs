@@ -30,6 +30,16 @@ internal sealed partial record ApiError
 
     public static ApiError InvalidTarget { get; } = new(400, "invalid_target", "The target id is not valid.");
 
+    /// <summary>A <c>policy</c> on a new connection that is not a known preset or a list of method patterns (docs/policy.md).</summary>
+    public static ApiError InvalidPolicy { get; } = new(
+        400, "invalid_policy", "policy must be {\"preset\": \"readOnly\" | \"noBrowserControl\"} and/or {\"allow\": [...], \"deny\": [...]} with method patterns such as \"Page.navigate\", \"Storage.*\" or \"*\".");
+
+    /// <summary>
+    /// A request through a lease whose policy denies what it would do on the runtime: <c>/json/new</c> (as
+    /// <c>Target.createTarget</c>), <c>/json/activate</c> and <c>/json/close</c> (docs/policy.md).
+    /// </summary>
+    public static ApiError PolicyDenied { get; } = new(403, "policy_denied", "This connection's policy does not allow this.");
+
     /// <summary>A <c>scope</c> on a new connection that is not <c>{"target": "&lt;targetId&gt;"}</c> (docs/scope.md).</summary>
     public static ApiError InvalidScope { get; } = new(
         400, "invalid_scope", "scope must be {\"target\": \"<targetId>\"} with a target id of 1 to 128 ASCII letters, digits, '.', '_' or '-'.");
@@ -138,9 +148,9 @@ internal sealed partial record ApiError
     public static IReadOnlyList<ApiError> All { get; } =
     [
         InvalidJson, InvalidQuery, InvalidRuntimeId, InvalidCdpUrl, UnsupportedProtocol, InvalidInteractive, InvalidTtl, InvalidTarget,
-        InvalidScope, InvalidWebSocketKey, WebSocketRequiresHttp11,
+        InvalidScope, InvalidPolicy, InvalidWebSocketKey, WebSocketRequiresHttp11,
         Unauthorized, InvalidLease, LeaseExpired, LeaseRevoked, LeaseProtocolMismatch, LeaseUnknown,
-        ScopeForbidden,
+        ScopeForbidden, PolicyDenied,
         RuntimeNotFound, ConnectionNotFound, NotFound, TargetNotFound,
         MethodNotAllowed,
         WebSocketRequired, UnsupportedWebSocketVersion,

@@ -11,7 +11,14 @@ internal sealed record PutRuntimeRequest(string? CdpUrl);
 internal sealed record RuntimeResponse(string Id, string CdpUrl, DateTimeOffset CreatedAt);
 
 /// <summary>All optional (defaults in the README): the defaults tell the OpenAPI document they are not required.</summary>
-internal sealed record CreateConnectionRequest(string? Protocol = null, long? TtlSeconds = null, ScopeModel? Scope = null, bool? Interactive = null);
+internal sealed record CreateConnectionRequest(
+    string? Protocol = null, long? TtlSeconds = null, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null);
+
+/// <summary>
+/// A CDP method policy (docs/policy.md): a preset (<c>readOnly</c>, <c>noBrowserControl</c>), allow and deny patterns
+/// (<c>Page.navigate</c>, <c>Storage.*</c>, <c>*</c>), or a preset with extra deny patterns. Absent: every method passes.
+/// </summary>
+internal sealed record PolicyModel(string? Preset = null, IReadOnlyList<string>? Allow = null, IReadOnlyList<string>? Deny = null);
 
 /// <summary>A lease limited to one target (docs/scope.md); absent for a lease of the whole browser.</summary>
 internal sealed record ScopeModel(string? Target = null);
@@ -19,12 +26,12 @@ internal sealed record ScopeModel(string? Target = null);
 internal sealed record EndpointResponse(string Url);
 
 internal sealed record CreatedConnectionResponse(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint, ScopeModel? Scope = null, bool? Interactive = null);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null);
 
 internal sealed record AttachCountsResponse(long Live, long Total);
 
 internal sealed record ConnectionResponse(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches, ScopeModel? Scope = null, bool? Interactive = null);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null);
 
 /// <summary>A page of a list (docs/api.md, "Pagination"): <c>nextCursor</c> is absent on the last page.</summary>
 internal sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor = null);

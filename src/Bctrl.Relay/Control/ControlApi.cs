@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Bctrl.Relay.Hosting;
 using Bctrl.Relay.Leases;
+using Bctrl.Relay.Policy;
 using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.State;
@@ -47,7 +48,7 @@ internal static class ControlApi
             .WithName("createConnection").WithSummary("Creates a connection (a lease); its endpoint URL is in this answer only.")
             .Takes<CreateConnectionRequest>(optional: true)
             .Produces<CreatedConnectionResponse>(StatusCodes.Status201Created)
-            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.InvalidScope, ApiError.RuntimeNotFound);
+            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.InvalidScope, ApiError.InvalidPolicy, ApiError.RuntimeNotFound);
         v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync)
             .WithName("listConnections").WithSummary("Lists a runtime's connections, newest first.")
             .Produces<ListResponse<ConnectionResponse>>()
@@ -242,6 +243,22 @@ internal static class ControlApi
             return ApiError.InvalidScope.With("A scope applies to \"cdp\" leases only.").ToResult();
         }
 
+        // A policy (docs/policy.md) judges CDP commands; a live lease sends none of the client's.
+        MethodPolicy? policy = null;
+        if (body?.Policy is { } policyModel)
+        {
+            if (leaseProtocol != LeaseProtocol.Cdp)
+            {
+                return ApiError.InvalidPolicy.With("A policy applies to \"cdp\" leases only.").ToResult();
+            }
+
+            policy = MethodPolicy.Create(policyModel.Preset, policyModel.Allow, policyModel.Deny, out var policyError);
+            if (policy is null)
+            {
+                return ApiError.InvalidPolicy.With(policyError!).ToResult();
+            }
+        }
+
         if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
         {
             return ApiError.RuntimeNotFound.ToResult();
@@ -250,12 +267,12 @@ internal static class ControlApi
         // Whole seconds: the token carries Unix seconds, and the record must say what the token says.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var record = new ConnectionRecord(
-            Guid.CreateVersion7(), runtimeId, leaseProtocol, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target);
+            Guid.CreateVersion7(), runtimeId, leaseProtocol, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target, policy?.Text);
         await connections.CreateAsync(record, cancellationToken);
         var token = tokens.Issue(new LeaseClaims(record.Id, record.RuntimeId, record.Protocol, record.CreatedAt, record.ExpiresAt, record.ScopeTarget));
         var url = leaseProtocol == LeaseProtocol.Cdp ? endpoint.ConnectionUrl(token, record.ScopeTarget) : endpoint.LiveViewUrl(token);
         var response = new CreatedConnectionResponse(
-            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(url), ScopeOf(record), Interactive(record.Protocol));
+            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(url), ScopeOf(record), Interactive(record.Protocol), PolicyOf(record));
         context.Response.Headers.CacheControl = "no-store";
         return Results.Json(response, RelayJsonContext.Default.CreatedConnectionResponse, statusCode: 201);
     }
@@ -355,7 +372,12 @@ internal static class ControlApi
         record.DeletedAt is not null ? "deleted" : record.ExpiresAt <= now ? "expired" : "active",
         new AttachCountsResponse(counts.Live, counts.Total),
         ScopeOf(record),
-        Interactive(record.Protocol));
+        Interactive(record.Protocol),
+        PolicyOf(record));
+
+    private static PolicyModel? PolicyOf(ConnectionRecord record) => MethodPolicy.TryParseText(record.Policy) is { } policy
+        ? new PolicyModel(policy.Preset, policy.Allow.Count > 0 ? policy.Allow : null, policy.Deny.Count > 0 ? policy.Deny : null)
+        : null;
 
     private static ScopeModel? ScopeOf(ConnectionRecord record) => record.ScopeTarget is { } target ? new ScopeModel(target) : null;
 

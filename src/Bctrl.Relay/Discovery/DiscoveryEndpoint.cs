@@ -93,6 +93,11 @@ internal sealed partial class DiscoveryEndpoint(
             refusal = ApiError.ScopeForbidden;
         }
 
+        if (refusal is null && lease.Policy is { } policy && !PolicyAllows(document, policy))
+        {
+            refusal = ApiError.PolicyDenied;
+        }
+
         if (refusal is not null)
         {
             await refusals.RefuseAsync(context, RefusedRequest.Discovery, refusal);
@@ -164,6 +169,18 @@ internal sealed partial class DiscoveryEndpoint(
         "json/list" or "json" or Protocol => true,
         "json/activate" or "json/close" => targetId is not null && lease.ReachesTarget(targetId),
         _ => false,
+    };
+
+    /// <summary>
+    /// The target commands of the HTTP endpoint are judged as the CDP commands they stand for (docs/policy.md): a lease
+    /// that may not send <c>Target.closeTarget</c> on its socket may not close a tab through <c>/json/close</c> either.
+    /// </summary>
+    private static bool PolicyAllows(string document, Policy.MethodPolicy policy) => document switch
+    {
+        "json/new" => policy.Allows("Target.createTarget"u8),
+        "json/activate" => policy.Allows("Target.activateTarget"u8),
+        "json/close" => policy.Allows("Target.closeTarget"u8),
+        _ => true,
     };
 
     /// <summary>What is wrong with the answer's status line and headers, or null.</summary>

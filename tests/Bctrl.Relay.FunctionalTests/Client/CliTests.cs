@@ -27,6 +27,23 @@ public sealed class CliTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Create_takes_a_scope_and_a_policy()
+    {
+        await using var rig = await ClientRig.StartAsync();
+        var created = await RunAsync(rig, redirected: true,
+            "--json", "connections", "create", ClientRig.RuntimeId, "--scope", "PAGE1", "--policy", "readOnly", "--deny", "Storage.*", "--deny", "Network.getAllCookies");
+        Assert.Equal(0, created.ExitCode);
+        using var json = JsonDocument.Parse(created.Output);
+        Assert.Equal("PAGE1", json.RootElement.GetProperty("scope").GetProperty("target").GetString());
+        Assert.Equal("readOnly", json.RootElement.GetProperty("policy").GetProperty("preset").GetString());
+        Assert.Equal(["Storage.*", "Network.getAllCookies"], json.RootElement.GetProperty("policy").GetProperty("deny").EnumerateArray().Select(e => e.GetString()));
+
+        var refused = await RunAsync(rig, redirected: true, "connections", "create", ClientRig.RuntimeId, "--allow", "Page");
+        Assert.Equal(1, refused.ExitCode);
+        Assert.StartsWith("error: invalid_policy: ", refused.Error, StringComparison.Ordinal);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Json_output_parses_and_tables_are_aligned()
     {
         await using var rig = await ClientRig.StartAsync();

@@ -34,6 +34,35 @@ public sealed class RelayClientTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Scope_policy_and_interactive_are_sent_and_read_back()
+    {
+        await using var rig = await ClientRig.StartAsync();
+        var connections = rig.Rt.Connections;
+
+        var guarded = await connections.CreateAsync(new()
+        {
+            Scope = new ConnectionScope("PAGE1"),
+            Policy = ConnectionPolicy.NoBrowserControl with { Deny = ["Storage.*"] },
+        });
+        Assert.Equal("PAGE1", guarded.Scope!.Target);
+        Assert.Equal("noBrowserControl", guarded.Policy!.Preset);
+        Assert.EndsWith("/devtools/page/PAGE1", guarded.Endpoint.Url.AbsolutePath, StringComparison.Ordinal);
+        Assert.Null(guarded.Interactive);
+
+        var read = await connections.GetAsync(guarded.Id);
+        Assert.Equal("PAGE1", read.Scope!.Target);
+        Assert.Equal(["Storage.*"], read.Policy!.Deny!);
+        Assert.Null(read.Policy.Allow);
+
+        var live = await connections.CreateAsync(new() { Protocol = "live", Interactive = true });
+        Assert.True(live.Interactive);
+        Assert.Null(live.Policy);
+
+        var refused = await Assert.ThrowsAsync<RelayApiException>(() => connections.CreateAsync(new() { Policy = new ConnectionPolicy(Deny: ["Browser"]) }));
+        Assert.Equal("invalid_policy", refused.Code);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_connection_is_created_attached_listed_got_and_deleted_with_terminate()
     {
         await using var rig = await ClientRig.StartAsync();

@@ -1,0 +1,22 @@
+namespace Bctrl.Relay.Client;
+
+/// <summary>
+/// Which CDP methods a lease's clients may send (the relay's docs/policy.md): a preset, allow and deny patterns
+/// (<c>Page.navigate</c>, <c>Storage.*</c>, <c>*</c>), or a preset with extra deny patterns. A denied command never
+/// reaches the browser; the client gets a CDP error (-32000) naming the policy.
+/// </summary>
+/// <param name="Preset"><c>readOnly</c> or <c>noBrowserControl</c>, or null.</param>
+/// <param name="Allow">When given, only methods matching one of these pass.</param>
+/// <param name="Deny">Methods that never pass, beside the preset's.</param>
+public sealed record ConnectionPolicy(string? Preset = null, IReadOnlyList<string>? Allow = null, IReadOnlyList<string>? Deny = null)
+{
+    /// <summary>Look, never touch: no input, navigation, script, DOM or storage changes, target creation or closing.</summary>
+    public static ConnectionPolicy ReadOnly { get; } = new("readOnly");
+
+    /// <summary>The browser stays up and keeps its tabs: no <c>Browser.close</c>, <c>Browser.crash</c>, <c>Target.closeTarget</c>.</summary>
+    public static ConnectionPolicy NoBrowserControl { get; } = new("noBrowserControl");
+}
+
+/// <summary>A lease limited to one page: it attaches to that target's socket only (the relay's docs/scope.md).</summary>
+/// <param name="Target">The target (page) id.</param>
+public sealed record ConnectionScope(string Target);

@@ -1,0 +1,481 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Bctrl.Relay.Frames;
+using Bctrl.Relay.Policy;
+
+namespace Bctrl.Relay.Splice;
+
+/// <summary>
+/// A lease's CDP method policy on the client leg (docs/policy.md). Used only when the lease has a policy: a lease
+/// without one runs <see cref="ScanClient"/> and none of this.
+/// </summary>
+/// <remarks>
+/// Each client text message is read by a <see cref="CdpCommandScanner"/> as it passes, unmasked in 256-byte pieces on
+/// the stack. Until its method is known the message is copied aside (<see cref="_heldCommand"/>) and not sent; then
+/// <list type="bullet">
+/// <item>allowed: the copy goes to the runtime and the rest of the message streams through as usual, still read; should
+/// the scanner refuse it later (a second <c>method</c>, a broken structure), the attach ends with 1008 before the
+/// message's last byte is sent, so the runtime never has a whole message to act on;</item>
+/// <item>denied (or unreadable: fail closed): the message is swallowed to its end and the client is answered as CDP
+/// answers, with its <c>id</c> and <c>sessionId</c>, at a frame boundary of the runtime's stream.</item>
+/// </list>
+/// Control frames inside a held or swallowed message still go to the runtime (a keep-alive pong is dropped as always);
+/// a binary message, which no CDP client sends, ends the attach with 1008.
+/// </remarks>
+internal sealed partial class AttachSplice
+{
+    /// <summary>A command whose method is not known within this many bytes is denied (fail closed).</summary>
+    internal const int MaxHeldCommandBytes = 1 << 20;
+
+    /// <summary>Answers waiting for the runtime's stream to reach a frame boundary; more ends the attach with 1008.</summary>
+    private const int MaxQueuedAnswerBytes = 1 << 20;
+
+    /// <summary>Bytes unmasked on the stack at a time; also the step at which a held message is judged.</summary>
+    private const int PolicyPiece = 256;
+
+    private readonly MethodPolicy? _policy;
+
+    private Verdict _verdict;
+    private CdpCommandScanner _scanner;
+
+    // The current data frame's header: the tracker's own moves on to any control frame in between.
+    private FrameHeader _dataHeader;
+
+    // Where, in the buffer being scanned, client bytes stopped going to the runtime (held or swallowed); -1 while they go.
+    private long _skipFrom = -1;
+
+    // Where the last piece of the current message began: a late refusal cuts the message there.
+    private long _lastPiece;
+
+    private byte[]? _heldCommand;
+    private int _heldLength;
+    private bool _releaseHeld;
+
+    // Answers made by the client pump for the buffer it scans, moved to _answers under the client write gate.
+    private ArrayBufferWriter<byte>? _newAnswers;
+
+    // Guarded by _clientWrite: answers not yet written to the client (its stream was inside a runtime frame).
+    private byte[]? _answers;
+    private int _answersLength;
+
+    private long _deniedCommands;
+
+    private enum Verdict : byte
+    {
+        /// <summary>Between messages.</summary>
+        None,
+
+        /// <summary>The method is not known yet: the message is held.</summary>
+        Pending,
+
+        Allowed,
+
+        /// <summary>Swallowed to its end, then answered.</summary>
+        Denied,
+    }
+
+    /// <summary>Commands the policy answered instead of the runtime.</summary>
+    public long DeniedCommands => Volatile.Read(ref _deniedCommands);
+
+    /// <summary>
+    /// <see cref="ScanClient"/> under a policy. Stops with <see cref="ScanStop.DropFrame"/> wherever bytes stop being
+    /// skipped: <paramref name="cutStart"/> to <paramref name="cutEnd"/> were held or swallowed (and, when
+    /// <see cref="_releaseHeld"/> is set, the held copy goes out before <paramref name="cutEnd"/>), and the scan goes on
+    /// at <paramref name="position"/>; with <see cref="ScanStop.PolicyBreach"/> the bytes before
+    /// <paramref name="cutStart"/> go out and the attach ends.
+    /// </summary>
+    private ScanStop ScanClientUnderPolicy(in ReadOnlySequence<byte> buffer, ref long position, out long cutStart, out long cutEnd)
+    {
+        cutStart = 0;
+        cutEnd = 0;
+        foreach (var segment in buffer.Slice(position))
+        {
+            var span = segment.Span;
+            var offset = 0;
+            while (offset < span.Length)
+            {
+                ref var tracker = ref _fromClient.Tracker;
+                if (tracker.PayloadRemaining > 0)
+                {
+                    // A piece of the current data frame's payload: small while the message waits for its verdict, so
+                    // that the verdict takes effect where it was reached.
+                    var limit = _verdict == Verdict.Pending ? PolicyPiece : int.MaxValue;
+                    var length = (int)Math.Min(Math.Min(tracker.PayloadRemaining, span.Length - offset), limit);
+                    var piece = span.Slice(offset, length);
+                    var frameOffset = _dataHeader.PayloadLength - tracker.PayloadRemaining;
+                    tracker.Track(piece, out _); // counts the payload off; its last byte ends the frame
+                    if (_fromClient.Prefix is { Gathering: true } gathering)
+                    {
+                        gathering.Feed(piece);
+                    }
+
+                    var at = position + offset;
+                    offset += length;
+                    var stop = JudgePiece(piece, frameOffset, at, at + length, out cutStart, out cutEnd);
+                    if (stop == ScanStop.EndOfBuffer && tracker.PayloadRemaining == 0 && _dataHeader.Fin)
+                    {
+                        stop = EndMessage(at + length, out cutStart, out cutEnd);
+                    }
+
+                    if (stop != ScanStop.EndOfBuffer)
+                    {
+                        position += offset;
+                        return stop;
+                    }
+
+                    continue;
+                }
+
+                var heldBefore = tracker.PendingBytes;
+                var status = tracker.Track(span[offset..], out var consumed);
+                offset += consumed;
+                switch (status)
+                {
+                    case TrackStatus.NeedMoreData:
+                        continue;
+                    case TrackStatus.DataFrameHeader:
+                        {
+                            var header = tracker.Header;
+                            var stop = BeginDataFrame(buffer, header, position + offset, out cutStart, out cutEnd);
+                            if (stop != ScanStop.EndOfBuffer)
+                            {
+                                position += offset;
+                                return stop;
+                            }
+
+                            continue;
+                        }
+
+                    case TrackStatus.ControlFrame:
+                        {
+                            var header = tracker.Header;
+                            var frameEnd = position + offset;
+                            var frameStart = frameEnd - header.FrameLength;
+                            if (header.Opcode == WebSocketOpcode.Pong && IsKeepAlivePong())
+                            {
+                                if (_skipFrom >= 0)
+                                {
+                                    continue; // inside bytes skipped already
+                                }
+
+                                cutStart = frameStart;
+                                cutEnd = frameEnd;
+                                position = frameEnd;
+                                return ScanStop.DropFrame;
+                            }
+
+                            if (header.Opcode == WebSocketOpcode.Close)
+                            {
+                                RecordClose(ref _fromClient, fromClient: true, ClosePayloadCode(ref _fromClient.Tracker));
+                                _verdict = Verdict.None; // a message cut short by the client's close is neither sent nor answered
+                                _heldLength = 0;
+                            }
+
+                            if (_skipFrom >= 0)
+                            {
+                                // The control frame goes to the runtime: the skipped bytes end where it starts.
+                                cutStart = _skipFrom;
+                                cutEnd = frameStart;
+                                _skipFrom = -1;
+                                position = frameEnd;
+                                return ScanStop.DropFrame;
+                            }
+
+                            continue;
+                        }
+
+                    case TrackStatus.Violation:
+                        cutStart = _skipFrom >= 0 ? _skipFrom : position + offset - heldBefore;
+                        position += offset;
+                        return ScanStop.Violation;
+                }
+            }
+
+            position += span.Length;
+        }
+
+        return ScanStop.EndOfBuffer;
+    }
+
+    /// <summary>A data frame's header has been read; <paramref name="headerEnd"/> is where its payload starts in the buffer.</summary>
+    private ScanStop BeginDataFrame(in ReadOnlySequence<byte> buffer, in FrameHeader header, long headerEnd, out long cutStart, out long cutEnd)
+    {
+        cutStart = 0;
+        cutEnd = 0;
+        var frameStart = headerEnd - header.HeaderLength;
+        _dataHeader = header;
+        _lastPiece = frameStart;
+        if (header.Opcode == WebSocketOpcode.Text)
+        {
+            if (_observer is not null)
+            {
+                ObserveClientMessage(buffer, headerEnd, header);
+            }
+
+            _verdict = Verdict.Pending;
+            _scanner = default;
+            _heldLength = 0;
+        }
+        else if (header.Opcode == WebSocketOpcode.Binary)
+        {
+            cutStart = _skipFrom >= 0 ? _skipFrom : frameStart;
+            return ScanStop.PolicyBreach;
+        }
+
+        if (_verdict is Verdict.Pending or Verdict.Denied && _skipFrom < 0)
+        {
+            _skipFrom = frameStart;
+        }
+
+        if (_verdict == Verdict.Pending)
+        {
+            var destination = HoldRoom(header.HeaderLength);
+            buffer.Slice(frameStart, header.HeaderLength).CopyTo(destination);
+            _heldLength += header.HeaderLength;
+        }
+
+        return header.PayloadLength == 0 && header.Fin ? EndMessage(headerEnd, out cutStart, out cutEnd) : ScanStop.EndOfBuffer;
+    }
+
+    /// <summary>Reads a piece of a text message's payload (<paramref name="start"/> to <paramref name="end"/> in the buffer) and acts on the verdict.</summary>
+    private ScanStop JudgePiece(ReadOnlySpan<byte> piece, long frameOffset, long start, long end, out long cutStart, out long cutEnd)
+    {
+        cutStart = 0;
+        cutEnd = 0;
+        if (_verdict == Verdict.None)
+        {
+            return ScanStop.EndOfBuffer;
+        }
+
+        _lastPiece = start;
+        if (_verdict == Verdict.Pending)
+        {
+            piece.CopyTo(HoldRoom(piece.Length));
+            _heldLength += piece.Length;
+        }
+
+        var state = Feed(piece, frameOffset);
+        switch (_verdict)
+        {
+            case Verdict.Pending when state == CommandScan.MethodRead && _policy!.Allows(_scanner.Method):
+                // Allowed: the held copy goes out, then the rest of the message from here.
+                _verdict = Verdict.Allowed;
+                _releaseHeld = true;
+                cutStart = _skipFrom;
+                cutEnd = end;
+                _skipFrom = -1;
+                return ScanStop.DropFrame;
+            case Verdict.Pending when state != CommandScan.NeedMore || _heldLength > MaxHeldCommandBytes:
+                _verdict = Verdict.Denied; // denied, unreadable, or its method too far in to wait for
+                _heldLength = 0;
+                return ScanStop.EndOfBuffer;
+            case Verdict.Allowed when state == CommandScan.Refused:
+                cutStart = start; // a late refusal: this piece, which may hold the message's last byte, is not sent
+                return ScanStop.PolicyBreach;
+            default:
+                return ScanStop.EndOfBuffer;
+        }
+    }
+
+    /// <summary>The message's last byte has been read (at <paramref name="end"/>): send it on, or answer it.</summary>
+    private ScanStop EndMessage(long end, out long cutStart, out long cutEnd)
+    {
+        cutStart = 0;
+        cutEnd = 0;
+        var state = _scanner.Complete();
+        var verdict = _verdict;
+        _verdict = Verdict.None;
+        if (verdict == Verdict.Allowed)
+        {
+            if (state != CommandScan.Refused)
+            {
+                return ScanStop.EndOfBuffer;
+            }
+
+            cutStart = _lastPiece;
+            return ScanStop.PolicyBreach;
+        }
+
+        if (verdict == Verdict.None)
+        {
+            return ScanStop.EndOfBuffer;
+        }
+
+        // Pending to its end (no method, or a method named too late) or denied: swallowed, and answered.
+        _heldLength = 0;
+        Answer();
+        if (_skipFrom < 0)
+        {
+            return ScanStop.EndOfBuffer; // everything skipped lay in earlier buffers
+        }
+
+        cutStart = _skipFrom;
+        cutEnd = end;
+        _skipFrom = -1;
+        return ScanStop.DropFrame;
+    }
+
+    /// <summary>Unmasks <paramref name="piece"/> on the stack, 256 bytes at a time, and feeds it to the scanner.</summary>
+    private CommandScan Feed(ReadOnlySpan<byte> piece, long frameOffset)
+    {
+        Span<byte> plain = stackalloc byte[PolicyPiece];
+        var state = _scanner.State;
+        for (var i = 0; i < piece.Length && state != CommandScan.Refused; i += PolicyPiece)
+        {
+            var part = piece.Slice(i, Math.Min(PolicyPiece, piece.Length - i));
+            var unmasked = plain[..part.Length];
+            part.CopyTo(unmasked);
+            if (_dataHeader.Masked)
+            {
+                WebSocketMask.Apply(unmasked, _dataHeader.MaskKey, frameOffset + i);
+            }
+
+            state = _scanner.Feed(unmasked);
+        }
+
+        return state;
+    }
+
+    private Span<byte> HoldRoom(int length)
+    {
+        var needed = _heldLength + length;
+        if (_heldCommand is null || _heldCommand.Length < needed)
+        {
+            var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 1024));
+            if (_heldCommand is not null)
+            {
+                _heldCommand.AsSpan(0, _heldLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_heldCommand);
+            }
+
+            _heldCommand = larger;
+        }
+
+        return _heldCommand.AsSpan(_heldLength, length);
+    }
+
+    /// <summary>Sends the held copy of an allowed message to the runtime.</summary>
+    private ValueTask SendHeldCommandAsync(CancellationToken cancellationToken)
+    {
+        var held = new ReadOnlySequence<byte>(_heldCommand.AsMemory(0, _heldLength));
+        _heldLength = 0;
+        return SendToRuntimeAsync(held, cancellationToken);
+    }
+
+    /// <summary>Writes CDP's answer to the denied command the scanner read: its id, its session, and a -32000 error.</summary>
+    private void Answer()
+    {
+        Interlocked.Increment(ref _deniedCommands);
+        var method = _scanner.Method;
+        var message = method.IsEmpty || !System.Text.Unicode.Utf8.IsValid(method)
+            ? $"A command whose method the relay cannot read is denied by this lease's policy ({_policy!.Name})."
+            : $"{Encoding.UTF8.GetString(method)} is denied by this lease's policy ({_policy!.Name}).";
+
+        var json = new ArrayBufferWriter<byte>(128);
+        using (var writer = new Utf8JsonWriter(json))
+        {
+            writer.WriteStartObject();
+            if (_scanner.HasId)
+            {
+                writer.WriteNumber("id"u8, _scanner.Id);
+            }
+
+            var session = _scanner.SessionId;
+            if (!session.IsEmpty && System.Text.Unicode.Utf8.IsValid(session))
+            {
+                writer.WriteString("sessionId"u8, session);
+            }
+
+            writer.WriteStartObject("error"u8);
+            writer.WriteNumber("code"u8, -32000);
+            writer.WriteString("message"u8, message);
+            writer.WriteEndObject();
+            writer.WriteEndObject();
+        }
+
+        // An unmasked text frame (the relay is the client's server).
+        _newAnswers ??= new ArrayBufferWriter<byte>(256);
+        var length = json.WrittenCount;
+        var head = _newAnswers.GetSpan(10);
+        head[0] = 0x81;
+        int headLength;
+        if (length < 126)
+        {
+            head[1] = (byte)length;
+            headLength = 2;
+        }
+        else if (length <= ushort.MaxValue)
+        {
+            head[1] = 126;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16BigEndian(head[2..], (ushort)length);
+            headLength = 4;
+        }
+        else
+        {
+            head[1] = 127;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt64BigEndian(head[2..], (ulong)length);
+            headLength = 10;
+        }
+
+        _newAnswers.Advance(headLength);
+        _newAnswers.Write(json.WrittenSpan);
+    }
+
+    /// <summary>Hands the answers made while scanning to the client leg, written now if its stream is at a frame boundary.</summary>
+    private async ValueTask<bool> DeliverAnswersAsync(CancellationToken cancellationToken)
+    {
+        await _clientWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var made = _newAnswers!.WrittenSpan;
+            if (_answersLength + made.Length > MaxQueuedAnswerBytes)
+            {
+                return false;
+            }
+
+            if (_answers is null || _answers.Length < _answersLength + made.Length)
+            {
+                var larger = new byte[Math.Max(_answersLength + made.Length, 1024)];
+                _answers?.AsSpan(0, _answersLength).CopyTo(larger);
+                _answers = larger;
+            }
+
+            made.CopyTo(_answers.AsSpan(_answersLength));
+            _answersLength += made.Length;
+            _newAnswers.ResetWrittenCount();
+            await WriteAnswersAsync(cancellationToken).ConfigureAwait(false);
+            return true;
+        }
+        finally
+        {
+            _clientWrite.Release();
+        }
+    }
+
+    /// <summary>
+    /// Writes the waiting answers to the client when its stream is at a frame boundary and the runtime's close has not
+    /// gone to it. The caller holds <see cref="_clientWrite"/>; the runtime pump calls this after each flush, so answers
+    /// that waited on a runtime frame go out when it ends.
+    /// </summary>
+    private async ValueTask WriteAnswersAsync(CancellationToken cancellationToken)
+    {
+        if (_answersLength == 0 || _fromRuntime.Tracker.PayloadRemaining != 0 || _fromRuntime.Tracker.CloseSeen)
+        {
+            return;
+        }
+
+        _clientOutput.Write(_answers.AsSpan(0, _answersLength));
+        _answersLength = 0;
+        await _clientOutput.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private void ReleasePolicyBuffers()
+    {
+        if (_heldCommand is not null)
+        {
+            ArrayPool<byte>.Shared.Return(_heldCommand);
+            _heldCommand = null;
+        }
+    }
+}
