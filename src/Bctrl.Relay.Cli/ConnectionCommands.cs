@@ -19,7 +19,14 @@ internal static class ConnectionCommands
         var preset = new Option<string?>("--policy") { Description = "A policy preset: readOnly or noBrowserControl (docs/policy.md)" };
         var allow = new Option<string[]>("--allow") { Description = "Only these CDP methods pass: Page.navigate, DOM.*, … (repeat)", AllowMultipleArgumentsPerToken = true };
         var deny = new Option<string[]>("--deny") { Description = "These CDP methods never pass: Browser.close, Storage.*, … (repeat)", AllowMultipleArgumentsPerToken = true };
-        var create = new Command("create", "Create a connection; prints its URL alone when stdout is not a terminal") { createRuntime, ttl, scope, preset, allow, deny };
+        var rate = new Option<int?>("--commands-per-second") { Description = "Quota: commands over this rate are answered with a CDP error (docs/quotas.md)" };
+        var maxAttaches = new Option<int?>("--max-attaches") { Description = "Quota: live attaches at once" };
+        var maxSeconds = new Option<int?>("--max-attach-seconds") { Description = "Quota: an attach is closed (4004) after this long" };
+        var maxBytes = new Option<long?>("--max-bytes") { Description = "Quota: an attach is closed (4005) once it has moved this many bytes" };
+        var create = new Command("create", "Create a connection; prints its URL alone when stdout is not a terminal")
+        {
+            createRuntime, ttl, scope, preset, allow, deny, rate, maxAttaches, maxSeconds, maxBytes,
+        };
         create.Handle(host, options, async (context, cancellationToken) =>
         {
             using var relay = context.Connect();
@@ -31,6 +38,7 @@ internal static class ConnectionCommands
                 Policy = presetName is null && allowed.Length == 0 && denied.Length == 0
                     ? null
                     : new ConnectionPolicy(presetName, allowed.Length > 0 ? allowed : null, denied.Length > 0 ? denied : null),
+                Quotas = Quotas(context.Parse.GetValue(rate), context.Parse.GetValue(maxAttaches), context.Parse.GetValue(maxSeconds), context.Parse.GetValue(maxBytes)),
             };
             var created = await relay.Runtimes[context.Parse.GetValue(createRuntime)!].Connections.CreateAsync(request, cancellationToken);
             if (context.Json)
@@ -97,6 +105,11 @@ internal static class ConnectionCommands
     public static Argument<string> RuntimeArgument() => new("runtime") { Description = "The runtime id" };
 
     public static Argument<string> ConnectionArgument() => new("connection") { Description = "The connection id" };
+
+    private static ConnectionQuotas? Quotas(int? commandsPerSecond, int? maxAttaches, int? maxAttachSeconds, long? maxBytes)
+        => commandsPerSecond is null && maxAttaches is null && maxAttachSeconds is null && maxBytes is null
+            ? null
+            : new ConnectionQuotas(commandsPerSecond, maxAttaches, maxAttachSeconds, maxBytes);
 
     internal static TimeSpan? ParseTtl(string? text)
     {

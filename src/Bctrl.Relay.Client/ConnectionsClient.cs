@@ -23,7 +23,7 @@ public sealed class ConnectionsClient
         return _http.SendJsonAsync(
             HttpMethod.Post,
             _path,
-            new CreateConnectionBody(request.Protocol, seconds, request.Scope, request.Policy, request.Interactive),
+            new CreateConnectionBody(request.Protocol, seconds, request.Scope, request.Policy, request.Interactive, request.Quotas),
             ClientJson.Default.CreateConnectionBody,
             ClientJson.Default.CreatedConnection,
             cancellationToken);

@@ -10,4 +10,5 @@ internal sealed record ErrorDetail(string? Code, string? Message);
 internal sealed record PutRuntimeBody(string CdpUrl);
 
 internal sealed record CreateConnectionBody(
-    string Protocol, long? TtlSeconds, ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null);
+    string Protocol, long? TtlSeconds, ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null,
+    ConnectionQuotas? Quotas = null);

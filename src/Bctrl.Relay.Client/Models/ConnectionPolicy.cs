@@ -20,3 +20,10 @@ public sealed record ConnectionPolicy(string? Preset = null, IReadOnlyList<strin
 /// <summary>A lease limited to one page: it attaches to that target's socket only (the relay's docs/scope.md).</summary>
 /// <param name="Target">The target (page) id.</param>
 public sealed record ConnectionScope(string Target);
+
+/// <summary>A lease's quotas (the relay's docs/quotas.md); each null for no limit.</summary>
+/// <param name="CommandsPerSecond">Commands over this rate are answered with a CDP error (-32000), per relay node.</param>
+/// <param name="MaxAttaches">Live attaches at once, across the fleet; one more is refused (429 <c>attach_quota_exceeded</c>).</param>
+/// <param name="MaxAttachSeconds">An attach is closed with 4004 after this long.</param>
+/// <param name="MaxBytes">An attach is closed with 4005 once it has moved this many bytes, both ways together.</param>
+public sealed record ConnectionQuotas(int? CommandsPerSecond = null, int? MaxAttaches = null, int? MaxAttachSeconds = null, long? MaxBytes = null);

@@ -17,6 +17,9 @@ public sealed class CreateConnectionRequest
     /// <summary>Which CDP methods pass (the relay's docs/policy.md); null lets every method through. CDP leases only.</summary>
     public ConnectionPolicy? Policy { get; init; }
 
+    /// <summary>The lease's quotas (the relay's docs/quotas.md); null for none. CDP leases only.</summary>
+    public ConnectionQuotas? Quotas { get; init; }
+
     /// <summary>For a <c>live</c> lease: whether the viewer's mouse and keyboard reach the browser.</summary>
     public bool? Interactive { get; init; }
 }

@@ -11,6 +11,7 @@ namespace Bctrl.Relay.Client;
 /// <param name="Scope">The one page a scoped lease reaches, or null.</param>
 /// <param name="Policy">The lease's CDP method policy, or null.</param>
 /// <param name="Interactive">For a live lease, whether it forwards input; null for CDP leases.</param>
+/// <param name="Quotas">The lease's quotas, or null.</param>
 public sealed record CreatedConnection(
     Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ConnectionEndpoint Endpoint,
-    ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null);
+    ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null, ConnectionQuotas? Quotas = null);

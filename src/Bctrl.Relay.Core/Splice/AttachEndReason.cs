@@ -45,4 +45,10 @@ internal enum AttachEndReason : byte
     /// after its allowed method had begun to pass, or refused commands piling up (docs/policy.md).
     /// </summary>
     PolicyViolation,
+
+    /// <summary>The attach lasted its lease's <c>maxAttachSeconds</c> (docs/quotas.md).</summary>
+    AttachTimeLimit,
+
+    /// <summary>The attach moved its lease's <c>maxBytes</c>, both ways together (docs/quotas.md).</summary>
+    ByteQuotaExceeded,
 }

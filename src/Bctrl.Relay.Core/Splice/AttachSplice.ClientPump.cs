@@ -39,7 +39,7 @@ internal sealed partial class AttachSplice
                 while (true)
                 {
                     long cutStart, cutEnd;
-                    var stop = _policy is null
+                    var stop = !_guarded
                         ? ScanClient(buffer, ref position, out cutStart, out cutEnd)
                         : ScanClientUnderPolicy(buffer, ref position, out cutStart, out cutEnd);
                     if (stop == ScanStop.DropFrame)
@@ -78,7 +78,7 @@ internal sealed partial class AttachSplice
                     await SendToRuntimeAsync(buffer.Slice(sent, sendEnd - sent), cancellationToken).ConfigureAwait(false);
                     _clientInput.AdvanceTo(buffer.GetPosition(forwardEnd), buffer.End);
                     _fromClient.AddBytes(forwardEnd);
-                    if (_policy is not null)
+                    if (_guarded)
                     {
                         // Positions start again with the next buffer, inside a skipped payload or at a frame boundary.
                         _skipFrom = _verdict is Verdict.Pending or Verdict.Denied && _fromClient.Tracker.PayloadRemaining > 0 ? 0 : -1;

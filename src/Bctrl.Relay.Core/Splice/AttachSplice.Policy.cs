@@ -36,6 +36,15 @@ internal sealed partial class AttachSplice
 
     private readonly MethodPolicy? _policy;
 
+    // The lease's command rate on this node (docs/quotas.md), or null.
+    private readonly CommandBucket? _rate;
+
+    // Whether this attach reads its client's commands at all: a policy or a command rate. Without, ScanClient runs.
+    private readonly bool _guarded;
+
+    // Why the message being swallowed was refused: the policy, or the rate (false).
+    private bool _deniedByPolicy;
+
     private Verdict _verdict;
     private CdpCommandScanner _scanner;
 
@@ -213,9 +222,19 @@ internal sealed partial class AttachSplice
                 ObserveClientMessage(buffer, headerEnd, header);
             }
 
-            _verdict = Verdict.Pending;
             _scanner = default;
             _heldLength = 0;
+            if (_rate is not null && !_rate.TryTake())
+            {
+                _verdict = Verdict.Denied; // over the lease's rate: swallowed and answered, whatever its method
+                _deniedByPolicy = false;
+            }
+            else
+            {
+                // Without a policy, a command within the rate goes on as it is, unread.
+                _verdict = _policy is null ? Verdict.None : Verdict.Pending;
+                _deniedByPolicy = true;
+            }
         }
         else if (header.Opcode == WebSocketOpcode.Binary)
         {
@@ -368,9 +387,14 @@ internal sealed partial class AttachSplice
     {
         Interlocked.Increment(ref _deniedCommands);
         var method = _scanner.Method;
-        var message = method.IsEmpty || !System.Text.Unicode.Utf8.IsValid(method)
-            ? $"A command whose method the relay cannot read is denied by this lease's policy ({_policy!.Name})."
-            : $"{Encoding.UTF8.GetString(method)} is denied by this lease's policy ({_policy!.Name}).";
+        var readable = !method.IsEmpty && System.Text.Unicode.Utf8.IsValid(method);
+        var message = (_deniedByPolicy, readable) switch
+        {
+            (true, true) => $"{Encoding.UTF8.GetString(method)} is denied by this lease's policy ({_policy!.Name}).",
+            (true, false) => $"A command whose method the relay cannot read is denied by this lease's policy ({_policy!.Name}).",
+            (false, true) => $"{Encoding.UTF8.GetString(method)} is over this lease's quota of {_rate!.Rate} commands per second.",
+            (false, false) => $"A command is over this lease's quota of {_rate!.Rate} commands per second.",
+        };
 
         var json = new ArrayBufferWriter<byte>(128);
         using (var writer = new Utf8JsonWriter(json))

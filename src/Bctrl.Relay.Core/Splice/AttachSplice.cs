@@ -36,10 +36,13 @@ internal sealed partial class AttachSplice : SpliceBase, IDisposable
     private long _committedSinceFlush;
 
     public AttachSplice(
-        IDuplexPipe client, RuntimeLink runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null, MethodPolicy? policy = null)
+        IDuplexPipe client, RuntimeLink runtime, ReadOnlyMemory<byte> runtimeLeftover, SpliceSettings settings, SpliceClock clock, AttachObserver? observer = null, MethodPolicy? policy = null,
+        CommandBucket? rate = null)
         : base(settings, observer, clock.NowMilliseconds)
     {
         _policy = policy;
+        _rate = rate;
+        _guarded = policy is not null || rate is not null;
         _clientInput = client.Input;
         _clientOutput = client.Output;
         _runtime = runtime;

@@ -24,6 +24,8 @@ internal static class CloseCodes
     public const ushort LeaseTerminated = 4001;
     public const ushort KeepAliveTimeout = 4002;
     public const ushort StalledConsumer = 4003;
+    public const ushort AttachTimeLimit = 4004;
+    public const ushort ByteQuotaExceeded = 4005;
 
     /// <summary>What the relay sends to the client and to the runtime; a code of 0 means nothing.</summary>
     public static (CloseFrame Client, CloseFrame Runtime) For(AttachEndReason reason, FrameViolation violation) => reason switch
@@ -40,6 +42,8 @@ internal static class CloseCodes
         AttachEndReason.ClientStalled => (new(StalledConsumer, "client stalled"), new(GoingAway, "client stalled")),
         AttachEndReason.RuntimeStalled => (new(StalledConsumer, "runtime stalled"), new(StalledConsumer, "runtime stalled")),
         AttachEndReason.Draining => (new(GoingAway, "relay draining"), new(GoingAway, "relay draining")),
+        AttachEndReason.AttachTimeLimit => (new(AttachTimeLimit, "attach time limit"), new(AttachTimeLimit, "attach time limit")),
+        AttachEndReason.ByteQuotaExceeded => (new(ByteQuotaExceeded, "byte quota exceeded"), new(ByteQuotaExceeded, "byte quota exceeded")),
         AttachEndReason.PolicyViolation => (new(PolicyViolation, "policy violation"), new(GoingAway, "client policy violation")),
         _ => (new(InternalError, "relay fault"), new(GoingAway, "relay fault")),
     };

@@ -29,6 +29,12 @@ internal abstract class SpliceBase : ISplice
 
     private int _reason;
     private int _firstCloser;
+
+    // A lease's quotas on this attach (docs/quotas.md): how long it may last and the bytes it may move (0: no limit),
+    // and when it must end, stamped at the first tick on the splice's own clock.
+    private long _maxAttachMilliseconds;
+    private long _maxBytes;
+    private long _endsAt;
     private long _clientReadsAtPing;
     private long _pingSentAt;
     private long _lastPingAt;
@@ -110,6 +116,23 @@ internal abstract class SpliceBase : ISplice
     {
         pingDue = false;
 
+        if (_maxAttachMilliseconds != 0)
+        {
+            if (_endsAt == 0)
+            {
+                _endsAt = now + _maxAttachMilliseconds;
+            }
+            else if (now >= _endsAt)
+            {
+                return AttachEndReason.AttachTimeLimit;
+            }
+        }
+
+        if (_maxBytes != 0 && _fromClient.Traffic.Bytes + _fromRuntime.Traffic.Bytes >= _maxBytes)
+        {
+            return AttachEndReason.ByteQuotaExceeded;
+        }
+
         // A leg stalls on its receiver: the runtime's bytes wait on the client, the client's on the runtime.
         var stall = (long)_settings.StallTimeout.TotalMilliseconds;
         if (_fromRuntime.StalledFor(now) >= stall)
@@ -157,6 +180,17 @@ internal abstract class SpliceBase : ISplice
         _pingSentAt = now | 1;
         _lastPingAt = now;
         return length;
+    }
+
+    /// <summary>
+    /// Holds the attach to its lease's quotas (docs/quotas.md), checked at each tick of the splice's timers (a quarter
+    /// second on the pipe splice, the loop's tick on the loop splice): it ends <paramref name="maxSeconds"/> after its
+    /// first tick, and at the first tick after it has moved <paramref name="maxBytes"/>. Called before the splice starts.
+    /// </summary>
+    public void LimitTo(int? maxSeconds, long? maxBytes)
+    {
+        _maxAttachMilliseconds = maxSeconds is { } seconds ? seconds * 1000L : 0;
+        _maxBytes = maxBytes ?? 0;
     }
 
     /// <summary>The keep-alive interval counts from <paramref name="now"/> (a splice that starts later than it was made).</summary>

@@ -4,6 +4,7 @@ namespace Bctrl.Relay.State;
 
 /// <summary>A lease into one runtime. The token is never stored: it is shown once, in the answer that creates it.</summary>
 /// <param name="ScopeTarget">The one target the lease may attach to (docs/scope.md); null for the whole browser.</param>
+/// <param name="Quotas">The lease's quotas in their stored form (<see cref="Policy.LeaseQuotas.Text"/>, docs/quotas.md); null for none.</param>
 /// <param name="Policy">The lease's CDP method policy in its stored form (<see cref="Policy.MethodPolicy.Text"/>, docs/policy.md); null for none.</param>
 internal sealed record ConnectionRecord(
     Guid Id,
@@ -13,4 +14,5 @@ internal sealed record ConnectionRecord(
     DateTimeOffset ExpiresAt,
     DateTimeOffset? DeletedAt,
     string? ScopeTarget = null,
-    string? Policy = null);
+    string? Policy = null,
+    string? Quotas = null);

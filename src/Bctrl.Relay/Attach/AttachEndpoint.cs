@@ -8,6 +8,7 @@ using Bctrl.Relay.Loops;
 using Bctrl.Relay.Metrics;
 using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
+using Bctrl.Relay.Policy;
 using Bctrl.Relay.Splice;
 using Bctrl.Relay.State;
 using Bctrl.Relay.Tls;
@@ -34,6 +35,7 @@ internal sealed class AttachEndpoint(
     Refusals refusals,
     AttachRecorder recorder,
     RuntimeTrust trust,
+    CommandRates rates,
     TimeProvider time,
     IOptions<RelayOptions> options,
     ILogger<AttachEndpoint> logger)
@@ -65,6 +67,11 @@ internal sealed class AttachEndpoint(
 
         var key = string.Empty;
         refusal ??= ClientHandshake.Validate(context, out key);
+        if (refusal is null && lease.Quotas?.MaxAttaches is { } maxAttaches && await LiveAttachesAsync(lease.ConnectionId, cancellationToken) >= maxAttaches)
+        {
+            refusal = ApiError.AttachQuotaExceeded;
+        }
+
         if (refusal is null && !registry.TryTakePlace(options.Value.Limits.MaxAttaches))
         {
             refusal = ApiError.AtCapacity;
@@ -80,12 +87,12 @@ internal sealed class AttachEndpoint(
         try
         {
             if (context.Features.Get<IConnectionDetachFeature>() is { } detach && !context.Request.IsHttps && !RuntimeTrust.IsTls(lease.Runtime.CdpUrl)
-                && lease.Policy is null)
+                && lease.Policy is null && lease.Quotas?.CommandsPerSecond is null)
             {
                 // The relay transport (issue 9): dial on the connection's loop, detach after the 101, splice there. A
                 // TLS leg (an https:// listener, a wss:// runtime) takes the pipe splice below: the loop moves raw
-                // bytes, and TLS records need a TLS stream (docs/tls.md). So does a lease with a policy: the pipe
-                // splice reads its commands (docs/policy.md), and leases without one pay nothing for it.
+                // bytes, and TLS records need a TLS stream (docs/tls.md). So does a lease with a policy or a command
+                // rate: the pipe splice reads its commands (docs/policy.md, docs/quotas.md); leases without pay nothing.
                 var (dial, dialError) = await DialWithRetryAsync(lease.Runtime, socketPath, (target, retryToken) => DialOnLoopAsync(context, target, detach.Loop, retryToken), cancellationToken);
                 if (dial is null)
                 {
@@ -198,6 +205,29 @@ internal sealed class AttachEndpoint(
         return subProtocol.Length == 0 ? null : subProtocol;
     }
 
+    /// <summary>
+    /// A lease's live attaches for its <c>maxAttaches</c> (docs/quotas.md): the fleet's count from the state store, or
+    /// this node's own when that is higher (its newest attaches may not be published yet) or the store does not answer.
+    /// </summary>
+    private async Task<long> LiveAttachesAsync(Guid connectionId, CancellationToken cancellationToken)
+    {
+        long here = registry.Live.Count(a => a.ConnectionId == connectionId);
+        try
+        {
+            return Math.Max(here, (await connections.GetAttachCountsAsync(connectionId, cancellationToken)).Live);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            return here;
+        }
+    }
+
+    /// <summary>Gives a lease's command bucket back when its attach ends.</summary>
+    private sealed class RateRelease(CommandRates rates, Guid connectionId) : IDisposable
+    {
+        public void Dispose() => rates.Release(connectionId);
+    }
+
     private Task RefuseAsync(HttpContext context, ApiError refusal) => refusals.RefuseAsync(context, RefusedRequest.Attach, refusal);
 
     private async Task SpliceAsync(HttpContext context, string key, AdmittedLease lease, UpstreamConnection upstream, long started)
@@ -225,7 +255,10 @@ internal sealed class AttachEndpoint(
 
         var attachId = registry.NextId();
         var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id, lease.ScopeTarget);
-        using var splice = new AttachSplice(client, upstream.CreateLink(), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer, lease.Policy);
+        var rate = lease.Quotas?.CommandsPerSecond is { } commandsPerSecond ? rates.Take(lease.ConnectionId, commandsPerSecond) : null;
+        using var releaseRate = rate is null ? null : new RateRelease(rates, lease.ConnectionId);
+        using var splice = new AttachSplice(client, upstream.CreateLink(), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer, lease.Policy, rate);
+        splice.LimitTo(lease.Quotas?.MaxAttachSeconds, lease.Quotas?.MaxBytes);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         var counted = GoLive(live, started);
         AttachSummary summary;
@@ -288,6 +321,7 @@ internal sealed class AttachEndpoint(
         var splice = new LoopSplice(
             client.Loop, client.Fd, client.Token, client.Leftover, client.Released,
             dial.Fd, dial.Token, dial.Leftover, options.Value.ToSpliceSettings(), observer, end);
+        splice.LimitTo(lease.Quotas?.MaxAttachSeconds, lease.Quotas?.MaxBytes);
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         end.Live = live;
         end.Counted = GoLive(live, started);

@@ -10,10 +10,12 @@ namespace Bctrl.Relay.Attach;
 
 /// <summary>
 /// An admitted lease: which connection, the runtime it leads to, the one target it is scoped to (or null), what its
-/// token opens (CDP sockets, or the live view), and the CDP method policy its record carries (or null, docs/policy.md).
+/// token opens (CDP sockets, or the live view), and the CDP method policy and quotas its record carries (or null,
+/// docs/policy.md, docs/quotas.md).
 /// </summary>
 internal readonly record struct AdmittedLease(
-    Guid ConnectionId, RuntimeRecord Runtime, string? ScopeTarget = null, LeaseProtocol Protocol = LeaseProtocol.Cdp, MethodPolicy? Policy = null)
+    Guid ConnectionId, RuntimeRecord Runtime, string? ScopeTarget = null, LeaseProtocol Protocol = LeaseProtocol.Cdp, MethodPolicy? Policy = null,
+    LeaseQuotas? Quotas = null)
 {
     private const string PagePrefix = "/devtools/page/";
 
@@ -87,9 +89,11 @@ internal sealed class LeaseGate(
         var check = await connections.CheckAsync(connectionId, runtimeId, cancellationToken);
         return check.Standing switch
         {
-            LeaseStanding.Active when check.Policy is not null && MethodPolicy.FromText(check.Policy) is null
-                => (default, ApiError.InvalidLease), // a policy this node cannot read: never admit it without one (fail closed)
-            LeaseStanding.Active => (new AdmittedLease(connectionId, runtime, scopeTarget, protocol, MethodPolicy.FromText(check.Policy)), null),
+            LeaseStanding.Active when (check.Policy is not null && MethodPolicy.FromText(check.Policy) is null)
+                    || (check.Quotas is not null && LeaseQuotas.FromText(check.Quotas) is null)
+                => (default, ApiError.InvalidLease), // terms this node cannot read: never admit the lease without them (fail closed)
+            LeaseStanding.Active => (new AdmittedLease(
+                connectionId, runtime, scopeTarget, protocol, MethodPolicy.FromText(check.Policy), LeaseQuotas.FromText(check.Quotas)), null),
             LeaseStanding.Deleted => (default, ApiError.LeaseRevoked),
             LeaseStanding.Unknown => (default, ApiError.LeaseUnknown),
             LeaseStanding.Unavailable => (default, ApiError.RevocationsStale),

@@ -34,6 +34,14 @@ internal sealed partial record ApiError
     public static ApiError InvalidPolicy { get; } = new(
         400, "invalid_policy", "policy must be {\"preset\": \"readOnly\" | \"noBrowserControl\"} and/or {\"allow\": [...], \"deny\": [...]} with method patterns such as \"Page.navigate\", \"Storage.*\" or \"*\".");
 
+    /// <summary><c>quotas</c> on a new connection that are not positive numbers within their bounds (docs/quotas.md).</summary>
+    public static ApiError InvalidQuotas { get; } = new(
+        400, "invalid_quotas", "quotas takes commandsPerSecond, maxAttaches, maxAttachSeconds and maxBytes, each a positive number within its bounds.");
+
+    /// <summary>An attach over its lease's <c>maxAttaches</c>: as many attaches of the lease are live in the fleet (docs/quotas.md).</summary>
+    public static ApiError AttachQuotaExceeded { get; } = new(
+        429, "attach_quota_exceeded", "This connection has as many live attaches as its quota allows; close one first.");
+
     /// <summary>
     /// A request through a lease whose policy denies what it would do on the runtime: <c>/json/new</c> (as
     /// <c>Target.createTarget</c>), <c>/json/activate</c> and <c>/json/close</c> (docs/policy.md).
@@ -148,12 +156,13 @@ internal sealed partial record ApiError
     public static IReadOnlyList<ApiError> All { get; } =
     [
         InvalidJson, InvalidQuery, InvalidRuntimeId, InvalidCdpUrl, UnsupportedProtocol, InvalidInteractive, InvalidTtl, InvalidTarget,
-        InvalidScope, InvalidPolicy, InvalidWebSocketKey, WebSocketRequiresHttp11,
+        InvalidScope, InvalidPolicy, InvalidQuotas, InvalidWebSocketKey, WebSocketRequiresHttp11,
         Unauthorized, InvalidLease, LeaseExpired, LeaseRevoked, LeaseProtocolMismatch, LeaseUnknown,
         ScopeForbidden, PolicyDenied,
         RuntimeNotFound, ConnectionNotFound, NotFound, TargetNotFound,
         MethodNotAllowed,
         WebSocketRequired, UnsupportedWebSocketVersion,
+        AttachQuotaExceeded,
         RelayFault,
         RuntimeUnreachable, RuntimeTlsFailed, BadUpstreamHandshake, BadUpstreamDiscovery,
         AtCapacity, Draining, RevocationsStale, StateUnavailable, NotReady,

@@ -12,7 +12,11 @@ internal sealed record RuntimeResponse(string Id, string CdpUrl, DateTimeOffset 
 
 /// <summary>All optional (defaults in the README): the defaults tell the OpenAPI document they are not required.</summary>
 internal sealed record CreateConnectionRequest(
-    string? Protocol = null, long? TtlSeconds = null, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null);
+    string? Protocol = null, long? TtlSeconds = null, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null,
+    QuotasModel? Quotas = null);
+
+/// <summary>A lease's quotas (docs/quotas.md); each optional, absent for no limit.</summary>
+internal sealed record QuotasModel(int? CommandsPerSecond = null, int? MaxAttaches = null, int? MaxAttachSeconds = null, long? MaxBytes = null);
 
 /// <summary>
 /// A CDP method policy (docs/policy.md): a preset (<c>readOnly</c>, <c>noBrowserControl</c>), allow and deny patterns
@@ -26,12 +30,12 @@ internal sealed record ScopeModel(string? Target = null);
 internal sealed record EndpointResponse(string Url);
 
 internal sealed record CreatedConnectionResponse(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null, QuotasModel? Quotas = null);
 
 internal sealed record AttachCountsResponse(long Live, long Total);
 
 internal sealed record ConnectionResponse(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null, QuotasModel? Quotas = null);
 
 /// <summary>A page of a list (docs/api.md, "Pagination"): <c>nextCursor</c> is absent on the last page.</summary>
 internal sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor = null);

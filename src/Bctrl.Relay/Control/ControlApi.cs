@@ -48,7 +48,7 @@ internal static class ControlApi
             .WithName("createConnection").WithSummary("Creates a connection (a lease); its endpoint URL is in this answer only.")
             .Takes<CreateConnectionRequest>(optional: true)
             .Produces<CreatedConnectionResponse>(StatusCodes.Status201Created)
-            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.InvalidScope, ApiError.InvalidPolicy, ApiError.RuntimeNotFound);
+            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.InvalidScope, ApiError.InvalidPolicy, ApiError.InvalidQuotas, ApiError.RuntimeNotFound);
         v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync)
             .WithName("listConnections").WithSummary("Lists a runtime's connections, newest first.")
             .Produces<ListResponse<ConnectionResponse>>()
@@ -259,6 +259,23 @@ internal static class ControlApi
             }
         }
 
+        // Quotas (docs/quotas.md): on CDP leases; an attach may not outlast the longest lease.
+        LeaseQuotas? quotas = null;
+        if (body?.Quotas is { } quotasModel)
+        {
+            if (leaseProtocol != LeaseProtocol.Cdp)
+            {
+                return ApiError.InvalidQuotas.With("Quotas apply to \"cdp\" leases only.").ToResult();
+            }
+
+            quotas = LeaseQuotas.Create(
+                quotasModel.CommandsPerSecond, quotasModel.MaxAttaches, quotasModel.MaxAttachSeconds, quotasModel.MaxBytes, limits.MaxTtl, out var quotasError);
+            if (quotas is null)
+            {
+                return ApiError.InvalidQuotas.With(quotasError!).ToResult();
+            }
+        }
+
         if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
         {
             return ApiError.RuntimeNotFound.ToResult();
@@ -267,12 +284,12 @@ internal static class ControlApi
         // Whole seconds: the token carries Unix seconds, and the record must say what the token says.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var record = new ConnectionRecord(
-            Guid.CreateVersion7(), runtimeId, leaseProtocol, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target, policy?.Text);
+            Guid.CreateVersion7(), runtimeId, leaseProtocol, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target, policy?.Text, quotas?.Text);
         await connections.CreateAsync(record, cancellationToken);
         var token = tokens.Issue(new LeaseClaims(record.Id, record.RuntimeId, record.Protocol, record.CreatedAt, record.ExpiresAt, record.ScopeTarget));
         var url = leaseProtocol == LeaseProtocol.Cdp ? endpoint.ConnectionUrl(token, record.ScopeTarget) : endpoint.LiveViewUrl(token);
         var response = new CreatedConnectionResponse(
-            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(url), ScopeOf(record), Interactive(record.Protocol), PolicyOf(record));
+            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(url), ScopeOf(record), Interactive(record.Protocol), PolicyOf(record), QuotasOf(record));
         context.Response.Headers.CacheControl = "no-store";
         return Results.Json(response, RelayJsonContext.Default.CreatedConnectionResponse, statusCode: 201);
     }
@@ -373,7 +390,12 @@ internal static class ControlApi
         new AttachCountsResponse(counts.Live, counts.Total),
         ScopeOf(record),
         Interactive(record.Protocol),
-        PolicyOf(record));
+        PolicyOf(record),
+        QuotasOf(record));
+
+    private static QuotasModel? QuotasOf(ConnectionRecord record) => LeaseQuotas.TryParseText(record.Quotas) is { } quotas
+        ? new QuotasModel(quotas.CommandsPerSecond, quotas.MaxAttaches, quotas.MaxAttachSeconds, quotas.MaxBytes)
+        : null;
 
     private static PolicyModel? PolicyOf(ConnectionRecord record) => MethodPolicy.TryParseText(record.Policy) is { } policy
         ? new PolicyModel(policy.Preset, policy.Allow.Count > 0 ? policy.Allow : null, policy.Deny.Count > 0 ? policy.Deny : null)

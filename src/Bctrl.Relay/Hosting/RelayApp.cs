@@ -52,6 +52,7 @@ internal static class RelayApp
         var budget = new ConnectionBudget(ConnectionBudget.LimitFor(
             options.Limits.MaxConnections, FileLimit.Current(), GC.GetGCMemoryInfo().TotalAvailableMemoryBytes));
         builder.Services.AddSingleton(budget);
+        builder.Services.AddSingleton<Policy.CommandRates>(); // docs/quotas.md: a lease's command rate per node
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;

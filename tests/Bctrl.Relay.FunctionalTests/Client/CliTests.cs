@@ -27,16 +27,18 @@ public sealed class CliTests
     }
 
     [Fact(Timeout = 30_000)]
-    public async Task Create_takes_a_scope_and_a_policy()
+    public async Task Create_takes_a_scope_a_policy_and_quotas()
     {
         await using var rig = await ClientRig.StartAsync();
         var created = await RunAsync(rig, redirected: true,
-            "--json", "connections", "create", ClientRig.RuntimeId, "--scope", "PAGE1", "--policy", "readOnly", "--deny", "Storage.*", "--deny", "Network.getAllCookies");
+            "--json", "connections", "create", ClientRig.RuntimeId, "--scope", "PAGE1", "--policy", "readOnly", "--deny", "Storage.*", "--deny", "Network.getAllCookies", "--max-attaches", "3");
         Assert.Equal(0, created.ExitCode);
         using var json = JsonDocument.Parse(created.Output);
         Assert.Equal("PAGE1", json.RootElement.GetProperty("scope").GetProperty("target").GetString());
         Assert.Equal("readOnly", json.RootElement.GetProperty("policy").GetProperty("preset").GetString());
         Assert.Equal(["Storage.*", "Network.getAllCookies"], json.RootElement.GetProperty("policy").GetProperty("deny").EnumerateArray().Select(e => e.GetString()));
+
+        Assert.Equal(3, json.RootElement.GetProperty("quotas").GetProperty("maxAttaches").GetInt32());
 
         var refused = await RunAsync(rig, redirected: true, "connections", "create", ClientRig.RuntimeId, "--allow", "Page");
         Assert.Equal(1, refused.ExitCode);

@@ -54,6 +54,9 @@ public sealed class RelayClientTests
         Assert.Equal(["Storage.*"], read.Policy!.Deny!);
         Assert.Null(read.Policy.Allow);
 
+        var limited = await connections.CreateAsync(new() { Quotas = new ConnectionQuotas(CommandsPerSecond: 20, MaxBytes: 1 << 20) });
+        Assert.Equal(new ConnectionQuotas(20, null, null, 1 << 20), (await connections.GetAsync(limited.Id)).Quotas);
+
         var live = await connections.CreateAsync(new() { Protocol = "live", Interactive = true });
         Assert.True(live.Interactive);
         Assert.Null(live.Policy);

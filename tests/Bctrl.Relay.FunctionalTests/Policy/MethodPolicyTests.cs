@@ -12,12 +12,12 @@ namespace Bctrl.Relay.FunctionalTests.Policy;
 /// </summary>
 public sealed class MethodPolicyTests
 {
-    private const string RuntimeId = SpliceHarness.RuntimeId;
+    private const string RuntimeId = LeaseRig.RuntimeId;
 
     [Fact(Timeout = 30_000)]
     public async Task A_denied_command_is_answered_with_its_id_and_session_and_never_reaches_the_runtime()
     {
-        await using var rig = await PolicyRig.StartAsync(new { preset = "noBrowserControl", deny = new[] { "Storage.*" } });
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl", deny = new[] { "Storage.*" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -48,7 +48,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 60_000)]
     public async Task The_verdict_holds_with_the_message_split_at_every_byte()
     {
-        await using var rig = await PolicyRig.StartAsync(new { allow = new[] { "Page.*", "DOM.*" } });
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { allow = new[] { "Page.*", "DOM.*" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -81,7 +81,7 @@ public sealed class MethodPolicyTests
     [InlineData(false)]
     public async Task A_method_behind_100_KiB_of_params_across_fragments_is_judged(bool allowedMethod)
     {
-        await using var rig = await PolicyRig.StartAsync(new { deny = new[] { "Runtime.evaluate" } });
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { deny = new[] { "Runtime.evaluate" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -145,7 +145,7 @@ public sealed class MethodPolicyTests
     [InlineData("""{"id":3,"method":"Page.enable","method":"Browser.close"}""")] // two methods, read before any byte passed
     public async Task A_command_whose_method_cannot_be_read_is_denied(string command)
     {
-        await using var rig = await PolicyRig.StartAsync(new { preset = "noBrowserControl" });
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -161,7 +161,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task A_second_method_after_an_allowed_one_ends_the_attach_before_the_runtime_has_the_whole_message()
     {
-        await using var rig = await PolicyRig.StartAsync(new { preset = "noBrowserControl" });
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -195,7 +195,7 @@ public sealed class MethodPolicyTests
     [InlineData(false)]
     public async Task A_ping_inside_a_held_message_still_reaches_the_runtime(bool allowedMethod)
     {
-        await using var rig = await PolicyRig.StartAsync(new { deny = new[] { "Browser.close" } });
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -223,7 +223,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task A_binary_message_ends_the_attach_with_1008()
     {
-        await using var rig = await PolicyRig.StartAsync(new { preset = "readOnly" });
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "readOnly" } });
         var (client, _) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -235,7 +235,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task The_policy_is_listed_on_get_and_the_target_commands_of_discovery_obey_it()
     {
-        await using var rig = await PolicyRig.StartAsync(new { preset = "readOnly", deny = new[] { "Storage.*" } });
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "readOnly", deny = new[] { "Storage.*" } } });
         using (var one = JsonDocument.Parse(await rig.Relay.Http.GetStringAsync($"v1/runtimes/{RuntimeId}/connections/{rig.ConnectionId}")))
         {
             var policy = one.RootElement.GetProperty("policy");
@@ -261,7 +261,7 @@ public sealed class MethodPolicyTests
     [InlineData("""{"protocol":"live","policy":{"preset":"readOnly"}}""")]
     public async Task A_malformed_policy_is_refused_with_400(string body)
     {
-        await using var rig = await PolicyRig.StartAsync(policy: null);
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp" });
         using var response = await rig.Relay.Http.PostAsync(
             $"v1/runtimes/{RuntimeId}/connections", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(400, (int)response.StatusCode);
@@ -277,56 +277,5 @@ public sealed class MethodPolicyTests
         using var json = JsonDocument.Parse(frame.Payload);
         Assert.True(json.RootElement.TryGetProperty("error", out _), $"expected an error answer, got {frame.PayloadText}");
         return json.RootElement.Clone();
-    }
-
-    /// <summary>A relay, a fake runtime and one lease with <c>policy</c> (or none).</summary>
-    private sealed class PolicyRig : IAsyncDisposable
-    {
-        private PolicyRig(RelayServer relay, FakeRuntime runtime, string connectionId, Uri endpoint)
-        {
-            Relay = relay;
-            Runtime = runtime;
-            ConnectionId = connectionId;
-            Endpoint = endpoint;
-        }
-
-        public RelayServer Relay { get; }
-
-        public FakeRuntime Runtime { get; }
-
-        public string ConnectionId { get; }
-
-        public Uri Endpoint { get; }
-
-        public static async Task<PolicyRig> StartAsync(object? policy)
-        {
-            var runtime = FakeRuntime.Start();
-            var relay = await RelayServer.StartAsync();
-            try
-            {
-                await relay.PutRuntimeAsync(RuntimeId, runtime.WebSocketUrl);
-                var created = await relay.CreateConnectionAsync(RuntimeId, policy is null ? new { protocol = "cdp" } : new { protocol = "cdp", policy });
-                return new PolicyRig(relay, runtime, created.GetProperty("id").GetString()!, new Uri(created.GetProperty("endpoint").GetProperty("url").GetString()!));
-            }
-            catch
-            {
-                await relay.DisposeAsync();
-                await runtime.DisposeAsync();
-                throw;
-            }
-        }
-
-        public async Task<(RawClient Client, FakeRuntimeConnection Runtime)> AttachAsync()
-        {
-            var client = await RawClient.OpenAsync(Endpoint);
-            var runtime = await Runtime.NextConnectionAsync();
-            return (client, runtime);
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            await Relay.DisposeAsync();
-            await Runtime.DisposeAsync();
-        }
     }
 }
