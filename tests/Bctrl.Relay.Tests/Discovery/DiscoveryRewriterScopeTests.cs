@@ -103,7 +103,7 @@ public sealed class DiscoveryRewriterScopeTests
     {
         var block = Encoding.UTF8.GetBytes(string.Join(',', Enumerable.Repeat(Dropped[0], 100)));
         var output = new ArrayBufferWriter<byte>();
-        var allocated = Allocations.LeastOf(3, () =>
+        var allocated = Allocations.LeastOf(8, () =>
         {
             output.ResetWrittenCount();
             using var rewriter = new DiscoveryRewriter(Connection, output, scopeTarget: Scope);

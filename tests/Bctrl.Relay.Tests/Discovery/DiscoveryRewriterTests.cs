@@ -195,7 +195,7 @@ public sealed class DiscoveryRewriterTests
             """{"devtoolsFrontendUrl":"/devtools/inspector.html?ws=127.0.0.1:9222/devtools/page/B5D1E0C3","id":"B5D1E0C3","webSocketDebuggerUrl":"ws://127.0.0.1:9222/devtools/page/B5D1E0C3"}""",
             100)));
         var sink = new Sink();
-        var allocated = Allocations.LeastOf(3, () =>
+        var allocated = Allocations.LeastOf(8, () =>
         {
             using var rewriter = new DiscoveryRewriter(Connection, sink);
             rewriter.Write("["u8);

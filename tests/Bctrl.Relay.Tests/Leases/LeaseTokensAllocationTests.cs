@@ -24,7 +24,7 @@ public class LeaseTokensAllocationTests
             Run();
         }
 
-        var allocated = Allocations.LeastOf(3, () =>
+        var allocated = Allocations.LeastOf(8, () =>
         {
             Array.Clear(outcomes);
             Array.Clear(scopedOutcomes);

@@ -58,7 +58,7 @@ public sealed class CdpDomainsTests
             Run();
         }
 
-        var allocated = Allocations.LeastOf(3, () =>
+        var allocated = Allocations.LeastOf(8, () =>
         {
             total = 0;
             for (var i = 0; i < 1000; i++)

@@ -246,7 +246,7 @@ public sealed class CdpPeekTests
             Run();
         }
 
-        var allocated = Allocations.LeastOf(3, () =>
+        var allocated = Allocations.LeastOf(8, () =>
         {
             checksum = 0;
             for (var i = 0; i < 1000; i++)

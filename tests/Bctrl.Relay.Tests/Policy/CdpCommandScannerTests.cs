@@ -231,7 +231,7 @@ public class CdpCommandScannerTests
             Scan();
         }
 
-        var allocated = Allocations.LeastOf(3, () =>
+        var allocated = Allocations.LeastOf(8, () =>
         {
             read = 0;
             for (var i = 0; i < 1000; i++)
