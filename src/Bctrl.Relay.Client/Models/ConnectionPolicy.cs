@@ -13,7 +13,7 @@ public sealed record ConnectionPolicy(string? Preset = null, IReadOnlyList<strin
     /// <summary>Look, never touch: no input, navigation, script, DOM or storage changes, target creation or closing.</summary>
     public static ConnectionPolicy ReadOnly { get; } = new("readOnly");
 
-    /// <summary>The browser stays up and keeps its tabs: no <c>Browser.close</c>, <c>Browser.crash</c>, <c>Target.closeTarget</c>.</summary>
+    /// <summary>The browser stays up and keeps the tabs the attach did not open: no <c>Browser.close</c>, <c>Browser.crash</c>, nor <c>Target.closeTarget</c> but of its own.</summary>
     public static ConnectionPolicy NoBrowserControl { get; } = new("noBrowserControl");
 }
 

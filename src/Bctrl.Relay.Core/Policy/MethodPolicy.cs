@@ -47,10 +47,13 @@ internal sealed class MethodPolicy
         "Browser.setPermission", "Browser.resetPermissions",
     ];
 
-    /// <summary><c>noBrowserControl</c>: the browser stays up and keeps its tabs.</summary>
+    /// <summary>
+    /// <c>noBrowserControl</c>: the browser stays up and keeps the tabs it did not get from this attach. Besides these,
+    /// <c>Target.closeTarget</c> passes only for a target this attach created (<see cref="Judge"/>).
+    /// </summary>
     private static readonly string[] s_noBrowserControl =
     [
-        "Browser.close", "Browser.crash", "Browser.crashGpuProcess", "Target.closeTarget", "Target.disposeBrowserContext",
+        "Browser.close", "Browser.crash", "Browser.crashGpuProcess", "Target.disposeBrowserContext",
     ];
 
     private readonly Pattern[] _allow;
@@ -176,8 +179,24 @@ internal sealed class MethodPolicy
         static string[] List(string value) => value.Length == 0 ? [] : value.Split(',');
     }
 
-    /// <summary>Whether a command naming <paramref name="method"/> may reach the runtime.</summary>
-    public bool Allows(ReadOnlySpan<byte> method)
+    /// <summary>Whether a command naming <paramref name="method"/> may reach the runtime; a conditional verdict counts as no.</summary>
+    public bool Allows(ReadOnlySpan<byte> method) => Judge(method) == MethodVerdict.Allowed;
+
+    /// <summary>
+    /// The verdict on <paramref name="method"/>: allowed, denied, or (<c>noBrowserControl</c>'s <c>Target.closeTarget</c>)
+    /// allowed only for a target the attach created, which the splice judges on the command's <c>params.targetId</c>.
+    /// </summary>
+    public MethodVerdict Judge(ReadOnlySpan<byte> method)
+    {
+        if (!Matches(method))
+        {
+            return MethodVerdict.Denied;
+        }
+
+        return Preset == NoBrowserControl && method.SequenceEqual("Target.closeTarget"u8) ? MethodVerdict.IfCreatedTarget : MethodVerdict.Allowed;
+    }
+
+    private bool Matches(ReadOnlySpan<byte> method)
     {
         foreach (var pattern in _deny)
         {
@@ -264,4 +283,14 @@ internal sealed class MethodPolicy
 
         public bool Matches(ReadOnlySpan<byte> method) => _prefix ? method.StartsWith(_bytes) : method.SequenceEqual(_bytes);
     }
+}
+
+/// <summary>What a policy says of a method (<see cref="MethodPolicy.Judge"/>).</summary>
+internal enum MethodVerdict : byte
+{
+    Denied,
+    Allowed,
+
+    /// <summary>Allowed when the command's <c>params.targetId</c> names a target this attach created.</summary>
+    IfCreatedTarget,
 }

@@ -52,6 +52,15 @@ internal sealed partial class AttachSplice
                         }
 
                         sent = cutEnd;
+                        if (_newAnswers is { WrittenCount: > 0 } && !await DeliverAnswersAsync(cancellationToken).ConfigureAwait(false))
+                        {
+                            _clientInput.AdvanceTo(buffer.End);
+                            _fromClient.AddBytes(buffer.Length);
+                            TryEnd(AttachEndReason.PolicyViolation); // refused commands pile up behind a runtime frame
+                            return;
+                        }
+
+                        // A refused command is answered before anything the client sent after it goes on.
                         continue;
                     }
 

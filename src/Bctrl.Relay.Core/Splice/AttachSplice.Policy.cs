@@ -70,6 +70,30 @@ internal sealed partial class AttachSplice
 
     private long _deniedCommands;
 
+    /// <summary>A command judged whole (a <c>Target.closeTarget</c> under <c>noBrowserControl</c>) may be this long.</summary>
+    private const int MaxJudgedWholeBytes = 4096;
+
+    // noBrowserControl (docs/policy.md): the message's method is Target.closeTarget, judged at its end on its targetId.
+    private bool _conditional;
+
+    // noBrowserControl: the message is an allowed Target.createTarget, whose result names a target the attach created.
+    private bool _createsTarget;
+
+    // The unmasked text of the held message, for judging a conditional one whole.
+    private byte[]? _plain;
+    private int _plainLength;
+
+    // Both pumps: ids of Target.createTarget commands sent, whose results are awaited, and the targets they created.
+    private readonly Lock _targetsGate = new();
+    private HashSet<long>? _awaitedCreates;
+    private HashSet<string>? _createdTargets;
+    private int _awaitedCount;
+
+    // The runtime pump: a small text message gathered (it may be a Target.createTarget result), and its length.
+    private byte[]? _result;
+    private int _resultLength;
+    private int _resultNeeded;
+
     private enum Verdict : byte
     {
         /// <summary>Between messages.</summary>
@@ -122,9 +146,16 @@ internal sealed partial class AttachSplice
                     var at = position + offset;
                     offset += length;
                     var stop = JudgePiece(piece, frameOffset, at, at + length, out cutStart, out cutEnd);
-                    if (stop == ScanStop.EndOfBuffer && tracker.PayloadRemaining == 0 && _dataHeader.Fin)
+                    if (tracker.PayloadRemaining == 0 && _dataHeader.Fin)
                     {
-                        stop = EndMessage(at + length, out cutStart, out cutEnd);
+                        if (stop == ScanStop.EndOfBuffer)
+                        {
+                            stop = EndMessage(at + length, out cutStart, out cutEnd);
+                        }
+                        else if (_releaseHeld)
+                        {
+                            EndReleasedMessage(); // allowed in its last piece: the whole message is judged here
+                        }
                     }
 
                     if (stop != ScanStop.EndOfBuffer)
@@ -224,6 +255,9 @@ internal sealed partial class AttachSplice
 
             _scanner = default;
             _heldLength = 0;
+            _plainLength = 0;
+            _conditional = false;
+            _createsTarget = false;
             if (_rate is not null && !_rate.TryTake())
             {
                 _verdict = Verdict.Denied; // over the lease's rate: swallowed and answered, whatever its method
@@ -275,26 +309,44 @@ internal sealed partial class AttachSplice
         }
 
         var state = Feed(piece, frameOffset);
-        switch (_verdict)
+        if (_verdict == Verdict.Pending)
         {
-            case Verdict.Pending when state == CommandScan.MethodRead && _policy!.Allows(_scanner.Method):
-                // Allowed: the held copy goes out, then the rest of the message from here.
-                _verdict = Verdict.Allowed;
-                _releaseHeld = true;
-                cutStart = _skipFrom;
-                cutEnd = end;
-                _skipFrom = -1;
-                return ScanStop.DropFrame;
-            case Verdict.Pending when state != CommandScan.NeedMore || _heldLength > MaxHeldCommandBytes:
+            if (state == CommandScan.MethodRead && !_conditional)
+            {
+                var verdict = _policy!.Judge(_scanner.Method);
+                if (verdict == MethodVerdict.Allowed)
+                {
+                    // Allowed: the held copy goes out, then the rest of the message from here.
+                    _createsTarget = _policy.Preset == MethodPolicy.NoBrowserControl && _scanner.Method.SequenceEqual("Target.createTarget"u8);
+                    _verdict = Verdict.Allowed;
+                    _releaseHeld = true;
+                    cutStart = _skipFrom;
+                    cutEnd = end;
+                    _skipFrom = -1;
+                    return ScanStop.DropFrame;
+                }
+
+                // A close of a target the attach may have created: held whole, judged on its params at its end.
+                _conditional = verdict == MethodVerdict.IfCreatedTarget;
+            }
+
+            if (state == CommandScan.Refused || (state == CommandScan.MethodRead && !_conditional)
+                || _heldLength > (_conditional ? MaxJudgedWholeBytes : MaxHeldCommandBytes))
+            {
                 _verdict = Verdict.Denied; // denied, unreadable, or its method too far in to wait for
                 _heldLength = 0;
-                return ScanStop.EndOfBuffer;
-            case Verdict.Allowed when state == CommandScan.Refused:
-                cutStart = start; // a late refusal: this piece, which may hold the message's last byte, is not sent
-                return ScanStop.PolicyBreach;
-            default:
-                return ScanStop.EndOfBuffer;
+            }
+
+            return ScanStop.EndOfBuffer;
         }
+
+        if (_verdict == Verdict.Allowed && state == CommandScan.Refused)
+        {
+            cutStart = start; // a late refusal: this piece, which may hold the message's last byte, is not sent
+            return ScanStop.PolicyBreach;
+        }
+
+        return ScanStop.EndOfBuffer;
     }
 
     /// <summary>The message's last byte has been read (at <paramref name="end"/>): send it on, or answer it.</summary>
@@ -309,6 +361,11 @@ internal sealed partial class AttachSplice
         {
             if (state != CommandScan.Refused)
             {
+                if (_createsTarget && _scanner.HasId)
+                {
+                    ExpectCreatedTarget(_scanner.Id);
+                }
+
                 return ScanStop.EndOfBuffer;
             }
 
@@ -321,7 +378,18 @@ internal sealed partial class AttachSplice
             return ScanStop.EndOfBuffer;
         }
 
-        // Pending to its end (no method, or a method named too late) or denied: swallowed, and answered.
+        if (verdict == Verdict.Pending && _conditional && state == CommandScan.MethodRead && ClosesCreatedTarget())
+        {
+            // A target this attach created: the whole held message goes out now.
+            _releaseHeld = true;
+            cutStart = _skipFrom;
+            cutEnd = end;
+            _skipFrom = -1;
+            return ScanStop.DropFrame;
+        }
+
+        // Pending to its end (no method, a method named too late, a target the attach did not create) or denied:
+        // swallowed, and answered.
         _heldLength = 0;
         Answer();
         if (_skipFrom < 0)
@@ -333,6 +401,27 @@ internal sealed partial class AttachSplice
         cutEnd = end;
         _skipFrom = -1;
         return ScanStop.DropFrame;
+    }
+
+    /// <summary>
+    /// A message allowed in the piece that ends it: it is whole, so it is completed before the held copy goes out. Should
+    /// it not complete (an object never closed), it is answered instead; an allowed <c>Target.createTarget</c> is noted.
+    /// </summary>
+    private void EndReleasedMessage()
+    {
+        _verdict = Verdict.None;
+        if (_scanner.Complete() == CommandScan.Refused)
+        {
+            _releaseHeld = false; // the held bytes are dropped, the same span skipped
+            _heldLength = 0;
+            Answer();
+            return;
+        }
+
+        if (_createsTarget && _scanner.HasId)
+        {
+            ExpectCreatedTarget(_scanner.Id);
+        }
     }
 
     /// <summary>Unmasks <paramref name="piece"/> on the stack, 256 bytes at a time, and feeds it to the scanner.</summary>
@@ -351,6 +440,13 @@ internal sealed partial class AttachSplice
             }
 
             state = _scanner.Feed(unmasked);
+            if (_verdict == Verdict.Pending && _policy?.Preset == MethodPolicy.NoBrowserControl && _plainLength + unmasked.Length <= MaxJudgedWholeBytes)
+            {
+                // The plain text of a message that may turn out to be a Target.closeTarget, judged whole at its end.
+                _plain ??= new byte[MaxJudgedWholeBytes];
+                unmasked.CopyTo(_plain.AsSpan(_plainLength));
+                _plainLength += unmasked.Length;
+            }
         }
 
         return state;
@@ -492,6 +588,161 @@ internal sealed partial class AttachSplice
         _clientOutput.Write(_answers.AsSpan(0, _answersLength));
         _answersLength = 0;
         await _clientOutput.FlushAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The client pump sent a <c>Target.createTarget</c> with this id: its result names a target the attach created.</summary>
+    private void ExpectCreatedTarget(long id)
+    {
+        lock (_targetsGate)
+        {
+            (_awaitedCreates ??= []).Add(id);
+            _awaitedCount = _awaitedCreates.Count;
+        }
+    }
+
+    /// <summary>Whether the held <c>Target.closeTarget</c> names, in its <c>params.targetId</c>, a target this attach created.</summary>
+    private bool ClosesCreatedTarget()
+    {
+        if (_plain is null || _plainLength == 0)
+        {
+            return false;
+        }
+
+        string? targetId = null;
+        try
+        {
+            var reader = new Utf8JsonReader(_plain.AsSpan(0, _plainLength));
+            reader.Read(); // the top-level object: the scanner has read its structure already
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                if (reader.CurrentDepth == 1 && reader.ValueTextEquals("params"u8))
+                {
+                    reader.Read();
+                    if (reader.TokenType != JsonTokenType.StartObject)
+                    {
+                        return false;
+                    }
+
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var isTarget = reader.ValueTextEquals("targetId"u8);
+                        reader.Read();
+                        if (isTarget)
+                        {
+                            if (reader.TokenType != JsonTokenType.String || targetId is not null)
+                            {
+                                return false; // not a string, or given twice: fail closed
+                            }
+
+                            targetId = reader.GetString();
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Read();
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return false;
+        }
+
+        lock (_targetsGate)
+        {
+            return targetId is not null && _createdTargets is not null && _createdTargets.Contains(targetId);
+        }
+    }
+
+    /// <summary>
+    /// The runtime pump met a text message's header: while a <c>Target.createTarget</c> awaits its result, a small
+    /// whole-frame message is gathered (<see cref="GatherResult"/>) to see whether it is that result.
+    /// </summary>
+    private void WatchRuntimeMessage(in FrameHeader header)
+    {
+        _resultNeeded = Volatile.Read(ref _awaitedCount) > 0 && header.Fin && header.Opcode == WebSocketOpcode.Text && header.PayloadLength <= 512
+            ? (int)header.PayloadLength
+            : 0;
+        _resultLength = 0;
+    }
+
+    /// <summary>Payload bytes of the watched message; at its last, a result <c>{"id":N,"result":{"targetId":"…"}}</c> for an awaited id is noted.</summary>
+    private void GatherResult(ReadOnlySpan<byte> payload)
+    {
+        _result ??= new byte[512];
+        var take = Math.Min(payload.Length, _resultNeeded - _resultLength);
+        payload[..take].CopyTo(_result.AsSpan(_resultLength));
+        _resultLength += take;
+        if (_resultLength < _resultNeeded)
+        {
+            return;
+        }
+
+        _resultNeeded = 0;
+        long? id = null;
+        string? targetId = null;
+        try
+        {
+            var reader = new Utf8JsonReader(_result.AsSpan(0, _resultLength));
+            reader.Read();
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isId = reader.ValueTextEquals("id"u8);
+                var isResult = reader.ValueTextEquals("result"u8);
+                reader.Read();
+                if (isId && reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out var value))
+                {
+                    id = value;
+                }
+                else if (isResult && reader.TokenType == JsonTokenType.StartObject)
+                {
+                    while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                    {
+                        var isTarget = reader.ValueTextEquals("targetId"u8);
+                        reader.Read();
+                        if (isTarget && reader.TokenType == JsonTokenType.String)
+                        {
+                            targetId = reader.GetString();
+                        }
+                        else
+                        {
+                            reader.Skip();
+                        }
+                    }
+                }
+                else
+                {
+                    reader.Skip();
+                }
+            }
+        }
+        catch (JsonException)
+        {
+            return;
+        }
+
+        if (id is null)
+        {
+            return;
+        }
+
+        lock (_targetsGate)
+        {
+            if (_awaitedCreates is not null && _awaitedCreates.Remove(id.Value))
+            {
+                _awaitedCount = _awaitedCreates.Count;
+                if (targetId is not null)
+                {
+                    (_createdTargets ??= new HashSet<string>(StringComparer.Ordinal)).Add(targetId);
+                }
+            }
+        }
     }
 
     private void ReleasePolicyBuffers()

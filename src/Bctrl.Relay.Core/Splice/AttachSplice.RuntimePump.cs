@@ -165,12 +165,22 @@ internal sealed partial class AttachSplice
                 gathering.Feed(data.Slice(offset, (int)Math.Min(consumed, payloadBefore)));
             }
 
+            if (_resultNeeded > 0 && payloadBefore > 0)
+            {
+                GatherResult(data.Slice(offset, (int)Math.Min(consumed, payloadBefore))); // docs/policy.md: targets this attach created
+            }
+
             offset += consumed;
             switch (status)
             {
                 case TrackStatus.NeedMoreData:
                     return data.Length - _fromRuntime.Tracker.PendingBytes;
                 case TrackStatus.DataFrameHeader:
+                    if (_policy is not null)
+                    {
+                        WatchRuntimeMessage(_fromRuntime.Tracker.Header);
+                    }
+
                     // The first frame of a text message is offered to the sampler: runtime frames are not masked, so
                     // the prefix is read where it lies, with no copy.
                     if (_observer is not null && _fromRuntime.Tracker.Header.Opcode == WebSocketOpcode.Text)

@@ -42,10 +42,26 @@ public sealed class PolicyTests(ChromiumFixture fixture)
             Assert.Equal(TestSite.NoiseTitle(71), await page.EvaluateExpressionAsync<string>("document.title"));
             Assert.Contains("Browser", await DataPlane.Http.GetStringAsync($"{adminBase}/json/version", timeout.Token), StringComparison.Ordinal);
 
-            // /json/close through the lease is Target.closeTarget too.
+            // /json/close through the lease is Target.closeTarget too, refused whatever the tab (HTTP has no attach that made it).
             using var closed = await DataPlane.Http.GetAsync($"{DataPlane.HttpForm(endpoint).AbsoluteUri}/json/close/{page.MainFrame.Id}", timeout.Token);
             Assert.Equal(HttpStatusCode.Forbidden, closed.StatusCode);
             Assert.False(page.IsClosed);
+
+            // A tab the attach did not open stays open; the one it opened, Puppeteer closes as usual.
+            var theirs = await OpenTabAsync(adminBase, 74, timeout.Token);
+            try
+            {
+                var refused = await Assert.ThrowsAnyAsync<PuppeteerException>(() => browserSession.SendAsync("Target.closeTarget", new { targetId = theirs }));
+                Assert.Contains("Target.closeTarget is denied by this lease's policy (noBrowserControl)", refused.Message, StringComparison.Ordinal);
+                Assert.Contains(theirs, await DataPlane.Http.GetStringAsync($"{adminBase}/json/list", timeout.Token), StringComparison.Ordinal);
+            }
+            finally
+            {
+                await CloseTabAsync(adminBase, theirs);
+            }
+
+            await page.CloseAsync();
+            Assert.True(page.IsClosed);
         }
         finally
         {
@@ -65,7 +81,7 @@ public sealed class PolicyTests(ChromiumFixture fixture)
         await using var relay = await Relays.StartAsync(fixture);
         var (_, admin) = await relay.CreateConnectionAsync(Relays.RuntimeId);
         var adminBase = DataPlane.HttpForm(admin).AbsoluteUri;
-        var tab = await OpenTabAsync(adminBase, fixture.Site.Noise(72), timeout.Token);
+        var tab = await OpenTabAsync(adminBase, 72, timeout.Token);
         var readOnly = await CreateAsync(relay, new { preset = "readOnly" }, timeout.Token);
 
         IBrowser? browser = null;
@@ -125,7 +141,9 @@ public sealed class PolicyTests(ChromiumFixture fixture)
         }
     }
 
-    private static async Task<string> OpenTabAsync(string baseUrl, Uri page, CancellationToken cancellationToken)
+    private async Task<string> OpenTabAsync(string baseUrl, int seed, CancellationToken cancellationToken) => await OpenTabAsync(baseUrl, fixture.Site.Noise(seed), TestSite.NoiseTitle(seed), cancellationToken);
+
+    private static async Task<string> OpenTabAsync(string baseUrl, Uri page, string title, CancellationToken cancellationToken)
     {
         using var opened = await DataPlane.Http.PutAsync($"{baseUrl}/json/new?{page.AbsoluteUri}", null, cancellationToken);
         var text = await opened.Content.ReadAsStringAsync(cancellationToken);
@@ -138,7 +156,7 @@ public sealed class PolicyTests(ChromiumFixture fixture)
         while (DateTime.UtcNow < deadline)
         {
             using var list = JsonDocument.Parse(await DataPlane.Http.GetStringAsync($"{baseUrl}/json/list", cancellationToken));
-            if (list.RootElement.EnumerateArray().Any(e => e.GetProperty("id").GetString() == id && e.GetProperty("title").GetString() == TestSite.NoiseTitle(72)))
+            if (list.RootElement.EnumerateArray().Any(e => e.GetProperty("id").GetString() == id && e.GetProperty("title").GetString() == title))
             {
                 break;
             }

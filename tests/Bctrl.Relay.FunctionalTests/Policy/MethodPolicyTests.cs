@@ -45,6 +45,43 @@ public sealed class MethodPolicyTests
         Assert.Equal("""{"id":9,"result":{}}""", (await client.ReadFrameSkippingPingsAsync()).PayloadText);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task No_browser_control_closes_the_targets_the_attach_created_and_no_others()
+    {
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
+        var (client, runtime) = await rig.AttachAsync();
+        await using var attached = client;
+
+        var create = """{"id":1,"method":"Target.createTarget","params":{"url":"about:blank"}}""";
+        await client.SendFrameAsync(FakeRuntimeFrame.Text, Bytes(create));
+        Assert.Equal(create, (await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10))).PayloadText);
+        await runtime.SendFrameAsync(FakeRuntimeFrame.Text, Bytes("""{"id":1,"result":{"targetId":"MINE"}}"""));
+        Assert.Equal("""{"id":1,"result":{"targetId":"MINE"}}""", (await client.ReadFrameSkippingPingsAsync()).PayloadText);
+
+        // Another target, a duplicated targetId, a targetId that is not a string: answered by the relay.
+        foreach (var (id, command) in new[]
+        {
+            (2, """{"id":2,"method":"Target.closeTarget","params":{"targetId":"THEIRS"}}"""),
+            (3, """{"id":3,"method":"Target.closeTarget","params":{"targetId":"MINE","targetId":"THEIRS"}}"""),
+            (4, """{"id":4,"method":"Target.closeTarget","params":{"targetId":7}}"""),
+            (5, """{"id":5,"method":"Target.closeTarget"}"""),
+        })
+        {
+            await client.SendFrameAsync(FakeRuntimeFrame.Text, Bytes(command));
+            var answer = await ReadAnswerAsync(client);
+            Assert.Equal(id, answer.GetProperty("id").GetInt64());
+            Assert.Equal("Target.closeTarget is denied by this lease's policy (noBrowserControl).", answer.GetProperty("error").GetProperty("message").GetString());
+        }
+
+        // Its own target: the command reaches the runtime whole, split across two frames as it was sent.
+        var close = Bytes("""{"id":6,"method":"Target.closeTarget","params":{"targetId":"MINE"}}""");
+        await client.SendFrameAsync(FakeRuntimeFrame.Text, close[..20], fin: false);
+        await client.SendFrameAsync(FakeRuntimeFrame.Continuation, close[20..]);
+        var first = await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        var second = await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(Encoding.UTF8.GetString(close), first.PayloadText + second.PayloadText);
+    }
+
     [Fact(Timeout = 60_000)]
     public async Task The_verdict_holds_with_the_message_split_at_every_byte()
     {
@@ -143,6 +180,7 @@ public sealed class MethodPolicyTests
     [InlineData("""{"id":3,"method":"Page.aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}""")] // too long to judge
     [InlineData("""{"id":3,"Method":"Browser.close"}""")] // a key the runtime ignores: no method at all
     [InlineData("""{"id":3,"method":"Page.enable","method":"Browser.close"}""")] // two methods, read before any byte passed
+    [InlineData("""{"id":3,"method":"Page.enable" """)] // an allowed method in an object that never closes
     public async Task A_command_whose_method_cannot_be_read_is_denied(string command)
     {
         await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
