@@ -32,6 +32,10 @@ internal sealed class LoadOptions
                    trust that authority alone. They run only when named in --targets; with both, the report adds
                    a TLS block (relay-tls over nginx-tls, and each over its plain counterpart):
                      --targets relay-pipes,relay-tls,nginx,nginx-tls --scenarios rt-256b-16,echo-1mib-4,stream-1mib-2
+                   relay-policy  relay-pipes whose leases carry a CDP method policy (noBrowserControl), so every
+                                 command is read by the policy (issue 11); named when wanted, and with relay-pipes
+                                 the report adds a policy on / off block:
+                     --targets relay-pipes,relay-policy --scenarios rt-256b-16,rt-600b-64
 
                    ClientTransport (Pipes, Stream) and InlineIo act on the splice only on Kestrel's Sockets
                    transport; on the relay transport relay-stream and relay-dispatch splice as relay-pipes does.
@@ -58,8 +62,8 @@ internal sealed class LoadOptions
                                in the proxy: as root the tool raises its open-file limit (to 200,000) for its
                                children too; where it cannot, idle-20k is skipped with a note
           --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream, relay-dispatch,
-                               relay-sockets, relay-tls, nginx, nginx-tls, haproxy (the "relay-" may be left out;
-                               default all but the TLS targets, without a peer that is not installed)
+                               relay-sockets, relay-tls, relay-policy, nginx, nginx-tls, haproxy (the "relay-" may be left out;
+                               default all but the TLS targets and relay-policy, without a peer that is not installed)
           --peer-workers N     nginx worker_processes and HAProxy nbthread (1-64; default the processor count)
           --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)
           --relay-env NAME=VALUE

@@ -25,6 +25,7 @@ internal sealed partial class LoadReport(
     private const string Direct = RelaySetup.Direct;
     private const string RecordingOn = "relay-pipes";
     private const string RecordingOff = "relay-norec";
+    private const string PolicyOn = "relay-policy";
     private const string Stream = "relay-stream";
     private const string Nginx = "nginx";
     private const string HaProxy = "haproxy";
@@ -36,6 +37,18 @@ internal sealed partial class LoadReport(
     [
         (Stream, RecordingOn, "stream/pipes"),
         (RecordingOn, RecordingOff, "rec on/off"),
+        (PolicyOn, RecordingOn, "policy/none"),
+    ];
+
+    /// <summary>
+    /// The same relay with a feature on and off, each compared in its own block: (on, off, the block's heading, its JSON
+    /// property). Recording (on by default, relay-norec off) and a lease policy (issue 11: relay-policy's leases carry
+    /// one, relay-pipes' do not; target ≥ 0.95 on small round trips).
+    /// </summary>
+    private static readonly (string On, string Off, string Title, string Json)[] s_onOff =
+    [
+        (RecordingOn, RecordingOff, "Recording on", "recording"),
+        (PolicyOn, RecordingOn, "A lease policy (noBrowserControl) on", "policy"),
     ];
 
     private readonly Dictionary<string, RelayOutput.Snapshot> _relayOutput = relays.ToDictionary(r => r.Key, r => r.Value.Output.Read());
@@ -147,7 +160,10 @@ internal sealed partial class LoadReport(
         AppendLatency(text, columns);
         AppendPeers(text, columns);
         AppendTls(text, columns);
-        AppendRecording(text, columns);
+        foreach (var pair in s_onOff)
+        {
+            AppendOnOff(text, columns, pair.On, pair.Off, pair.Title);
+        }
         AppendProblems(text);
         output.Write(text.ToString());
     }
@@ -279,7 +295,10 @@ internal sealed partial class LoadReport(
 
         json.WriteEndArray();
 
-        WriteRecordingJson(json);
+        foreach (var pair in s_onOff)
+        {
+            WriteOnOffJson(json, pair.On, pair.Off, pair.Json);
+        }
         WriteTlsJson(json);
 
         json.WriteStartObject("relays");
@@ -391,27 +410,30 @@ internal sealed partial class LoadReport(
         json.WriteEndObject();
     }
 
-    /// <summary><c>recording</c>: per scenario, relay-pipes (on) against relay-norec (off); absent unless both ran.</summary>
-    private void WriteRecordingJson(Utf8JsonWriter json)
+    /// <summary>
+    /// <paramref name="property"/> (<c>recording</c>, <c>policy</c>): per scenario, <paramref name="on"/> against
+    /// <paramref name="off"/>; absent unless both ran.
+    /// </summary>
+    private void WriteOnOffJson(Utf8JsonWriter json, string on, string off, string property)
     {
         var names = targets.Select(TargetName).ToArray();
-        if (!names.Contains(RecordingOn) || !names.Contains(RecordingOff))
+        if (!names.Contains(on) || !names.Contains(off))
         {
             return;
         }
 
-        json.WriteStartObject("recording");
-        json.WriteString("on", RecordingOn);
-        json.WriteString("off", RecordingOff);
+        json.WriteStartObject(property);
+        json.WriteString("on", on);
+        json.WriteString("off", off);
         json.WriteStartObject("scenarios");
         foreach (var scenario in options.Scenarios)
         {
             json.WriteStartObject(scenario.Name);
-            WriteNullable(json, "onOffRatioOfMedians", Divide(MedianValue(scenario, RecordingOn), MedianValue(scenario, RecordingOff)));
-            var paired = PairedRatios(scenario, RecordingOn, RecordingOff, s => s.Value(scenario));
+            WriteNullable(json, "onOffRatioOfMedians", Divide(MedianValue(scenario, on), MedianValue(scenario, off)));
+            var paired = PairedRatios(scenario, on, off, s => s.Value(scenario));
             WriteNullable(json, "onOffPairedRatioMedian", Stats.Median(paired));
             WriteRatios(json, "onOffPairedRatios", paired);
-            WriteNullable(json, "cpuPerGBOnOffRatio", Divide(MedianCpuPerGB(scenario, RecordingOn), MedianCpuPerGB(scenario, RecordingOff)));
+            WriteNullable(json, "cpuPerGBOnOffRatio", Divide(MedianCpuPerGB(scenario, on), MedianCpuPerGB(scenario, off)));
             json.WriteEndObject();
         }
 
@@ -455,38 +477,39 @@ internal sealed partial class LoadReport(
         => Stats.Median(Ok(scenario, target).Where(s => s.CpuMicrosecondsPerAttach is not null).Select(s => s.CpuMicrosecondsPerAttach!.Value));
 
     /// <summary>
-    /// Recording on against off, per scenario: the ratio of the medians, the median of the ratios paired within each
-    /// round (both windows of a round ran minutes apart at most, so they share the machine's state), and relay CPU per GB.
+    /// A feature on (<paramref name="on"/>) against off (<paramref name="off"/>), per scenario: the ratio of the medians,
+    /// the median of the ratios paired within each round (both windows of a round ran minutes apart at most, so they
+    /// share the machine's state), and relay CPU per GB; then each relay's sampler counts.
     /// </summary>
-    private void AppendRecording(StringBuilder text, IReadOnlyList<string> columns)
+    private void AppendOnOff(StringBuilder text, IReadOnlyList<string> columns, string on, string off, string title)
     {
-        if (!columns.Contains(RecordingOn) || !columns.Contains(RecordingOff))
+        if (!columns.Contains(on) || !columns.Contains(off))
         {
             return;
         }
 
         text.AppendLine()
-            .AppendLine($"Recording on ({RecordingOn}) / off ({RecordingOff}), same run: throughput (higher is better) and relay CPU per GB.")
+            .AppendLine($"{title} ({on}) / off ({off}), same run: throughput (higher is better) and relay CPU per GB.")
             .AppendLine("\"paired\" is the median of the per-round ratios, with their range.")
             .AppendLine()
             .AppendLine(CultureInfo.InvariantCulture,
                 $"{"scenario",-36} {"unit",-6} {"on",10} {"off",10} {"on/off",7} {"paired (min-max)",20} {"CPU s/GB on",12} {"off",8} {"on/off",7}");
         foreach (var scenario in options.Scenarios)
         {
-            var on = MedianValue(scenario, RecordingOn);
-            var off = MedianValue(scenario, RecordingOff);
-            var paired = PairedRatios(scenario, RecordingOn, RecordingOff, s => s.Value(scenario));
+            var onValue = MedianValue(scenario, on);
+            var offValue = MedianValue(scenario, off);
+            var paired = PairedRatios(scenario, on, off, s => s.Value(scenario));
             var pairedText = paired.Length == 0
                 ? "-"
                 : string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(paired):0.000} ({paired.Min():0.00}-{paired.Max():0.00})");
             // CPU per GB means something only where bytes are the point (not for attach rate or idle memory).
-            var cpuOn = scenario.IsThroughput ? MedianCpuPerGB(scenario, RecordingOn) : null;
-            var cpuOff = scenario.IsThroughput ? MedianCpuPerGB(scenario, RecordingOff) : null;
+            var cpuOn = scenario.IsThroughput ? MedianCpuPerGB(scenario, on) : null;
+            var cpuOff = scenario.IsThroughput ? MedianCpuPerGB(scenario, off) : null;
             text.AppendLine(CultureInfo.InvariantCulture,
-                $"{scenario.Title,-36} {scenario.Unit,-6} {(on is null ? "-" : Format(scenario, on.Value)),10} {(off is null ? "-" : Format(scenario, off.Value)),10} {Fixed(Divide(on, off), "0.000"),7} {pairedText,20} {Fixed(cpuOn),12} {Fixed(cpuOff),8} {Fixed(Divide(cpuOn, cpuOff), "0.000"),7}");
+                $"{scenario.Title,-36} {scenario.Unit,-6} {(onValue is null ? "-" : Format(scenario, onValue.Value)),10} {(offValue is null ? "-" : Format(scenario, offValue.Value)),10} {Fixed(Divide(onValue, offValue), "0.000"),7} {pairedText,20} {Fixed(cpuOn),12} {Fixed(cpuOff),8} {Fixed(Divide(cpuOn, cpuOff), "0.000"),7}");
         }
 
-        foreach (var name in new[] { RecordingOn, RecordingOff })
+        foreach (var name in new[] { on, off })
         {
             var counts = samplers.GetValueOrDefault(name);
             text.AppendLine(counts is null
