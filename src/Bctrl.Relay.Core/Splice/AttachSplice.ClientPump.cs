@@ -91,6 +91,8 @@ internal sealed partial class AttachSplice
                     {
                         // Positions start again with the next buffer, inside a skipped payload or at a frame boundary.
                         _skipFrom = _verdict is Verdict.Pending or Verdict.Denied && _fromClient.Tracker.PayloadRemaining > 0 ? 0 : -1;
+                        _heldInBuffer = false; // a held message's first bytes are in the copy only now
+                        _releasedFrom = -1;
                     }
 
                     break;

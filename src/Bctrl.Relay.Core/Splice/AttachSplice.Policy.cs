@@ -61,6 +61,14 @@ internal sealed partial class AttachSplice
     private int _heldLength;
     private bool _releaseHeld;
 
+    // The held message began in the buffer being scanned and nothing of it was cut out since: all its bytes are still
+    // in that buffer from _skipFrom on, so an allowed verdict lets them go from there, with no copy sent.
+    private bool _heldInBuffer;
+
+    // Where, in the buffer being scanned, a message let go in place began (-1: none, or no longer whole here): a
+    // message that then fails to complete is answered and skipped whole rather than cut.
+    private long _releasedFrom = -1;
+
     // Answers made by the client pump for the buffer it scans, moved to _answers under the client write gate.
     private ArrayBufferWriter<byte>? _newAnswers;
 
@@ -218,6 +226,7 @@ internal sealed partial class AttachSplice
                                 cutStart = _skipFrom;
                                 cutEnd = frameStart;
                                 _skipFrom = -1;
+                                _heldInBuffer = false;
                                 position = frameEnd;
                                 return ScanStop.DropFrame;
                             }
@@ -258,6 +267,8 @@ internal sealed partial class AttachSplice
             _plainLength = 0;
             _conditional = false;
             _createsTarget = false;
+            _heldInBuffer = false; // set below only if this frame starts the skipped bytes
+            _releasedFrom = -1;
             if (_rate is not null && !_rate.TryTake())
             {
                 _verdict = Verdict.Denied; // over the lease's rate: swallowed and answered, whatever its method
@@ -279,6 +290,7 @@ internal sealed partial class AttachSplice
         if (_verdict is Verdict.Pending or Verdict.Denied && _skipFrom < 0)
         {
             _skipFrom = frameStart;
+            _heldInBuffer = header.Opcode == WebSocketOpcode.Text;
         }
 
         if (_verdict == Verdict.Pending)
@@ -319,11 +331,7 @@ internal sealed partial class AttachSplice
                     // Allowed: the held copy goes out, then the rest of the message from here.
                     _createsTarget = _policy.Preset == MethodPolicy.NoBrowserControl && _scanner.Method.SequenceEqual("Target.createTarget"u8);
                     _verdict = Verdict.Allowed;
-                    _releaseHeld = true;
-                    cutStart = _skipFrom;
-                    cutEnd = end;
-                    _skipFrom = -1;
-                    return ScanStop.DropFrame;
+                    return Release(end, out cutStart, out cutEnd);
                 }
 
                 // A close of a target the attach may have created: held whole, judged on its params at its end.
@@ -369,6 +377,16 @@ internal sealed partial class AttachSplice
                 return ScanStop.EndOfBuffer;
             }
 
+            if (_releasedFrom >= 0)
+            {
+                // Still whole in this buffer and unsent: answered like any command the relay cannot read.
+                Answer();
+                cutStart = _releasedFrom;
+                cutEnd = end;
+                _releasedFrom = -1;
+                return ScanStop.DropFrame;
+            }
+
             cutStart = _lastPiece;
             return ScanStop.PolicyBreach;
         }
@@ -381,11 +399,7 @@ internal sealed partial class AttachSplice
         if (verdict == Verdict.Pending && _conditional && state == CommandScan.MethodRead && ClosesCreatedTarget())
         {
             // A target this attach created: the whole held message goes out now.
-            _releaseHeld = true;
-            cutStart = _skipFrom;
-            cutEnd = end;
-            _skipFrom = -1;
-            return ScanStop.DropFrame;
+            return Release(end, out cutStart, out cutEnd);
         }
 
         // Pending to its end (no method, a method named too late, a target the attach did not create) or denied:
@@ -400,6 +414,31 @@ internal sealed partial class AttachSplice
         cutStart = _skipFrom;
         cutEnd = end;
         _skipFrom = -1;
+        return ScanStop.DropFrame;
+    }
+
+    /// <summary>
+    /// The held message goes to the runtime, up to <paramref name="end"/>. When it lies whole in this buffer the bytes
+    /// simply stop being skipped (the usual case: no copy is sent, and the message leaves in the same send as what
+    /// follows it); otherwise the copy goes out before the bytes from <paramref name="end"/> on.
+    /// </summary>
+    private ScanStop Release(long end, out long cutStart, out long cutEnd)
+    {
+        cutStart = 0;
+        cutEnd = 0;
+        var skipFrom = _skipFrom;
+        _skipFrom = -1;
+        if (_heldInBuffer)
+        {
+            _heldInBuffer = false;
+            _heldLength = 0;
+            _releasedFrom = skipFrom;
+            return ScanStop.EndOfBuffer;
+        }
+
+        _releaseHeld = true;
+        cutStart = skipFrom;
+        cutEnd = end;
         return ScanStop.DropFrame;
     }
 
