@@ -553,6 +553,9 @@ internal sealed partial class AttachSplice
             writer.WriteEndObject();
         }
 
+        // Recorded as the command's result, as the client sees it: the command is not left waiting in the run record.
+        _observer?.OnRuntimeMessage(json.WrittenSpan, json.WrittenCount, isWholeMessage: true);
+
         // An unmasked text frame (the relay is the client's server).
         _newAnswers ??= new ArrayBufferWriter<byte>(256);
         var length = json.WrittenCount;

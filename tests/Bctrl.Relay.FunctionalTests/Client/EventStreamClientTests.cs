@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
 using Bctrl.Relay.Client;
 using Bctrl.Relay.Testing;
 
@@ -11,6 +13,26 @@ namespace Bctrl.Relay.FunctionalTests.Client;
 /// </summary>
 public sealed class EventStreamClientTests
 {
+    [Fact(Timeout = 30_000)]
+    public async Task A_command_the_policy_refused_is_recorded_with_the_relays_error_as_its_result()
+    {
+        await using var rig = await ClientRig.StartAsync();
+        var created = await rig.Rt.Connections.CreateAsync(new() { Policy = new ConnectionPolicy(Deny: ["Page.navigate"]) });
+        var socket = await ClientRig.AttachAsync(created.Endpoint.Url);
+        var buffer = new byte[4096];
+        await socket.SendAsync(Encoding.UTF8.GetBytes("""{"id":1,"method":"Page.navigate","params":{}}"""), WebSocketMessageType.Text, true, CancellationToken.None);
+        var answer = await socket.ReceiveAsync(buffer, CancellationToken.None);
+        Assert.Contains("\"error\"", Encoding.UTF8.GetString(buffer, 0, answer.Count), StringComparison.Ordinal);
+        await ClientRig.CommandsAsync(socket, 2, 2, "Page.enable");
+        await ClientRig.CloseAsync(socket);
+
+        var records = await ClientRig.ReadUntilAsync(rig.Rt, e => e.Type == "attach.closed");
+        Assert.Equal(["attach.opened", "cdp.command", "cdp.result", "cdp.command", "cdp.result", "attach.closed"], records.Select(e => e.Type));
+        var refused = records[2];
+        Assert.Equal((1L, "Page.navigate", true), (refused.CommandId!.Value, refused.Method, refused.Error));
+        Assert.NotEqual(true, records[4].Error);
+    }
+
     [Fact(Timeout = 30_000)]
     public async Task The_stream_yields_the_records_of_an_attach_in_order()
     {
