@@ -46,7 +46,8 @@ internal struct CdpCommandScanner
     private const int MaxKeyBytes = 9; // "sessionId"
 
     private static readonly SearchValues<byte> s_stringSpecials = SearchValues.Create("\"\\"u8);
-    private static readonly SearchValues<byte> s_nestedSpecials = SearchValues.Create("\"{}[]"u8);
+    // '/' too: the runtime's parser skips // and /* */ comments, which could hide a bracket or a quote from the scanner.
+    private static readonly SearchValues<byte> s_nestedSpecials = SearchValues.Create("\"{}[]/"u8);
 
     private Phase _phase;
     private Field _field;
@@ -225,6 +226,10 @@ internal struct CdpCommandScanner
                         Step(b);
                     }
                 }
+                else if (!IsScalarByte(b))
+                {
+                    _phase = Phase.Refused; // not part of a number, true, false or null: a comment, a quote
+                }
                 else if (_field == Field.Id)
                 {
                     ReadIdByte(b);
@@ -294,6 +299,12 @@ internal struct CdpCommandScanner
                     return;
                 }
 
+                if (b is not ((>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'t' or (byte)'f' or (byte)'n'))
+                {
+                    _phase = Phase.Refused; // no JSON value starts so: a comment to the runtime's parser
+                    return;
+                }
+
                 _phase = Phase.ScalarValue;
                 if (_field == Field.Id)
                 {
@@ -307,8 +318,17 @@ internal struct CdpCommandScanner
         }
     }
 
+    /// <summary>The bytes of a number, <c>true</c>, <c>false</c> or <c>null</c>; anything else in a scalar is refused.</summary>
+    private static bool IsScalarByte(byte b) => b is (>= (byte)'0' and <= (byte)'9') or (byte)'-' or (byte)'+' or (byte)'.'
+        or (byte)'e' or (byte)'E' or (byte)'t' or (byte)'r' or (byte)'u' or (byte)'f' or (byte)'a' or (byte)'l' or (byte)'s' or (byte)'n';
+
     private void ReadIdByte(byte b)
     {
+        if (_idDigits < 0)
+        {
+            return; // already not an integer the relay can echo
+        }
+
         if (b == (byte)'-' && _idDigits == 0 && !_negative)
         {
             _negative = true;
@@ -511,6 +531,9 @@ internal struct CdpCommandScanner
                 case (byte)'{' or (byte)'[':
                     _nested++;
                     break;
+                case (byte)'/':
+                    _phase = Phase.Refused; // a comment, to the runtime's parser
+                    return i;
                 default:
                     if (--_nested == 0)
                     {

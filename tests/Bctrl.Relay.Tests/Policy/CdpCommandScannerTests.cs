@@ -18,6 +18,7 @@ public class CdpCommandScannerTests
         { """ { "id" : 42 , "method" : "Page.navigate" , "params" : { "url" : "https://example.com/?q={}" } } """, "Page.navigate", 42, "" },
         { """{"params":[],"method":"Target.getTargets","id":-3}""", "Target.getTargets", -3, "" },
         { """{"method":"DOM.enable","id":1.5}""", "DOM.enable", null, "" },
+        { """{"method":"DOM.enable","id":1.25}""", "DOM.enable", null, "" }, // not 125 (found by review)
         { """{"meth":"x","methods":"y","method":"Page.enable","id":2,"idx":"z"}""", "Page.enable", 2, "" },
     };
 
@@ -124,6 +125,16 @@ public class CdpCommandScannerTests
         { """{"id":1 "method":"Page.enable"}""", "a missing comma" },
         { """{"id":1,"method":"Page.enable","sessionId":["x"]}""", "a session that is not a string" },
         { "", "nothing" },
+
+        // The runtime's parser (Chromium's crdtp) skips // and /* */ comments: a comment could hide a quote or a bracket
+        // from the scanner, so that it reads another method than the runtime runs. Found by review.
+        { """{"id":1,"params":{/*"*/},"method":"Browser.close"/*"},"method":"Page.enable","w":*/}""", "a comment hiding a method" },
+        { """{"id":1,"params":{"a":1 /* } */},"method":"Page.enable"}""", "a comment in params" },
+        { """{"id":1,/*x*/"method":"Page.enable"}""", "a comment between members" },
+        { """{"id":1,"w":/*"*/1,"method":"Page.enable"}""", "a comment as a value" },
+        { """{"id":1,"w":1/*"*/,"method":"Page.enable"}""", "a comment after a number" },
+        { """{"id":1,"w":tru"e","method":"Page.enable"}""", "a quote in a scalar" },
+        { "{\"id\":1,\u000b\"method\":\"Page.enable\"}", "a vertical tab" },
     };
 
     [Theory]
