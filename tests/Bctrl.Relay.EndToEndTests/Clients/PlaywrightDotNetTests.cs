@@ -28,9 +28,15 @@ public sealed class PlaywrightDotNetTests(ChromiumFixture fixture)
             Assert.Equal(TestSite.NoiseTitle(51), await first.TitleAsync());
             Assert.Equal(52, await second.EvaluateAsync<int>("() => window.noiseSeed"));
 
-            // One after the other: two pages capturing at once in one headless Chromium have waited out Playwright's 30 s
-            // for a frame on a loaded machine (CI's dry run); what the relay carries is the same either way.
-            byte[][] screenshots = [await first.ScreenshotAsync(new() { FullPage = true }), await second.ScreenshotAsync(new() { FullPage = true })];
+            // One after the other, each page brought to the front first: a page in a background tab of a headless Chromium
+            // may draw no frame for a screenshot to wait on, and twice waited out Playwright's 30 s on a loaded machine
+            // (CI's dry runs). What the relay carries is the same either way.
+            var screenshots = new List<byte[]>();
+            foreach (var page in (IPage[])[first, second])
+            {
+                await page.BringToFrontAsync();
+                screenshots.Add(await page.ScreenshotAsync(new() { FullPage = true }));
+            }
             Assert.All(screenshots, Png.AssertFullPageNoise);
             Assert.NotEqual(screenshots[0], screenshots[1]);
             await context.CloseAsync();
