@@ -68,7 +68,7 @@ internal sealed partial class LoopSplice
         (_toClient, _toRuntime) = CloseCodes.For(Reason, _violation);
         Span<byte> frame = stackalloc byte[RelayFrames.MaxFrameLength];
 
-        if (!_toRuntime.IsNone && _runtimeFd >= 0 && _heldForRuntime.IsEmpty
+        if (!_toRuntime.IsNone && _runtimeFd >= 0 && _heldForRuntime.IsEmpty && !_runtimeFrameCut
             && _fromClient.Tracker.PayloadRemaining == 0 && !_fromClient.Tracker.CloseSeen)
         {
             // Masked: the relay is the runtime's client.
@@ -214,6 +214,7 @@ internal sealed partial class LoopSplice
 
         _fromClient.Prefix?.Release();
         _fromRuntime.Prefix?.Release();
+        ReleasePolicyBuffers();
         _loop.RemoveTicker(this, attach: true);
         _summary = new AttachSummary(
             Reason,

@@ -114,6 +114,12 @@ internal sealed partial class LoopSplice
     /// </summary>
     private bool Forward(int from, ReadOnlySpan<byte> data)
     {
+        if (from == ClientSide && _guarded)
+        {
+            // Under a policy (docs/policy.md). Both callers pass the start of the loop's buffer.
+            return ForwardUnderPolicy(_loop.Scratch, data.Length);
+        }
+
         ref var leg = ref Leg(from);
         var to = Other(from);
         var sent = 0;
@@ -138,6 +144,10 @@ internal sealed partial class LoopSplice
                     SendTo(to, data[sent..forwardEnd]);
                     leg.AddBytes(forwardEnd);
                     leg.PublishFrameCounts();
+                    if (from == RuntimeSide && _answersLength > 0)
+                    {
+                        SendAnswers(); // answers to refused commands that waited on a runtime frame
+                    }
                     if (_fromClient.Tracker.CloseSeen && _fromRuntime.Tracker.CloseSeen)
                     {
                         // Both closes have passed: nothing may follow them, so the attach ends here whether or not
@@ -170,12 +180,22 @@ internal sealed partial class LoopSplice
                 gathering.Feed(data.Slice(offset, (int)Math.Min(consumed, payloadBefore)));
             }
 
+            if (_resultNeeded > 0 && from == RuntimeSide && payloadBefore > 0)
+            {
+                GatherResult(data.Slice(offset, (int)Math.Min(consumed, payloadBefore))); // docs/policy.md: targets this attach created
+            }
+
             offset += consumed;
             switch (status)
             {
                 case TrackStatus.NeedMoreData:
                     continue;
                 case TrackStatus.DataFrameHeader:
+                    if (from == RuntimeSide && _policy is not null)
+                    {
+                        WatchRuntimeMessage(leg.Tracker.Header);
+                    }
+
                     if (_observer is not null && leg.Tracker.Header.Opcode == WebSocketOpcode.Text)
                     {
                         Observe(from, data, offset, leg.Tracker.Header);

@@ -7,6 +7,7 @@ namespace Bctrl.Relay.Splice;
 
 internal sealed partial class AttachSplice
 {
+    /// <summary>The same values as <see cref="SpliceBase.PolicyStop"/>, which the scan under a policy returns.</summary>
     private enum ScanStop : byte
     {
         EndOfBuffer,
@@ -41,13 +42,12 @@ internal sealed partial class AttachSplice
                     long cutStart, cutEnd;
                     var stop = !_guarded
                         ? ScanClient(buffer, ref position, out cutStart, out cutEnd)
-                        : ScanClientUnderPolicy(buffer, ref position, out cutStart, out cutEnd);
+                        : (ScanStop)ScanClientUnderPolicy(buffer, ref position, out cutStart, out cutEnd);
                     if (stop == ScanStop.DropFrame)
                     {
                         await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
                         if (_releaseHeld)
                         {
-                            _releaseHeld = false;
                             await SendHeldCommandAsync(cancellationToken).ConfigureAwait(false);
                         }
 
@@ -72,7 +72,7 @@ internal sealed partial class AttachSplice
                         if (stop == ScanStop.PolicyBreach)
                         {
                             // The runtime may hold part of a frame: a close now would complete it with the close's bytes.
-                            _runtimeSendInterrupted = true;
+                            _runtimeSendInterrupted = _runtimeFrameCut = true;
                         }
 
                         TryEnd(stop == ScanStop.PolicyBreach ? AttachEndReason.PolicyViolation : ViolationReason(_fromClient.Tracker.Violation, fromClient: true));
@@ -89,10 +89,7 @@ internal sealed partial class AttachSplice
                     _fromClient.AddBytes(forwardEnd);
                     if (_guarded)
                     {
-                        // Positions start again with the next buffer, inside a skipped payload or at a frame boundary.
-                        _skipFrom = _verdict is Verdict.Pending or Verdict.Denied && _fromClient.Tracker.PayloadRemaining > 0 ? 0 : -1;
-                        _heldInBuffer = false; // a held message's first bytes are in the copy only now
-                        _releasedFrom = -1;
+                        EndPolicyBuffer();
                     }
 
                     break;

@@ -40,9 +40,7 @@ internal sealed partial class AttachSplice : SpliceBase, IDisposable
         CommandBucket? rate = null)
         : base(settings, observer, clock.NowMilliseconds)
     {
-        _policy = policy;
-        _rate = rate;
-        _guarded = policy is not null || rate is not null;
+        Guard(policy, rate);
         _clientInput = client.Input;
         _clientOutput = client.Output;
         _runtime = runtime;

@@ -10,7 +10,7 @@ namespace Bctrl.Relay.Splice;
 /// differently but keep the same state and the same rules: one leg per direction, the first reason recorded wins, an
 /// end after a close handshake is that handshake, and one set of keep-alive and stall timers.
 /// </summary>
-internal abstract class SpliceBase : ISplice
+internal abstract partial class SpliceBase : ISplice
 {
     /// <summary>Relay pings carry "BCKA" and a sequence number, so the client's pongs to them can be told apart and dropped.</summary>
     private const uint KeepAliveMagic = 0x42434B41; // "BCKA" big-endian: 0x42 B, 0x43 C, 0x4B K, 0x41 A

@@ -86,13 +86,11 @@ internal sealed class AttachEndpoint(
         var handedOver = false;
         try
         {
-            if (context.Features.Get<IConnectionDetachFeature>() is { } detach && !context.Request.IsHttps && !RuntimeTrust.IsTls(lease.Runtime.CdpUrl)
-                && lease.Policy is null && lease.Quotas?.CommandsPerSecond is null)
+            if (context.Features.Get<IConnectionDetachFeature>() is { } detach && !context.Request.IsHttps && !RuntimeTrust.IsTls(lease.Runtime.CdpUrl))
             {
                 // The relay transport (issue 9): dial on the connection's loop, detach after the 101, splice there. A
                 // TLS leg (an https:// listener, a wss:// runtime) takes the pipe splice below: the loop moves raw
-                // bytes, and TLS records need a TLS stream (docs/tls.md). So does a lease with a policy or a command
-                // rate: the pipe splice reads its commands (docs/policy.md, docs/quotas.md); leases without pay nothing.
+                // bytes, and TLS records need a TLS stream (docs/tls.md).
                 var (dial, dialError) = await DialWithRetryAsync(lease.Runtime, socketPath, (target, retryToken) => DialOnLoopAsync(context, target, detach.Loop, retryToken), cancellationToken);
                 if (dial is null)
                 {
@@ -322,6 +320,16 @@ internal sealed class AttachEndpoint(
             client.Loop, client.Fd, client.Token, client.Leftover, client.Released,
             dial.Fd, dial.Token, dial.Leftover, options.Value.ToSpliceSettings(), observer, end);
         splice.LimitTo(lease.Quotas?.MaxAttachSeconds, lease.Quotas?.MaxBytes);
+        if (lease.Quotas?.CommandsPerSecond is { } commandsPerSecond)
+        {
+            end.Rate = new RateRelease(rates, lease.ConnectionId);
+            splice.Guard(lease.Policy, rates.Take(lease.ConnectionId, commandsPerSecond));
+        }
+        else
+        {
+            splice.Guard(lease.Policy, rate: null);
+        }
+
         var live = new LiveAttach(attachId, lease.ConnectionId, lease.Runtime.Id, splice, time.GetUtcNow());
         end.Live = live;
         end.Counted = GoLive(live, started);
@@ -385,6 +393,7 @@ internal sealed class AttachEndpoint(
 
         // The handler returned at the 101 (its place was kept): the place goes back now that the splice has ended.
         registry.ReleasePlace();
+        attach.Rate?.Dispose();
         return EndAsync(live, summary, attach.Opened, attach.Observer, attach.Counted ?? Task.CompletedTask, "the relay's I/O loop");
     }
 
@@ -410,6 +419,9 @@ internal sealed class AttachEndpoint(
         public LiveAttach? Live { get; set; }
 
         public Task? Counted { get; set; }
+
+        /// <summary>The lease's command bucket on this node, given back when the attach ends (docs/quotas.md).</summary>
+        public IDisposable? Rate { get; set; }
 
         public void Ended(LoopSplice splice, AttachSummary summary, Exception? fault) => _ = endpoint.EndLoopAttachAsync(this, summary, fault);
     }

@@ -259,6 +259,39 @@ public sealed class MethodPolicyTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task An_answer_waits_for_the_end_of_a_fragmented_runtime_message()
+    {
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
+        var (client, runtime) = await rig.AttachAsync();
+        await using var attached = client;
+
+        await runtime.SendFrameAsync(FakeRuntimeFrame.Text, Bytes("""{"method":"Page.frameNavigated","params":"""), fin: false);
+        Assert.False((await client.ReadFrameSkippingPingsAsync()).Fin);
+        await client.SendFrameAsync(FakeRuntimeFrame.Text, Bytes("""{"id":5,"method":"Browser.close"}"""));
+        await Task.Delay(300); // the answer is ready now, but may not cut into the runtime's message
+        await runtime.SendFrameAsync(FakeRuntimeFrame.Continuation, Bytes("{}}"));
+
+        var rest = await client.ReadFrameSkippingPingsAsync();
+        Assert.Equal((FakeRuntimeFrame.Continuation, true), (rest.Opcode, rest.Fin));
+        Assert.Equal(5, (await ReadAnswerAsync(client)).GetProperty("id").GetInt64());
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_message_cut_by_a_keep_alive_pong_that_then_breaks_ends_the_attach_with_1008()
+    {
+        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
+        var (client, _) = await rig.AttachAsync();
+        await using var attached = client;
+
+        // A relay keep-alive pong ("BCKA" and a sequence) between two fragments of an allowed command that never closes.
+        var pong = RawClient.Frame(FakeRuntimeFrame.Pong, [0x42, 0x43, 0x4B, 0x41, 0, 0, 0, 1]);
+        await client.SendRawAsync([.. RawClient.Frame(FakeRuntimeFrame.Text, Bytes("""{"id":1,"method":"Page.enable" """), fin: false), .. pong,
+            .. RawClient.Frame(FakeRuntimeFrame.Continuation, Bytes(""","x":1"""))]);
+        var close = await client.ReadFrameSkippingPingsAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1008, close.CloseCode); // it was 1011, a relay fault, before the review's fix
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_binary_message_ends_the_attach_with_1008()
     {
         await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "readOnly" } });

@@ -1,0 +1,131 @@
+using System.Buffers;
+using Bctrl.Relay.Frames;
+using Bctrl.Relay.Splice;
+
+namespace Bctrl.Relay.Loops;
+
+/// <summary>
+/// The loop splice's side of a lease's policy and command rate (docs/policy.md, docs/quotas.md): the client's reads
+/// are scanned by <see cref="SpliceBase.ScanClientUnderPolicy"/> over the loop's buffer, the held copy of an allowed
+/// command goes to the runtime like any bytes (held for it when it does not read, so order is kept), and the relay's
+/// answers go to the client when its stream is at a frame boundary. All on the loop thread: nothing here blocks.
+/// </summary>
+internal sealed partial class LoopSplice
+{
+    // Answers waiting for the runtime's stream to the client to reach a frame boundary.
+    private byte[]? _answers;
+    private int _answersLength;
+
+    private protected override void ObserveClientText(in ReadOnlySequence<byte> buffer, long payloadStart, in FrameHeader header)
+        => Observe(ClientSide, buffer.FirstSpan, (int)payloadStart, header);
+
+    /// <summary>
+    /// <see cref="Forward"/> for the client's bytes under a policy: <paramref name="length"/> bytes at the start of the
+    /// loop's buffer. False when the attach ended.
+    /// </summary>
+    private bool ForwardUnderPolicy(byte[] scratch, int length)
+    {
+        ref var leg = ref _fromClient;
+        var data = scratch.AsSpan(0, length);
+        var buffer = new ReadOnlySequence<byte>(scratch, 0, length);
+        long position = 0;
+        long sent = 0;
+        while (true)
+        {
+            var stop = ScanClientUnderPolicy(buffer, ref position, out var cutStart, out var cutEnd);
+            switch (stop)
+            {
+                case PolicyStop.DropFrame:
+                    SendTo(RuntimeSide, data[(int)sent..(int)cutStart]);
+                    if (_releaseHeld)
+                    {
+                        SendTo(RuntimeSide, TakeHeldCommand().Span);
+                    }
+
+                    sent = cutEnd;
+                    if (!QueueAnswers())
+                    {
+                        return false;
+                    }
+
+                    continue;
+                case PolicyStop.Violation:
+                case PolicyStop.PolicyBreach:
+                    SendTo(RuntimeSide, data[(int)sent..(int)cutStart]);
+                    leg.AddBytes(length);
+                    leg.PublishFrameCounts();
+                    if (stop == PolicyStop.PolicyBreach)
+                    {
+                        _runtimeFrameCut = true; // a close now would complete the runtime's half-sent frame
+                        TryEnd(AttachEndReason.PolicyViolation);
+                    }
+                    else
+                    {
+                        TryEnd(ViolationReason(leg.Tracker.Violation, fromClient: true));
+                    }
+
+                    return false;
+                default:
+                    var forwardEnd = length - leg.Tracker.PendingBytes;
+                    SendTo(RuntimeSide, data[(int)sent..(int)(_skipFrom >= 0 ? _skipFrom : forwardEnd)]);
+                    leg.AddBytes(forwardEnd);
+                    leg.PublishFrameCounts();
+                    EndPolicyBuffer();
+                    if (!QueueAnswers())
+                    {
+                        return false;
+                    }
+
+                    if (_fromClient.Tracker.CloseSeen && _fromRuntime.Tracker.CloseSeen)
+                    {
+                        TryEnd(EndOfStream(AttachEndReason.ClientGone));
+                    }
+
+                    return !IsEnded;
+            }
+        }
+    }
+
+    /// <summary>Takes the answers made while scanning and sends what the client's stream has room for now.</summary>
+    private bool QueueAnswers()
+    {
+        if (_newAnswers is not { WrittenCount: > 0 })
+        {
+            return true;
+        }
+
+        var made = _newAnswers.WrittenSpan;
+        if (_answersLength + made.Length > MaxQueuedAnswerBytes)
+        {
+            TryEnd(AttachEndReason.PolicyViolation); // refused commands pile up behind a runtime frame
+            return false;
+        }
+
+        if (_answers is null || _answers.Length < _answersLength + made.Length)
+        {
+            var larger = new byte[Math.Max(_answersLength + made.Length, 1024)];
+            _answers?.AsSpan(0, _answersLength).CopyTo(larger);
+            _answers = larger;
+        }
+
+        made.CopyTo(_answers.AsSpan(_answersLength));
+        _answersLength += made.Length;
+        _newAnswers.ResetWrittenCount();
+        SendAnswers();
+        return !IsEnded;
+    }
+
+    /// <summary>Sends the waiting answers when the runtime's stream to the client is at a frame boundary and its close has not passed.</summary>
+    private void SendAnswers()
+    {
+        // Between messages, not only between frames: an answer is a data frame, which may not cut into a fragmented one.
+        if (_answersLength == 0 || IsEnded || _fromRuntime.Tracker.PayloadRemaining != 0 || _fromRuntime.Tracker.InMessage || _fromRuntime.Tracker.CloseSeen)
+        {
+            return;
+        }
+
+        var answers = _answers.AsSpan(0, _answersLength);
+        _answersLength = 0;
+        SendTo(ClientSide, answers);
+    }
+}
