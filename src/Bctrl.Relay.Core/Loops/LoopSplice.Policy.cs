@@ -37,7 +37,7 @@ internal sealed partial class LoopSplice
             {
                 case PolicyStop.DropFrame:
                     SendTo(RuntimeSide, data[(int)sent..(int)cutStart]);
-                    if (_releaseHeld)
+                    if (_p.ReleaseHeld)
                     {
                         SendTo(RuntimeSide, TakeHeldCommand().Span);
                     }
@@ -67,7 +67,7 @@ internal sealed partial class LoopSplice
                     return false;
                 default:
                     var forwardEnd = length - leg.Tracker.PendingBytes;
-                    SendTo(RuntimeSide, data[(int)sent..(int)(_skipFrom >= 0 ? _skipFrom : forwardEnd)]);
+                    SendTo(RuntimeSide, data[(int)sent..(int)(_p.SkipFrom >= 0 ? _p.SkipFrom : forwardEnd)]);
                     leg.AddBytes(forwardEnd);
                     leg.PublishFrameCounts();
                     EndPolicyBuffer();
@@ -89,12 +89,12 @@ internal sealed partial class LoopSplice
     /// <summary>Takes the answers made while scanning and sends what the client's stream has room for now.</summary>
     private bool QueueAnswers()
     {
-        if (_newAnswers is not { WrittenCount: > 0 })
+        if (_p.NewAnswers is not { WrittenCount: > 0 })
         {
             return true;
         }
 
-        var made = _newAnswers.WrittenSpan;
+        var made = _p.NewAnswers.WrittenSpan;
         if (_answersLength + made.Length > MaxQueuedAnswerBytes)
         {
             TryEnd(AttachEndReason.PolicyViolation); // refused commands pile up behind a runtime frame
@@ -110,7 +110,7 @@ internal sealed partial class LoopSplice
 
         made.CopyTo(_answers.AsSpan(_answersLength));
         _answersLength += made.Length;
-        _newAnswers.ResetWrittenCount();
+        _p.NewAnswers.ResetWrittenCount();
         SendAnswers();
         return !IsEnded;
     }

@@ -46,13 +46,13 @@ internal sealed partial class AttachSplice
                     if (stop == ScanStop.DropFrame)
                     {
                         await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
-                        if (_releaseHeld)
+                        if (_guarded && _p.ReleaseHeld)
                         {
                             await SendHeldCommandAsync(cancellationToken).ConfigureAwait(false);
                         }
 
                         sent = cutEnd;
-                        if (_newAnswers is { WrittenCount: > 0 } && !await DeliverAnswersAsync(cancellationToken).ConfigureAwait(false))
+                        if (_guarded && _p.NewAnswers is { WrittenCount: > 0 } && !await DeliverAnswersAsync(cancellationToken).ConfigureAwait(false))
                         {
                             _clientInput.AdvanceTo(buffer.End);
                             _fromClient.AddBytes(buffer.Length);
@@ -80,10 +80,10 @@ internal sealed partial class AttachSplice
                     }
 
                     // End of buffer: hold back a partial header or control frame, and under a policy the bytes of a
-                    // message held or swallowed from _skipFrom on.
+                    // message held or swallowed from SkipFrom on.
                     var forwardEnd = buffer.Length - _fromClient.Tracker.PendingBytes;
                     _fromClient.Tracker.ResetPending();
-                    var sendEnd = _skipFrom >= 0 ? _skipFrom : forwardEnd;
+                    var sendEnd = _guarded && _p.SkipFrom >= 0 ? _p.SkipFrom : forwardEnd;
                     await SendToRuntimeAsync(buffer.Slice(sent, sendEnd - sent), cancellationToken).ConfigureAwait(false);
                     _clientInput.AdvanceTo(buffer.GetPosition(forwardEnd), buffer.End);
                     _fromClient.AddBytes(forwardEnd);
@@ -95,7 +95,7 @@ internal sealed partial class AttachSplice
                     break;
                 }
 
-                if (_newAnswers is { WrittenCount: > 0 } && !await DeliverAnswersAsync(cancellationToken).ConfigureAwait(false))
+                if (_guarded && _p.NewAnswers is { WrittenCount: > 0 } && !await DeliverAnswersAsync(cancellationToken).ConfigureAwait(false))
                 {
                     TryEnd(AttachEndReason.PolicyViolation); // refused commands pile up while the runtime's stream never reaches a boundary
                     return;

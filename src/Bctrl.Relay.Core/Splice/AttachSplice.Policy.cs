@@ -22,7 +22,7 @@ internal sealed partial class AttachSplice
         await _clientWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var made = _newAnswers!.WrittenSpan;
+            var made = _p.NewAnswers!.WrittenSpan;
             if (_answersLength + made.Length > MaxQueuedAnswerBytes)
             {
                 return false;
@@ -37,7 +37,7 @@ internal sealed partial class AttachSplice
 
             made.CopyTo(_answers.AsSpan(_answersLength));
             _answersLength += made.Length;
-            _newAnswers.ResetWrittenCount();
+            _p.NewAnswers.ResetWrittenCount();
             await WriteAnswersAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }

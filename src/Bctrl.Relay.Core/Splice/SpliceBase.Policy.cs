@@ -14,7 +14,7 @@ namespace Bctrl.Relay.Splice;
 /// </summary>
 /// <remarks>
 /// Each client text message is read by a <see cref="CdpCommandScanner"/> as it passes, unmasked in 256-byte pieces on
-/// the stack. Until its method is known the message is copied aside (<see cref="_heldCommand"/>) and its bytes are not
+/// the stack. Until its method is known the message is copied aside (<see cref="_p.HeldCommand"/>) and its bytes are not
 /// sent; then
 /// <list type="bullet">
 /// <item>allowed: the bytes go on (in place when the message lies whole in the buffer, else the copy first) and the
@@ -34,7 +34,7 @@ internal abstract partial class SpliceBase
     {
         EndOfBuffer,
 
-        /// <summary>Bytes from cutStart to cutEnd are not sent (held, swallowed, or a keep-alive pong); with <see cref="_releaseHeld"/> the held copy goes out first.</summary>
+        /// <summary>Bytes from cutStart to cutEnd are not sent (held, swallowed, or a keep-alive pong); with <see cref="_p.ReleaseHeld"/> the held copy goes out first.</summary>
         DropFrame,
 
         Violation,
@@ -47,12 +47,77 @@ internal abstract partial class SpliceBase
     // complete that frame with the close's bytes.
     private protected bool _runtimeFrameCut;
 
+    // The scan's state, made by Guard for an attach with a policy or a rate only: any other attach carries one null
+    // reference, not the scanner's few hundred bytes (issue 9 counts memory per idle attach).
+    private protected PolicyState _p = null!;
+
     /// <summary>Holds the attach's client leg to its lease's policy and command rate; called before the splice starts.</summary>
     public void Guard(MethodPolicy? policy, CommandBucket? rate)
     {
         _policy = policy;
         _rate = rate;
         _guarded = policy is not null || rate is not null;
+        if (_guarded)
+        {
+            _p = new PolicyState();
+        }
+    }
+
+    /// <summary>The state of a guarded attach's scan of its client's commands (see the remarks on the class).</summary>
+    private protected sealed class PolicyState
+    {
+        public readonly Lock TargetsGate = new();
+
+        // Why the message being swallowed was refused: the policy, or the rate (false).
+        public bool DeniedByPolicy;
+
+        public Verdict Verdict;
+
+        public CdpCommandScanner Scanner;
+
+        // The current data frame's header: the tracker's own moves on to any control frame in between.
+        public FrameHeader DataHeader;
+
+        // Where, in the buffer being scanned, client bytes stopped going to the runtime (held or swallowed); -1 while they go.
+        public long SkipFrom = -1;
+
+        // Where the last piece of the current message began: a late refusal cuts the message there.
+        public long LastPiece;
+
+        public byte[]? HeldCommand;
+        public int HeldLength;
+        public bool ReleaseHeld;
+
+        // The held message began in the buffer being scanned and nothing of it was cut out since: all its bytes are still
+        // in that buffer from SkipFrom on, so an allowed verdict lets them go from there, with no copy sent.
+        public bool HeldInBuffer;
+
+        // Where, in the buffer being scanned, a message let go in place began (-1: none, or no longer whole here): a
+        // message that then fails to complete is answered and skipped whole rather than cut.
+        public long ReleasedFrom = -1;
+
+        // Answers made while scanning, handed to the splice's client leg after each stop.
+        public ArrayBufferWriter<byte>? NewAnswers;
+
+        // noBrowserControl (docs/policy.md): the message's method is Target.closeTarget, judged at its end on its targetId.
+        public bool Conditional;
+
+        // noBrowserControl: the message is an allowed Target.createTarget, whose result names a target the attach created.
+        public bool CreatesTarget;
+
+        // The unmasked text of the held message, for judging a conditional one whole.
+        public byte[]? Plain;
+        public int PlainLength;
+
+        // Both pumps (under TargetsGate): ids of Target.createTarget commands sent, whose results are awaited, and the
+        // targets they created.
+        public HashSet<long>? AwaitedCreates;
+        public HashSet<string>? CreatedTargets;
+        public int AwaitedCount;
+
+        // The runtime pump: a small text message gathered (it may be a Target.createTarget result), and its length.
+        public byte[]? Result;
+        public int ResultLength;
     }
 
     /// <summary>The sampler's look at a client text message's first frame, whose payload starts at <paramref name="payloadStart"/>.</summary>
@@ -61,17 +126,17 @@ internal abstract partial class SpliceBase
     /// <summary>The end of a scanned buffer: positions start again with the next, inside a skipped payload or at a frame boundary.</summary>
     private protected void EndPolicyBuffer()
     {
-        _skipFrom = _verdict is Verdict.Pending or Verdict.Denied && _fromClient.Tracker.PayloadRemaining > 0 ? 0 : -1;
-        _heldInBuffer = false; // a held message's first bytes are in the copy only now
-        _releasedFrom = -1;
+        _p.SkipFrom = _p.Verdict is Verdict.Pending or Verdict.Denied && _fromClient.Tracker.PayloadRemaining > 0 ? 0 : -1;
+        _p.HeldInBuffer = false; // a held message's first bytes are in the copy only now
+        _p.ReleasedFrom = -1;
     }
 
     /// <summary>The held copy of an allowed message, to send before the bytes from cutEnd on; empty afterwards.</summary>
     private protected ReadOnlyMemory<byte> TakeHeldCommand()
     {
-        var held = _heldCommand.AsMemory(0, _heldLength);
-        _heldLength = 0;
-        _releaseHeld = false;
+        var held = _p.HeldCommand.AsMemory(0, _p.HeldLength);
+        _p.HeldLength = 0;
+        _p.ReleaseHeld = false;
         return held;
     }
 
@@ -92,35 +157,14 @@ internal abstract partial class SpliceBase
     // Whether this attach reads its client's commands at all: a policy or a command rate. Without, ScanClient runs.
     private protected bool _guarded;
 
-    // Why the message being swallowed was refused: the policy, or the rate (false).
-    private bool _deniedByPolicy;
 
-    private protected Verdict _verdict;
-    private CdpCommandScanner _scanner;
 
-    // The current data frame's header: the tracker's own moves on to any control frame in between.
-    private FrameHeader _dataHeader;
 
-    // Where, in the buffer being scanned, client bytes stopped going to the runtime (held or swallowed); -1 while they go.
-    private protected long _skipFrom = -1;
 
-    // Where the last piece of the current message began: a late refusal cuts the message there.
-    private long _lastPiece;
 
-    private protected byte[]? _heldCommand;
-    private protected int _heldLength;
-    private protected bool _releaseHeld;
 
-    // The held message began in the buffer being scanned and nothing of it was cut out since: all its bytes are still
-    // in that buffer from _skipFrom on, so an allowed verdict lets them go from there, with no copy sent.
-    private protected bool _heldInBuffer;
 
-    // Where, in the buffer being scanned, a message let go in place began (-1: none, or no longer whole here): a
-    // message that then fails to complete is answered and skipped whole rather than cut.
-    private protected long _releasedFrom = -1;
 
-    // Answers made by the client pump for the buffer it scans, moved to _answers under the client write gate.
-    private protected ArrayBufferWriter<byte>? _newAnswers;
 
 
     private long _deniedCommands;
@@ -128,25 +172,10 @@ internal abstract partial class SpliceBase
     /// <summary>A command judged whole (a <c>Target.closeTarget</c> under <c>noBrowserControl</c>) may be this long.</summary>
     private const int MaxJudgedWholeBytes = 4096;
 
-    // noBrowserControl (docs/policy.md): the message's method is Target.closeTarget, judged at its end on its targetId.
-    private bool _conditional;
 
-    // noBrowserControl: the message is an allowed Target.createTarget, whose result names a target the attach created.
-    private bool _createsTarget;
 
-    // The unmasked text of the held message, for judging a conditional one whole.
-    private byte[]? _plain;
-    private int _plainLength;
 
-    // Both pumps: ids of Target.createTarget commands sent, whose results are awaited, and the targets they created.
-    private readonly Lock _targetsGate = new();
-    private HashSet<long>? _awaitedCreates;
-    private HashSet<string>? _createdTargets;
-    private int _awaitedCount;
 
-    // The runtime pump: a small text message gathered (it may be a Target.createTarget result), and its length.
-    private byte[]? _result;
-    private int _resultLength;
     private protected int _resultNeeded;
 
     private protected enum Verdict : byte
@@ -169,7 +198,7 @@ internal abstract partial class SpliceBase
     /// <summary>
     /// A splice's client-side scan under a policy (<c>ScanClient</c> without one). Stops with <see cref="PolicyStop.DropFrame"/> wherever bytes stop being
     /// skipped: <paramref name="cutStart"/> to <paramref name="cutEnd"/> were held or swallowed (and, when
-    /// <see cref="_releaseHeld"/> is set, the held copy goes out before <paramref name="cutEnd"/>), and the scan goes on
+    /// <see cref="_p.ReleaseHeld"/> is set, the held copy goes out before <paramref name="cutEnd"/>), and the scan goes on
     /// at <paramref name="position"/>; with <see cref="PolicyStop.PolicyBreach"/> the bytes before
     /// <paramref name="cutStart"/> go out and the attach ends.
     /// </summary>
@@ -188,10 +217,10 @@ internal abstract partial class SpliceBase
                 {
                     // A piece of the current data frame's payload: small while the message waits for its verdict, so
                     // that the verdict takes effect where it was reached.
-                    var limit = _verdict == Verdict.Pending ? PolicyPiece : int.MaxValue;
+                    var limit = _p.Verdict == Verdict.Pending ? PolicyPiece : int.MaxValue;
                     var length = (int)Math.Min(Math.Min(tracker.PayloadRemaining, span.Length - offset), limit);
                     var piece = span.Slice(offset, length);
-                    var frameOffset = _dataHeader.PayloadLength - tracker.PayloadRemaining;
+                    var frameOffset = _p.DataHeader.PayloadLength - tracker.PayloadRemaining;
                     tracker.Track(piece, out _); // counts the payload off; its last byte ends the frame
                     if (_fromClient.Prefix is { Gathering: true } gathering)
                     {
@@ -201,13 +230,13 @@ internal abstract partial class SpliceBase
                     var at = position + offset;
                     offset += length;
                     var stop = JudgePiece(piece, frameOffset, at, at + length, out cutStart, out cutEnd);
-                    if (tracker.PayloadRemaining == 0 && _dataHeader.Fin)
+                    if (tracker.PayloadRemaining == 0 && _p.DataHeader.Fin)
                     {
                         if (stop == PolicyStop.EndOfBuffer)
                         {
                             stop = EndMessage(at + length, out cutStart, out cutEnd);
                         }
-                        else if (_releaseHeld)
+                        else if (_p.ReleaseHeld)
                         {
                             EndReleasedMessage(); // allowed in its last piece: the whole message is judged here
                         }
@@ -251,10 +280,10 @@ internal abstract partial class SpliceBase
                             {
                                 // A message let go in place is no longer whole and unsent past a cut; one held in place
                                 // would carry the pong along if let go in place.
-                                _releasedFrom = -1;
-                                if (_skipFrom >= 0)
+                                _p.ReleasedFrom = -1;
+                                if (_p.SkipFrom >= 0)
                                 {
-                                    _heldInBuffer = false;
+                                    _p.HeldInBuffer = false;
                                     continue; // inside bytes skipped already
                                 }
 
@@ -267,17 +296,17 @@ internal abstract partial class SpliceBase
                             if (header.Opcode == WebSocketOpcode.Close)
                             {
                                 RecordClose(ref _fromClient, fromClient: true, ClosePayloadCode(ref _fromClient.Tracker));
-                                _verdict = Verdict.None; // a message cut short by the client's close is neither sent nor answered
-                                _heldLength = 0;
+                                _p.Verdict = Verdict.None; // a message cut short by the client's close is neither sent nor answered
+                                _p.HeldLength = 0;
                             }
 
-                            if (_skipFrom >= 0)
+                            if (_p.SkipFrom >= 0)
                             {
                                 // The control frame goes to the runtime: the skipped bytes end where it starts.
-                                cutStart = _skipFrom;
+                                cutStart = _p.SkipFrom;
                                 cutEnd = frameStart;
-                                _skipFrom = -1;
-                                _heldInBuffer = false;
+                                _p.SkipFrom = -1;
+                                _p.HeldInBuffer = false;
                                 position = frameEnd;
                                 return PolicyStop.DropFrame;
                             }
@@ -286,7 +315,7 @@ internal abstract partial class SpliceBase
                         }
 
                     case TrackStatus.Violation:
-                        cutStart = _skipFrom >= 0 ? _skipFrom : position + offset - heldBefore;
+                        cutStart = _p.SkipFrom >= 0 ? _p.SkipFrom : position + offset - heldBefore;
                         position += offset;
                         return PolicyStop.Violation;
                 }
@@ -304,8 +333,8 @@ internal abstract partial class SpliceBase
         cutStart = 0;
         cutEnd = 0;
         var frameStart = headerEnd - header.HeaderLength;
-        _dataHeader = header;
-        _lastPiece = frameStart;
+        _p.DataHeader = header;
+        _p.LastPiece = frameStart;
         if (header.Opcode == WebSocketOpcode.Text)
         {
             if (_observer is not null)
@@ -313,48 +342,48 @@ internal abstract partial class SpliceBase
                 ObserveClientText(buffer, headerEnd, header);
             }
 
-            _scanner = default;
-            _heldLength = 0;
-            if (_heldCommand is { Length: > 64 * 1024 })
+            _p.Scanner = default;
+            _p.HeldLength = 0;
+            if (_p.HeldCommand is { Length: > 64 * 1024 })
             {
-                ArrayPool<byte>.Shared.Return(_heldCommand); // a large command's room is not kept for the attach's life
-                _heldCommand = null;
+                ArrayPool<byte>.Shared.Return(_p.HeldCommand); // a large command's room is not kept for the attach's life
+                _p.HeldCommand = null;
             }
 
-            _plainLength = 0;
-            _conditional = false;
-            _createsTarget = false;
-            _heldInBuffer = false; // set below only if this frame starts the skipped bytes
-            _releasedFrom = -1;
+            _p.PlainLength = 0;
+            _p.Conditional = false;
+            _p.CreatesTarget = false;
+            _p.HeldInBuffer = false; // set below only if this frame starts the skipped bytes
+            _p.ReleasedFrom = -1;
             if (_rate is not null && !_rate.TryTake())
             {
-                _verdict = Verdict.Denied; // over the lease's rate: swallowed and answered, whatever its method
-                _deniedByPolicy = false;
+                _p.Verdict = Verdict.Denied; // over the lease's rate: swallowed and answered, whatever its method
+                _p.DeniedByPolicy = false;
             }
             else
             {
                 // Without a policy, a command within the rate goes on as it is, unread.
-                _verdict = _policy is null ? Verdict.None : Verdict.Pending;
-                _deniedByPolicy = true;
+                _p.Verdict = _policy is null ? Verdict.None : Verdict.Pending;
+                _p.DeniedByPolicy = true;
             }
         }
         else if (header.Opcode == WebSocketOpcode.Binary)
         {
-            cutStart = _skipFrom >= 0 ? _skipFrom : frameStart;
+            cutStart = _p.SkipFrom >= 0 ? _p.SkipFrom : frameStart;
             return PolicyStop.PolicyBreach;
         }
 
-        if (_verdict is Verdict.Pending or Verdict.Denied && _skipFrom < 0)
+        if (_p.Verdict is Verdict.Pending or Verdict.Denied && _p.SkipFrom < 0)
         {
-            _skipFrom = frameStart;
-            _heldInBuffer = header.Opcode == WebSocketOpcode.Text;
+            _p.SkipFrom = frameStart;
+            _p.HeldInBuffer = header.Opcode == WebSocketOpcode.Text;
         }
 
-        if (_verdict == Verdict.Pending)
+        if (_p.Verdict == Verdict.Pending)
         {
             var destination = HoldRoom(header.HeaderLength);
             buffer.Slice(frameStart, header.HeaderLength).CopyTo(destination);
-            _heldLength += header.HeaderLength;
+            _p.HeldLength += header.HeaderLength;
         }
 
         return header.PayloadLength == 0 && header.Fin ? EndMessage(headerEnd, out cutStart, out cutEnd) : PolicyStop.EndOfBuffer;
@@ -365,47 +394,47 @@ internal abstract partial class SpliceBase
     {
         cutStart = 0;
         cutEnd = 0;
-        if (_verdict == Verdict.None)
+        if (_p.Verdict == Verdict.None)
         {
             return PolicyStop.EndOfBuffer;
         }
 
-        _lastPiece = start;
-        if (_verdict == Verdict.Pending)
+        _p.LastPiece = start;
+        if (_p.Verdict == Verdict.Pending)
         {
             piece.CopyTo(HoldRoom(piece.Length));
-            _heldLength += piece.Length;
+            _p.HeldLength += piece.Length;
         }
 
         var state = Feed(piece, frameOffset);
-        if (_verdict == Verdict.Pending)
+        if (_p.Verdict == Verdict.Pending)
         {
-            if (state == CommandScan.MethodRead && !_conditional)
+            if (state == CommandScan.MethodRead && !_p.Conditional)
             {
-                var verdict = _policy!.Judge(_scanner.Method);
+                var verdict = _policy!.Judge(_p.Scanner.Method);
                 if (verdict == MethodVerdict.Allowed)
                 {
                     // Allowed: the held copy goes out, then the rest of the message from here.
-                    _createsTarget = _policy.Preset == MethodPolicy.NoBrowserControl && _scanner.Method.SequenceEqual("Target.createTarget"u8);
-                    _verdict = Verdict.Allowed;
+                    _p.CreatesTarget = _policy.Preset == MethodPolicy.NoBrowserControl && _p.Scanner.Method.SequenceEqual("Target.createTarget"u8);
+                    _p.Verdict = Verdict.Allowed;
                     return Release(end, out cutStart, out cutEnd);
                 }
 
                 // A close of a target the attach may have created: held whole, judged on its params at its end.
-                _conditional = verdict == MethodVerdict.IfCreatedTarget;
+                _p.Conditional = verdict == MethodVerdict.IfCreatedTarget;
             }
 
-            if (state == CommandScan.Refused || (state == CommandScan.MethodRead && !_conditional)
-                || _heldLength > (_conditional ? MaxJudgedWholeBytes : MaxHeldCommandBytes))
+            if (state == CommandScan.Refused || (state == CommandScan.MethodRead && !_p.Conditional)
+                || _p.HeldLength > (_p.Conditional ? MaxJudgedWholeBytes : MaxHeldCommandBytes))
             {
-                _verdict = Verdict.Denied; // denied, unreadable, or its method too far in to wait for
-                _heldLength = 0;
+                _p.Verdict = Verdict.Denied; // denied, unreadable, or its method too far in to wait for
+                _p.HeldLength = 0;
             }
 
             return PolicyStop.EndOfBuffer;
         }
 
-        if (_verdict == Verdict.Allowed && state == CommandScan.Refused)
+        if (_p.Verdict == Verdict.Allowed && state == CommandScan.Refused)
         {
             cutStart = start; // a late refusal: this piece, which may hold the message's last byte, is not sent
             return PolicyStop.PolicyBreach;
@@ -419,32 +448,32 @@ internal abstract partial class SpliceBase
     {
         cutStart = 0;
         cutEnd = 0;
-        var state = _scanner.Complete();
-        var verdict = _verdict;
-        _verdict = Verdict.None;
+        var state = _p.Scanner.Complete();
+        var verdict = _p.Verdict;
+        _p.Verdict = Verdict.None;
         if (verdict == Verdict.Allowed)
         {
             if (state != CommandScan.Refused)
             {
-                if (_createsTarget && _scanner.HasId)
+                if (_p.CreatesTarget && _p.Scanner.HasId)
                 {
-                    ExpectCreatedTarget(_scanner.Id);
+                    ExpectCreatedTarget(_p.Scanner.Id);
                 }
 
                 return PolicyStop.EndOfBuffer;
             }
 
-            if (_releasedFrom >= 0)
+            if (_p.ReleasedFrom >= 0)
             {
                 // Still whole in this buffer and unsent: answered like any command the relay cannot read.
                 Answer();
-                cutStart = _releasedFrom;
+                cutStart = _p.ReleasedFrom;
                 cutEnd = end;
-                _releasedFrom = -1;
+                _p.ReleasedFrom = -1;
                 return PolicyStop.DropFrame;
             }
 
-            cutStart = _lastPiece;
+            cutStart = _p.LastPiece;
             return PolicyStop.PolicyBreach;
         }
 
@@ -453,7 +482,7 @@ internal abstract partial class SpliceBase
             return PolicyStop.EndOfBuffer;
         }
 
-        if (verdict == Verdict.Pending && _conditional && state == CommandScan.MethodRead && ClosesCreatedTarget())
+        if (verdict == Verdict.Pending && _p.Conditional && state == CommandScan.MethodRead && ClosesCreatedTarget())
         {
             // A target this attach created: the whole held message goes out now.
             return Release(end, out cutStart, out cutEnd);
@@ -461,16 +490,16 @@ internal abstract partial class SpliceBase
 
         // Pending to its end (no method, a method named too late, a target the attach did not create) or denied:
         // swallowed, and answered.
-        _heldLength = 0;
+        _p.HeldLength = 0;
         Answer();
-        if (_skipFrom < 0)
+        if (_p.SkipFrom < 0)
         {
             return PolicyStop.EndOfBuffer; // everything skipped lay in earlier buffers
         }
 
-        cutStart = _skipFrom;
+        cutStart = _p.SkipFrom;
         cutEnd = end;
-        _skipFrom = -1;
+        _p.SkipFrom = -1;
         return PolicyStop.DropFrame;
     }
 
@@ -483,17 +512,17 @@ internal abstract partial class SpliceBase
     {
         cutStart = 0;
         cutEnd = 0;
-        var skipFrom = _skipFrom;
-        _skipFrom = -1;
-        if (_heldInBuffer)
+        var skipFrom = _p.SkipFrom;
+        _p.SkipFrom = -1;
+        if (_p.HeldInBuffer)
         {
-            _heldInBuffer = false;
-            _heldLength = 0;
-            _releasedFrom = skipFrom;
+            _p.HeldInBuffer = false;
+            _p.HeldLength = 0;
+            _p.ReleasedFrom = skipFrom;
             return PolicyStop.EndOfBuffer;
         }
 
-        _releaseHeld = true;
+        _p.ReleaseHeld = true;
         cutStart = skipFrom;
         cutEnd = end;
         return PolicyStop.DropFrame;
@@ -505,18 +534,18 @@ internal abstract partial class SpliceBase
     /// </summary>
     private void EndReleasedMessage()
     {
-        _verdict = Verdict.None;
-        if (_scanner.Complete() == CommandScan.Refused)
+        _p.Verdict = Verdict.None;
+        if (_p.Scanner.Complete() == CommandScan.Refused)
         {
-            _releaseHeld = false; // the held bytes are dropped, the same span skipped
-            _heldLength = 0;
+            _p.ReleaseHeld = false; // the held bytes are dropped, the same span skipped
+            _p.HeldLength = 0;
             Answer();
             return;
         }
 
-        if (_createsTarget && _scanner.HasId)
+        if (_p.CreatesTarget && _p.Scanner.HasId)
         {
-            ExpectCreatedTarget(_scanner.Id);
+            ExpectCreatedTarget(_p.Scanner.Id);
         }
     }
 
@@ -524,24 +553,24 @@ internal abstract partial class SpliceBase
     private CommandScan Feed(ReadOnlySpan<byte> piece, long frameOffset)
     {
         Span<byte> plain = stackalloc byte[PolicyPiece];
-        var state = _scanner.State;
+        var state = _p.Scanner.State;
         for (var i = 0; i < piece.Length && state != CommandScan.Refused; i += PolicyPiece)
         {
             var part = piece.Slice(i, Math.Min(PolicyPiece, piece.Length - i));
             var unmasked = plain[..part.Length];
             part.CopyTo(unmasked);
-            if (_dataHeader.Masked)
+            if (_p.DataHeader.Masked)
             {
-                WebSocketMask.Apply(unmasked, _dataHeader.MaskKey, frameOffset + i);
+                WebSocketMask.Apply(unmasked, _p.DataHeader.MaskKey, frameOffset + i);
             }
 
-            state = _scanner.Feed(unmasked);
-            if (_verdict == Verdict.Pending && _policy?.Preset == MethodPolicy.NoBrowserControl && _plainLength + unmasked.Length <= MaxJudgedWholeBytes)
+            state = _p.Scanner.Feed(unmasked);
+            if (_p.Verdict == Verdict.Pending && _policy?.Preset == MethodPolicy.NoBrowserControl && _p.PlainLength + unmasked.Length <= MaxJudgedWholeBytes)
             {
                 // The plain text of a message that may turn out to be a Target.closeTarget, judged whole at its end.
-                _plain ??= new byte[MaxJudgedWholeBytes];
-                unmasked.CopyTo(_plain.AsSpan(_plainLength));
-                _plainLength += unmasked.Length;
+                _p.Plain ??= new byte[MaxJudgedWholeBytes];
+                unmasked.CopyTo(_p.Plain.AsSpan(_p.PlainLength));
+                _p.PlainLength += unmasked.Length;
             }
         }
 
@@ -550,20 +579,20 @@ internal abstract partial class SpliceBase
 
     private Span<byte> HoldRoom(int length)
     {
-        var needed = _heldLength + length;
-        if (_heldCommand is null || _heldCommand.Length < needed)
+        var needed = _p.HeldLength + length;
+        if (_p.HeldCommand is null || _p.HeldCommand.Length < needed)
         {
             var larger = ArrayPool<byte>.Shared.Rent(Math.Max(needed, 1024));
-            if (_heldCommand is not null)
+            if (_p.HeldCommand is not null)
             {
-                _heldCommand.AsSpan(0, _heldLength).CopyTo(larger);
-                ArrayPool<byte>.Shared.Return(_heldCommand);
+                _p.HeldCommand.AsSpan(0, _p.HeldLength).CopyTo(larger);
+                ArrayPool<byte>.Shared.Return(_p.HeldCommand);
             }
 
-            _heldCommand = larger;
+            _p.HeldCommand = larger;
         }
 
-        return _heldCommand.AsSpan(_heldLength, length);
+        return _p.HeldCommand.AsSpan(_p.HeldLength, length);
     }
 
 
@@ -572,9 +601,9 @@ internal abstract partial class SpliceBase
     private void Answer()
     {
         Interlocked.Increment(ref _deniedCommands);
-        var method = _scanner.Method;
+        var method = _p.Scanner.Method;
         var readable = !method.IsEmpty && System.Text.Unicode.Utf8.IsValid(method);
-        var message = (_deniedByPolicy, readable) switch
+        var message = (_p.DeniedByPolicy, readable) switch
         {
             (true, true) => $"{Encoding.UTF8.GetString(method)} is denied by this lease's policy ({_policy!.Name}).",
             (true, false) => $"A command whose method the relay cannot read is denied by this lease's policy ({_policy!.Name}).",
@@ -586,12 +615,12 @@ internal abstract partial class SpliceBase
         using (var writer = new Utf8JsonWriter(json))
         {
             writer.WriteStartObject();
-            if (_scanner.HasId)
+            if (_p.Scanner.HasId)
             {
-                writer.WriteNumber("id"u8, _scanner.Id);
+                writer.WriteNumber("id"u8, _p.Scanner.Id);
             }
 
-            var session = _scanner.SessionId;
+            var session = _p.Scanner.SessionId;
             if (!session.IsEmpty && System.Text.Unicode.Utf8.IsValid(session))
             {
                 writer.WriteString("sessionId"u8, session);
@@ -608,9 +637,9 @@ internal abstract partial class SpliceBase
         _observer?.OnRuntimeMessage(json.WrittenSpan, json.WrittenCount, isWholeMessage: true);
 
         // An unmasked text frame (the relay is the client's server).
-        _newAnswers ??= new ArrayBufferWriter<byte>(256);
+        _p.NewAnswers ??= new ArrayBufferWriter<byte>(256);
         var length = json.WrittenCount;
-        var head = _newAnswers.GetSpan(10);
+        var head = _p.NewAnswers.GetSpan(10);
         head[0] = 0x81;
         int headLength;
         if (length < 126)
@@ -631,8 +660,8 @@ internal abstract partial class SpliceBase
             headLength = 10;
         }
 
-        _newAnswers.Advance(headLength);
-        _newAnswers.Write(json.WrittenSpan);
+        _p.NewAnswers.Advance(headLength);
+        _p.NewAnswers.Write(json.WrittenSpan);
     }
 
 
@@ -642,23 +671,23 @@ internal abstract partial class SpliceBase
     /// <summary>The client pump sent a <c>Target.createTarget</c> with this id: its result names a target the attach created.</summary>
     private void ExpectCreatedTarget(long id)
     {
-        lock (_targetsGate)
+        lock (_p.TargetsGate)
         {
-            _awaitedCreates ??= [];
-            if (_awaitedCreates.Count >= 64)
+            _p.AwaitedCreates ??= [];
+            if (_p.AwaitedCreates.Count >= 64)
             {
-                _awaitedCreates.Clear(); // results that never came (or came too large to read): forget them
+                _p.AwaitedCreates.Clear(); // results that never came (or came too large to read): forget them
             }
 
-            _awaitedCreates.Add(id);
-            _awaitedCount = _awaitedCreates.Count;
+            _p.AwaitedCreates.Add(id);
+            _p.AwaitedCount = _p.AwaitedCreates.Count;
         }
     }
 
     /// <summary>Whether the held <c>Target.closeTarget</c> names, in its <c>params.targetId</c>, a target this attach created.</summary>
     private bool ClosesCreatedTarget()
     {
-        if (_plain is null || _plainLength == 0)
+        if (_p.Plain is null || _p.PlainLength == 0)
         {
             return false;
         }
@@ -666,7 +695,7 @@ internal abstract partial class SpliceBase
         string? targetId = null;
         try
         {
-            var reader = new Utf8JsonReader(_plain.AsSpan(0, _plainLength));
+            var reader = new Utf8JsonReader(_p.Plain.AsSpan(0, _p.PlainLength));
             reader.Read(); // the top-level object: the scanner has read its structure already
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -709,9 +738,9 @@ internal abstract partial class SpliceBase
             return false; // not JSON, or a string that is not valid UTF-8: fail closed
         }
 
-        lock (_targetsGate)
+        lock (_p.TargetsGate)
         {
-            return targetId is not null && _createdTargets is not null && _createdTargets.Contains(targetId);
+            return targetId is not null && _p.CreatedTargets is not null && _p.CreatedTargets.Contains(targetId);
         }
     }
 
@@ -721,20 +750,20 @@ internal abstract partial class SpliceBase
     /// </summary>
     private protected void WatchRuntimeMessage(in FrameHeader header)
     {
-        _resultNeeded = Volatile.Read(ref _awaitedCount) > 0 && header.Fin && header.Opcode == WebSocketOpcode.Text && header.PayloadLength <= 512
+        _resultNeeded = Volatile.Read(ref _p.AwaitedCount) > 0 && header.Fin && header.Opcode == WebSocketOpcode.Text && header.PayloadLength <= 512
             ? (int)header.PayloadLength
             : 0;
-        _resultLength = 0;
+        _p.ResultLength = 0;
     }
 
     /// <summary>Payload bytes of the watched message; at its last, a result <c>{"id":N,"result":{"targetId":"…"}}</c> for an awaited id is noted.</summary>
     private protected void GatherResult(ReadOnlySpan<byte> payload)
     {
-        _result ??= new byte[512];
-        var take = Math.Min(payload.Length, _resultNeeded - _resultLength);
-        payload[..take].CopyTo(_result.AsSpan(_resultLength));
-        _resultLength += take;
-        if (_resultLength < _resultNeeded)
+        _p.Result ??= new byte[512];
+        var take = Math.Min(payload.Length, _resultNeeded - _p.ResultLength);
+        payload[..take].CopyTo(_p.Result.AsSpan(_p.ResultLength));
+        _p.ResultLength += take;
+        if (_p.ResultLength < _resultNeeded)
         {
             return;
         }
@@ -744,7 +773,7 @@ internal abstract partial class SpliceBase
         string? targetId = null;
         try
         {
-            var reader = new Utf8JsonReader(_result.AsSpan(0, _resultLength));
+            var reader = new Utf8JsonReader(_p.Result.AsSpan(0, _p.ResultLength));
             reader.Read();
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
@@ -787,14 +816,14 @@ internal abstract partial class SpliceBase
             return;
         }
 
-        lock (_targetsGate)
+        lock (_p.TargetsGate)
         {
-            if (_awaitedCreates is not null && _awaitedCreates.Remove(id.Value))
+            if (_p.AwaitedCreates is not null && _p.AwaitedCreates.Remove(id.Value))
             {
-                _awaitedCount = _awaitedCreates.Count;
+                _p.AwaitedCount = _p.AwaitedCreates.Count;
                 if (targetId is not null)
                 {
-                    (_createdTargets ??= new HashSet<string>(StringComparer.Ordinal)).Add(targetId);
+                    (_p.CreatedTargets ??= new HashSet<string>(StringComparer.Ordinal)).Add(targetId);
                 }
             }
         }
@@ -802,10 +831,10 @@ internal abstract partial class SpliceBase
 
     private protected void ReleasePolicyBuffers()
     {
-        if (_heldCommand is not null)
+        if (_guarded && _p.HeldCommand is not null)
         {
-            ArrayPool<byte>.Shared.Return(_heldCommand);
-            _heldCommand = null;
+            ArrayPool<byte>.Shared.Return(_p.HeldCommand);
+            _p.HeldCommand = null;
         }
     }
 }
