@@ -21,6 +21,9 @@ internal interface ISplice
     /// <summary>Bytes read from the runtime and held while the client does not read.</summary>
     long HeldForClient { get; }
 
+    /// <summary>Commands the relay answered instead of the runtime (docs/policy.md, docs/quotas.md): denied by the lease's policy, over its rate.</summary>
+    (long Policy, long Rate) CommandsRefused { get; }
+
     /// <summary>Ends the attach from outside (terminate, drain, heartbeat); the first reason recorded wins.</summary>
     void Abort(AttachEndReason reason);
 

@@ -167,7 +167,9 @@ internal abstract partial class SpliceBase
 
 
 
-    private long _deniedCommands;
+    // Commands the relay answered instead of the runtime: denied by the policy, over the rate.
+    private long _refusedByPolicy;
+    private long _refusedByRate;
 
     /// <summary>A command judged whole (a <c>Target.closeTarget</c> under <c>noBrowserControl</c>) may be this long.</summary>
     private const int MaxJudgedWholeBytes = 4096;
@@ -192,8 +194,8 @@ internal abstract partial class SpliceBase
         Denied,
     }
 
-    /// <summary>Commands the policy answered instead of the runtime.</summary>
-    public long DeniedCommands => Volatile.Read(ref _deniedCommands);
+    /// <summary>Commands the relay answered instead of the runtime, by why: the policy, the rate.</summary>
+    public (long Policy, long Rate) CommandsRefused => (Volatile.Read(ref _refusedByPolicy), Volatile.Read(ref _refusedByRate));
 
     /// <summary>
     /// A splice's client-side scan under a policy (<c>ScanClient</c> without one). Stops with <see cref="PolicyStop.DropFrame"/> wherever bytes stop being
@@ -600,7 +602,7 @@ internal abstract partial class SpliceBase
     /// <summary>Writes CDP's answer to the denied command the scanner read: its id, its session, and a -32000 error.</summary>
     private void Answer()
     {
-        Interlocked.Increment(ref _deniedCommands);
+        Interlocked.Increment(ref _p.DeniedByPolicy ? ref _refusedByPolicy : ref _refusedByRate);
         var method = _p.Scanner.Method;
         var readable = !method.IsEmpty && System.Text.Unicode.Utf8.IsValid(method);
         var message = (_p.DeniedByPolicy, readable) switch

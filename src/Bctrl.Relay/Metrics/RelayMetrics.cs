@@ -21,6 +21,7 @@ internal sealed class RelayMetrics
     private readonly Counter<long> _attempts;
     private readonly Counter<long> _discoveryRefusals;
     private readonly Counter<long> _closes;
+    private readonly Counter<long> _refusedCommands;
     private readonly Histogram<double> _setup;
 
     // Totals of attaches that have ended; live attaches are added at scrape time.
@@ -38,6 +39,8 @@ internal sealed class RelayMetrics
         // divide refused attempts by all attempts (deploy/prometheus/alerts.yml), which discovery must not skew. Its
         // only tag is the refusal's code, the same dozen literals as the attempts' result.
         _discoveryRefusals = Meter.CreateCounter<long>("bctrl.relay.discovery.refusals", "{request}", "Discovery requests refused before the runtime was asked, by the refusal's error code.");
+        _refusedCommands = Meter.CreateCounter<long>("bctrl.relay.commands.refused", "{command}",
+            "CDP commands the relay answered instead of the runtime, by reason: policy (docs/policy.md) or rate (docs/quotas.md); counted when their attach ends.");
         _closes = Meter.CreateCounter<long>("bctrl.relay.attach.closes", "{attach}", "Ended attaches by reason and the close code the client got (0: pass-through or none).");
         _setup = Meter.CreateHistogram<double>("bctrl.relay.attach.setup.duration", "s", "From the upgrade request to the client's 101: lease check, runtime dial and handshake.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] });
@@ -78,6 +81,16 @@ internal sealed class RelayMetrics
         }
 
         _closes.Add(1, new KeyValuePair<string, object?>("reason", Observation.ReasonNames.Of(summary.Reason)), new KeyValuePair<string, object?>("code", (int)summary.SentToClient.Code));
+        var (byPolicy, byRate) = attach.Splice.CommandsRefused;
+        if (byPolicy > 0)
+        {
+            _refusedCommands.Add(byPolicy, new KeyValuePair<string, object?>("reason", "policy"));
+        }
+
+        if (byRate > 0)
+        {
+            _refusedCommands.Add(byRate, new KeyValuePair<string, object?>("reason", "rate"));
+        }
     }
 
     private Measurement<long>[] ObserveBuffered()

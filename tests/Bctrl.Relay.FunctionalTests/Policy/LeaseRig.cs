@@ -49,6 +49,30 @@ internal sealed class LeaseRig : IAsyncDisposable
         return (client, runtime);
     }
 
+    /// <summary>
+    /// Waits (bounded) until the relay's <c>bctrl_relay_commands_refused_total{reason}</c> reads from
+    /// <paramref name="count"/> to <paramref name="atMost"/> (default: exactly <paramref name="count"/>): it is counted
+    /// when the attach ends.
+    /// </summary>
+    public async Task WaitForRefusedAsync(string reason, long count, long? atMost = null)
+    {
+        var label = $"reason=\"{reason}\"";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var scrape = await Relay.Http.GetStringAsync("/metrics");
+            var line = scrape.Split('\n').FirstOrDefault(l => l.StartsWith("bctrl_relay_commands_refused_total{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
+            if (line is not null && long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) is var value
+                && value >= count && value <= (atMost ?? count))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"bctrl_relay_commands_refused_total{{reason={reason}}} never read {count}: {line ?? "absent"}");
+            await Task.Delay(100);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await Relay.DisposeAsync();

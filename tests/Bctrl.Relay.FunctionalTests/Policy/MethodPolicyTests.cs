@@ -43,6 +43,12 @@ public sealed class MethodPolicyTests
         // The attach carries on both ways.
         await runtime.SendFrameAsync(FakeRuntimeFrame.Text, Bytes("""{"id":9,"result":{}}"""));
         Assert.Equal("""{"id":9,"result":{}}""", (await client.ReadFrameSkippingPingsAsync()).PayloadText);
+
+        // Counted for Prometheus when the attach ends.
+        await client.SendCloseAsync(1000);
+        Assert.Equal(FakeRuntimeFrame.Close, (await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10))).Opcode);
+        await runtime.SendCloseAsync(1000);
+        await rig.WaitForRefusedAsync("policy", 2);
     }
 
     [Fact(Timeout = 30_000)]

@@ -55,6 +55,11 @@ public sealed class QuotaTests
                 break;
             }
         }
+
+        await client.SendCloseAsync(1000);
+        Assert.Equal(FakeRuntimeFrame.Close, (await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10))).Opcode);
+        await runtime.SendCloseAsync(1000);
+        await rig.WaitForRefusedAsync("rate", 14, atMost: 15); // every command the relay answered (a refill may let a sixth pass)
     }
 
     [Fact(Timeout = 30_000)]
