@@ -35,7 +35,7 @@ internal sealed partial class LoopSplice
             var stop = ScanClientUnderPolicy(buffer, ref position, out var cutStart, out var cutEnd);
             switch (stop)
             {
-                case PolicyStop.DropFrame:
+                case ClientScanStop.DropFrame:
                     SendTo(RuntimeSide, data[(int)sent..(int)cutStart]);
                     if (_p.ReleaseHeld)
                     {
@@ -49,12 +49,12 @@ internal sealed partial class LoopSplice
                     }
 
                     continue;
-                case PolicyStop.Violation:
-                case PolicyStop.PolicyBreach:
+                case ClientScanStop.Violation:
+                case ClientScanStop.PolicyBreach:
                     SendTo(RuntimeSide, data[(int)sent..(int)cutStart]);
                     leg.AddBytes(length);
                     leg.PublishFrameCounts();
-                    if (stop == PolicyStop.PolicyBreach)
+                    if (stop == ClientScanStop.PolicyBreach)
                     {
                         _runtimeFrameCut = true; // a close now would complete the runtime's half-sent frame
                         TryEnd(AttachEndReason.PolicyViolation);
@@ -94,32 +94,20 @@ internal sealed partial class LoopSplice
             return true;
         }
 
-        var made = _p.NewAnswers.WrittenSpan;
-        if (_answersLength + made.Length > MaxQueuedAnswerBytes)
+        if (!QueueNewAnswers(ref _answers, ref _answersLength))
         {
-            TryEnd(AttachEndReason.PolicyViolation); // refused commands pile up behind a runtime frame
+            TryEnd(AttachEndReason.PolicyViolation); // refused commands pile up behind a runtime message
             return false;
         }
 
-        if (_answers is null || _answers.Length < _answersLength + made.Length)
-        {
-            var larger = new byte[Math.Max(_answersLength + made.Length, 1024)];
-            _answers?.AsSpan(0, _answersLength).CopyTo(larger);
-            _answers = larger;
-        }
-
-        made.CopyTo(_answers.AsSpan(_answersLength));
-        _answersLength += made.Length;
-        _p.NewAnswers.ResetWrittenCount();
         SendAnswers();
         return !IsEnded;
     }
 
-    /// <summary>Sends the waiting answers when the runtime's stream to the client is at a frame boundary and its close has not passed.</summary>
+    /// <summary>Sends the waiting answers when the client's stream takes them (<see cref="SpliceBase.ClientStreamTakesAnswers"/>).</summary>
     private void SendAnswers()
     {
-        // Between messages, not only between frames: an answer is a data frame, which may not cut into a fragmented one.
-        if (_answersLength == 0 || IsEnded || _fromRuntime.Tracker.PayloadRemaining != 0 || _fromRuntime.Tracker.InMessage || _fromRuntime.Tracker.CloseSeen)
+        if (_answersLength == 0 || IsEnded || !ClientStreamTakesAnswers)
         {
             return;
         }

@@ -13,8 +13,7 @@ internal sealed record LeaseQuotas(int? CommandsPerSecond, int? MaxAttaches, int
     public const int MaxMaxAttaches = 10_000;
     public const long MinMaxBytes = 1024;
 
-    private const int MaxCached = 4096;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, LeaseQuotas?> s_byText = new(StringComparer.Ordinal);
+    private static readonly ParsedTextCache<LeaseQuotas> s_byText = new(TryParseText);
 
     /// <summary>The stored form (a connection record's field), read back by <see cref="TryParseText"/>.</summary>
     public string Text => string.Create(CultureInfo.InvariantCulture, $"c={CommandsPerSecond};a={MaxAttaches};s={MaxAttachSeconds};b={MaxBytes}");
@@ -38,26 +37,8 @@ internal sealed record LeaseQuotas(int? CommandsPerSecond, int? MaxAttaches, int
         return error is null ? new LeaseQuotas(commandsPerSecond, maxAttaches, maxAttachSeconds, maxBytes) : null;
     }
 
-    /// <summary>The quotas a record carries, parsed once per distinct text (bounded cache); null for none or an unreadable text.</summary>
-    public static LeaseQuotas? FromText(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return null;
-        }
-
-        if (s_byText.TryGetValue(text, out var cached))
-        {
-            return cached;
-        }
-
-        if (s_byText.Count >= MaxCached)
-        {
-            s_byText.Clear();
-        }
-
-        return s_byText[text] = TryParseText(text);
-    }
+    /// <summary>The quotas a record carries (<see cref="Text"/>), parsed once per distinct text; null for none or an unreadable text.</summary>
+    public static LeaseQuotas? FromText(string? text) => s_byText.Get(text);
 
     public static LeaseQuotas? TryParseText(string? text)
     {

@@ -130,33 +130,10 @@ internal sealed class MethodPolicy
         return new MethodPolicy(preset, [.. allow ?? []], [.. deny ?? []]);
     }
 
-    private const int MaxCached = 4096;
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, MethodPolicy?> s_byText = new(StringComparer.Ordinal);
+    private static readonly ParsedTextCache<MethodPolicy> s_byText = new(TryParseText);
 
-    /// <summary>
-    /// The policy a lease's record carries, built once per distinct text and shared by every attach that carries it
-    /// (leases of one customer mostly carry the same one). The cache is bounded: past <see cref="MaxCached"/> texts it
-    /// starts again. Null for none or for a text this version does not write.
-    /// </summary>
-    public static MethodPolicy? FromText(string? text)
-    {
-        if (string.IsNullOrEmpty(text))
-        {
-            return null;
-        }
-
-        if (s_byText.TryGetValue(text, out var cached))
-        {
-            return cached;
-        }
-
-        if (s_byText.Count >= MaxCached)
-        {
-            s_byText.Clear();
-        }
-
-        return s_byText[text] = TryParseText(text);
-    }
+    /// <summary>The policy a lease's record carries (<see cref="Text"/>), built once per distinct text; null for none or an unreadable text.</summary>
+    public static MethodPolicy? FromText(string? text) => s_byText.Get(text);
 
     /// <summary>Reads <see cref="Text"/> back; null when it is not a policy this version writes.</summary>
     public static MethodPolicy? TryParseText(string? text)

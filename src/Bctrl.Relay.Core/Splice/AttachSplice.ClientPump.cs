@@ -7,17 +7,6 @@ namespace Bctrl.Relay.Splice;
 
 internal sealed partial class AttachSplice
 {
-    /// <summary>The same values as <see cref="SpliceBase.PolicyStop"/>, which the scan under a policy returns.</summary>
-    private enum ScanStop : byte
-    {
-        EndOfBuffer,
-        DropFrame,
-        Violation,
-
-        /// <summary>A client message broke the lease's policy where it could not be answered (docs/policy.md): 1008.</summary>
-        PolicyBreach,
-    }
-
     /// <summary>
     /// Client to runtime: the canonical <see cref="System.IO.Pipelines.PipeReader"/> loop over Kestrel's input. Whole
     /// frames and whole payload runs are sent from Kestrel's buffers to the runtime socket as they are (client frames
@@ -42,8 +31,8 @@ internal sealed partial class AttachSplice
                     long cutStart, cutEnd;
                     var stop = !_guarded
                         ? ScanClient(buffer, ref position, out cutStart, out cutEnd)
-                        : (ScanStop)ScanClientUnderPolicy(buffer, ref position, out cutStart, out cutEnd);
-                    if (stop == ScanStop.DropFrame)
+                        : ScanClientUnderPolicy(buffer, ref position, out cutStart, out cutEnd);
+                    if (stop == ClientScanStop.DropFrame)
                     {
                         await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
                         if (_guarded && _p.ReleaseHeld)
@@ -64,18 +53,18 @@ internal sealed partial class AttachSplice
                         continue;
                     }
 
-                    if (stop is ScanStop.Violation or ScanStop.PolicyBreach)
+                    if (stop is ClientScanStop.Violation or ClientScanStop.PolicyBreach)
                     {
                         await SendToRuntimeAsync(buffer.Slice(sent, cutStart - sent), cancellationToken).ConfigureAwait(false);
                         _clientInput.AdvanceTo(buffer.End);
                         _fromClient.AddBytes(buffer.Length);
-                        if (stop == ScanStop.PolicyBreach)
+                        if (stop == ClientScanStop.PolicyBreach)
                         {
                             // The runtime may hold part of a frame: a close now would complete it with the close's bytes.
                             _runtimeSendInterrupted = _runtimeFrameCut = true;
                         }
 
-                        TryEnd(stop == ScanStop.PolicyBreach ? AttachEndReason.PolicyViolation : ViolationReason(_fromClient.Tracker.Violation, fromClient: true));
+                        TryEnd(stop == ClientScanStop.PolicyBreach ? AttachEndReason.PolicyViolation : ViolationReason(_fromClient.Tracker.Violation, fromClient: true));
                         return;
                     }
 
@@ -143,7 +132,7 @@ internal sealed partial class AttachSplice
     /// at a frame to drop (a pong answering the relay's ping) or a violation; <paramref name="cutStart"/> is where that
     /// frame starts and <paramref name="position"/> ends just after it.
     /// </summary>
-    private ScanStop ScanClient(in ReadOnlySequence<byte> buffer, ref long position, out long cutStart, out long cutEnd)
+    private ClientScanStop ScanClient(in ReadOnlySequence<byte> buffer, ref long position, out long cutStart, out long cutEnd)
     {
         cutStart = 0;
         cutEnd = 0;
@@ -183,7 +172,7 @@ internal sealed partial class AttachSplice
                             position += offset;
                             cutStart = position - header.FrameLength;
                             cutEnd = position;
-                            return ScanStop.DropFrame;
+                            return ClientScanStop.DropFrame;
                         }
 
                         if (header.Opcode == WebSocketOpcode.Close)
@@ -194,14 +183,14 @@ internal sealed partial class AttachSplice
                         continue;
                     case TrackStatus.Violation:
                         cutStart = position + offset - heldBefore;
-                        return ScanStop.Violation;
+                        return ClientScanStop.Violation;
                 }
             }
 
             position += span.Length;
         }
 
-        return ScanStop.EndOfBuffer;
+        return ClientScanStop.EndOfBuffer;
     }
 
     /// <summary>

@@ -22,22 +22,11 @@ internal sealed partial class AttachSplice
         await _clientWrite.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var made = _p.NewAnswers!.WrittenSpan;
-            if (_answersLength + made.Length > MaxQueuedAnswerBytes)
+            if (!QueueNewAnswers(ref _answers, ref _answersLength))
             {
                 return false;
             }
 
-            if (_answers is null || _answers.Length < _answersLength + made.Length)
-            {
-                var larger = new byte[Math.Max(_answersLength + made.Length, 1024)];
-                _answers?.AsSpan(0, _answersLength).CopyTo(larger);
-                _answers = larger;
-            }
-
-            made.CopyTo(_answers.AsSpan(_answersLength));
-            _answersLength += made.Length;
-            _p.NewAnswers.ResetWrittenCount();
             await WriteAnswersAsync(cancellationToken).ConfigureAwait(false);
             return true;
         }
@@ -48,14 +37,13 @@ internal sealed partial class AttachSplice
     }
 
     /// <summary>
-    /// Writes the waiting answers to the client when its stream is at a frame boundary and the runtime's close has not
-    /// gone to it. The caller holds <see cref="_clientWrite"/>; the runtime pump calls this after each flush, so answers
+    /// Writes the waiting answers to the client when its stream takes them (<see cref="SpliceBase.ClientStreamTakesAnswers"/>).
+    /// The caller holds <see cref="_clientWrite"/>; the runtime pump calls this after each flush, so answers
     /// that waited on a runtime frame go out when it ends.
     /// </summary>
     private async ValueTask WriteAnswersAsync(CancellationToken cancellationToken)
     {
-        // Between messages, not only between frames: an answer is a data frame, which may not cut into a fragmented one.
-        if (_answersLength == 0 || _fromRuntime.Tracker.PayloadRemaining != 0 || _fromRuntime.Tracker.InMessage || _fromRuntime.Tracker.CloseSeen)
+        if (_answersLength == 0 || !ClientStreamTakesAnswers)
         {
             return;
         }

@@ -29,8 +29,8 @@ namespace Bctrl.Relay.Splice;
 /// </remarks>
 internal abstract partial class SpliceBase
 {
-    /// <summary>What <see cref="ScanClientUnderPolicy"/> stops on.</summary>
-    private protected enum PolicyStop : byte
+    /// <summary>What a scan of the client's bytes stops on: the pipe splice's own scan, and <see cref="ScanClientUnderPolicy"/>.</summary>
+    private protected enum ClientScanStop : byte
     {
         EndOfBuffer,
 
@@ -131,6 +131,39 @@ internal abstract partial class SpliceBase
         _p.ReleasedFrom = -1;
     }
 
+    /// <summary>
+    /// Whether the runtime's stream to the client is between messages, and its close has not passed: where the relay's
+    /// answers may go. Between frames is not enough: an answer is a data frame, which may not cut into a fragmented one.
+    /// </summary>
+    private protected bool ClientStreamTakesAnswers
+        => _fromRuntime.Tracker.PayloadRemaining == 0 && !_fromRuntime.Tracker.InMessage && !_fromRuntime.Tracker.CloseSeen;
+
+    /// <summary>
+    /// Moves the answers made while scanning to the end of a splice's queue of answers waiting for the client,
+    /// growing it as needed; false, leaving the queue as it was, when more than <see cref="MaxQueuedAnswerBytes"/>
+    /// would wait (refused commands piling up behind a runtime message).
+    /// </summary>
+    private protected bool QueueNewAnswers(ref byte[]? queue, ref int length)
+    {
+        var made = _p.NewAnswers!.WrittenSpan;
+        if (length + made.Length > MaxQueuedAnswerBytes)
+        {
+            return false;
+        }
+
+        if (queue is null || queue.Length < length + made.Length)
+        {
+            var larger = new byte[Math.Max(length + made.Length, 1024)];
+            queue?.AsSpan(0, length).CopyTo(larger);
+            queue = larger;
+        }
+
+        made.CopyTo(queue.AsSpan(length));
+        length += made.Length;
+        _p.NewAnswers.ResetWrittenCount();
+        return true;
+    }
+
     /// <summary>The held copy of an allowed message, to send before the bytes from cutEnd on; empty afterwards.</summary>
     private protected ReadOnlyMemory<byte> TakeHeldCommand()
     {
@@ -198,13 +231,13 @@ internal abstract partial class SpliceBase
     public (long Policy, long Rate) CommandsRefused => (Volatile.Read(ref _refusedByPolicy), Volatile.Read(ref _refusedByRate));
 
     /// <summary>
-    /// A splice's client-side scan under a policy (<c>ScanClient</c> without one). Stops with <see cref="PolicyStop.DropFrame"/> wherever bytes stop being
+    /// A splice's client-side scan under a policy (<c>ScanClient</c> without one). Stops with <see cref="ClientScanStop.DropFrame"/> wherever bytes stop being
     /// skipped: <paramref name="cutStart"/> to <paramref name="cutEnd"/> were held or swallowed (and, when
     /// <see cref="_p.ReleaseHeld"/> is set, the held copy goes out before <paramref name="cutEnd"/>), and the scan goes on
-    /// at <paramref name="position"/>; with <see cref="PolicyStop.PolicyBreach"/> the bytes before
+    /// at <paramref name="position"/>; with <see cref="ClientScanStop.PolicyBreach"/> the bytes before
     /// <paramref name="cutStart"/> go out and the attach ends.
     /// </summary>
-    private protected PolicyStop ScanClientUnderPolicy(in ReadOnlySequence<byte> buffer, ref long position, out long cutStart, out long cutEnd)
+    private protected ClientScanStop ScanClientUnderPolicy(in ReadOnlySequence<byte> buffer, ref long position, out long cutStart, out long cutEnd)
     {
         cutStart = 0;
         cutEnd = 0;
@@ -234,7 +267,7 @@ internal abstract partial class SpliceBase
                     var stop = JudgePiece(piece, frameOffset, at, at + length, out cutStart, out cutEnd);
                     if (tracker.PayloadRemaining == 0 && _p.DataHeader.Fin)
                     {
-                        if (stop == PolicyStop.EndOfBuffer)
+                        if (stop == ClientScanStop.EndOfBuffer)
                         {
                             stop = EndMessage(at + length, out cutStart, out cutEnd);
                         }
@@ -244,7 +277,7 @@ internal abstract partial class SpliceBase
                         }
                     }
 
-                    if (stop != PolicyStop.EndOfBuffer)
+                    if (stop != ClientScanStop.EndOfBuffer)
                     {
                         position += offset;
                         return stop;
@@ -264,7 +297,7 @@ internal abstract partial class SpliceBase
                         {
                             var header = tracker.Header;
                             var stop = BeginDataFrame(buffer, header, position + offset, out cutStart, out cutEnd);
-                            if (stop != PolicyStop.EndOfBuffer)
+                            if (stop != ClientScanStop.EndOfBuffer)
                             {
                                 position += offset;
                                 return stop;
@@ -292,7 +325,7 @@ internal abstract partial class SpliceBase
                                 cutStart = frameStart;
                                 cutEnd = frameEnd;
                                 position = frameEnd;
-                                return PolicyStop.DropFrame;
+                                return ClientScanStop.DropFrame;
                             }
 
                             if (header.Opcode == WebSocketOpcode.Close)
@@ -310,7 +343,7 @@ internal abstract partial class SpliceBase
                                 _p.SkipFrom = -1;
                                 _p.HeldInBuffer = false;
                                 position = frameEnd;
-                                return PolicyStop.DropFrame;
+                                return ClientScanStop.DropFrame;
                             }
 
                             continue;
@@ -319,18 +352,18 @@ internal abstract partial class SpliceBase
                     case TrackStatus.Violation:
                         cutStart = _p.SkipFrom >= 0 ? _p.SkipFrom : position + offset - heldBefore;
                         position += offset;
-                        return PolicyStop.Violation;
+                        return ClientScanStop.Violation;
                 }
             }
 
             position += span.Length;
         }
 
-        return PolicyStop.EndOfBuffer;
+        return ClientScanStop.EndOfBuffer;
     }
 
     /// <summary>A data frame's header has been read; <paramref name="headerEnd"/> is where its payload starts in the buffer.</summary>
-    private PolicyStop BeginDataFrame(in ReadOnlySequence<byte> buffer, in FrameHeader header, long headerEnd, out long cutStart, out long cutEnd)
+    private ClientScanStop BeginDataFrame(in ReadOnlySequence<byte> buffer, in FrameHeader header, long headerEnd, out long cutStart, out long cutEnd)
     {
         cutStart = 0;
         cutEnd = 0;
@@ -372,7 +405,7 @@ internal abstract partial class SpliceBase
         else if (header.Opcode == WebSocketOpcode.Binary)
         {
             cutStart = _p.SkipFrom >= 0 ? _p.SkipFrom : frameStart;
-            return PolicyStop.PolicyBreach;
+            return ClientScanStop.PolicyBreach;
         }
 
         if (_p.Verdict is Verdict.Pending or Verdict.Denied && _p.SkipFrom < 0)
@@ -388,17 +421,17 @@ internal abstract partial class SpliceBase
             _p.HeldLength += header.HeaderLength;
         }
 
-        return header.PayloadLength == 0 && header.Fin ? EndMessage(headerEnd, out cutStart, out cutEnd) : PolicyStop.EndOfBuffer;
+        return header.PayloadLength == 0 && header.Fin ? EndMessage(headerEnd, out cutStart, out cutEnd) : ClientScanStop.EndOfBuffer;
     }
 
     /// <summary>Reads a piece of a text message's payload (<paramref name="start"/> to <paramref name="end"/> in the buffer) and acts on the verdict.</summary>
-    private PolicyStop JudgePiece(ReadOnlySpan<byte> piece, long frameOffset, long start, long end, out long cutStart, out long cutEnd)
+    private ClientScanStop JudgePiece(ReadOnlySpan<byte> piece, long frameOffset, long start, long end, out long cutStart, out long cutEnd)
     {
         cutStart = 0;
         cutEnd = 0;
         if (_p.Verdict == Verdict.None)
         {
-            return PolicyStop.EndOfBuffer;
+            return ClientScanStop.EndOfBuffer;
         }
 
         _p.LastPiece = start;
@@ -433,20 +466,20 @@ internal abstract partial class SpliceBase
                 _p.HeldLength = 0;
             }
 
-            return PolicyStop.EndOfBuffer;
+            return ClientScanStop.EndOfBuffer;
         }
 
         if (_p.Verdict == Verdict.Allowed && state == CommandScan.Refused)
         {
             cutStart = start; // a late refusal: this piece, which may hold the message's last byte, is not sent
-            return PolicyStop.PolicyBreach;
+            return ClientScanStop.PolicyBreach;
         }
 
-        return PolicyStop.EndOfBuffer;
+        return ClientScanStop.EndOfBuffer;
     }
 
     /// <summary>The message's last byte has been read (at <paramref name="end"/>): send it on, or answer it.</summary>
-    private PolicyStop EndMessage(long end, out long cutStart, out long cutEnd)
+    private ClientScanStop EndMessage(long end, out long cutStart, out long cutEnd)
     {
         cutStart = 0;
         cutEnd = 0;
@@ -462,7 +495,7 @@ internal abstract partial class SpliceBase
                     ExpectCreatedTarget(_p.Scanner.Id);
                 }
 
-                return PolicyStop.EndOfBuffer;
+                return ClientScanStop.EndOfBuffer;
             }
 
             if (_p.ReleasedFrom >= 0)
@@ -472,16 +505,16 @@ internal abstract partial class SpliceBase
                 cutStart = _p.ReleasedFrom;
                 cutEnd = end;
                 _p.ReleasedFrom = -1;
-                return PolicyStop.DropFrame;
+                return ClientScanStop.DropFrame;
             }
 
             cutStart = _p.LastPiece;
-            return PolicyStop.PolicyBreach;
+            return ClientScanStop.PolicyBreach;
         }
 
         if (verdict == Verdict.None)
         {
-            return PolicyStop.EndOfBuffer;
+            return ClientScanStop.EndOfBuffer;
         }
 
         if (verdict == Verdict.Pending && _p.Conditional && state == CommandScan.MethodRead && ClosesCreatedTarget())
@@ -496,13 +529,13 @@ internal abstract partial class SpliceBase
         Answer();
         if (_p.SkipFrom < 0)
         {
-            return PolicyStop.EndOfBuffer; // everything skipped lay in earlier buffers
+            return ClientScanStop.EndOfBuffer; // everything skipped lay in earlier buffers
         }
 
         cutStart = _p.SkipFrom;
         cutEnd = end;
         _p.SkipFrom = -1;
-        return PolicyStop.DropFrame;
+        return ClientScanStop.DropFrame;
     }
 
     /// <summary>
@@ -510,7 +543,7 @@ internal abstract partial class SpliceBase
     /// simply stop being skipped (the usual case: no copy is sent, and the message leaves in the same send as what
     /// follows it); otherwise the copy goes out before the bytes from <paramref name="end"/> on.
     /// </summary>
-    private PolicyStop Release(long end, out long cutStart, out long cutEnd)
+    private ClientScanStop Release(long end, out long cutStart, out long cutEnd)
     {
         cutStart = 0;
         cutEnd = 0;
@@ -521,13 +554,13 @@ internal abstract partial class SpliceBase
             _p.HeldInBuffer = false;
             _p.HeldLength = 0;
             _p.ReleasedFrom = skipFrom;
-            return PolicyStop.EndOfBuffer;
+            return ClientScanStop.EndOfBuffer;
         }
 
         _p.ReleaseHeld = true;
         cutStart = skipFrom;
         cutEnd = end;
-        return PolicyStop.DropFrame;
+        return ClientScanStop.DropFrame;
     }
 
     /// <summary>
