@@ -64,4 +64,43 @@ internal static class DataPlane
 
         return (response.StatusCode, code, body);
     }
+
+    /// <summary>
+    /// Opens a tab on <paramref name="page"/> through a lease's <c>/json/new</c> (<paramref name="baseUrl"/>: its
+    /// discovery form) and returns its target id; with <paramref name="title"/>, waits (bounded) until the tab shows it.
+    /// </summary>
+    public static async Task<string> OpenTabAsync(string baseUrl, Uri page, CancellationToken cancellationToken, string? title = null)
+    {
+        using var opened = await Http.PutAsync($"{baseUrl}/json/new?{page.AbsoluteUri}", null, cancellationToken);
+        var text = await opened.Content.ReadAsStringAsync(cancellationToken);
+        Assert.True(opened.StatusCode == HttpStatusCode.OK, $"PUT json/new answered {(int)opened.StatusCode}: {text}");
+        using var target = JsonDocument.Parse(text);
+        var id = target.RootElement.GetProperty("id").GetString()!;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (title is not null && DateTime.UtcNow < deadline)
+        {
+            using var list = JsonDocument.Parse(await Http.GetStringAsync($"{baseUrl}/json/list", cancellationToken));
+            if (list.RootElement.EnumerateArray().Any(e => e.GetProperty("id").GetString() == id && e.GetProperty("title").GetString() == title))
+            {
+                break;
+            }
+
+            await Task.Delay(100, cancellationToken);
+        }
+
+        return id;
+    }
+
+    /// <summary>Closes a tab through a lease's <c>/json/close</c>; a tab that cannot be closed stays (nothing else depends on it).</summary>
+    public static async Task CloseTabAsync(string baseUrl, string id)
+    {
+        try
+        {
+            using var closed = await Http.GetAsync($"{baseUrl}/json/close/{id}");
+        }
+        catch (HttpRequestException)
+        {
+            // The tab stays in the collection's Chromium.
+        }
+    }
 }

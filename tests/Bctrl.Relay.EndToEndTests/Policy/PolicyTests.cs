@@ -48,7 +48,7 @@ public sealed class PolicyTests(ChromiumFixture fixture)
             Assert.False(page.IsClosed);
 
             // A tab the attach did not open stays open; the one it opened, Puppeteer closes as usual.
-            var theirs = await OpenTabAsync(adminBase, 74, timeout.Token);
+            var theirs = await DataPlane.OpenTabAsync(adminBase, fixture.Site.Noise(74), timeout.Token, TestSite.NoiseTitle(74));
             try
             {
                 var refused = await Assert.ThrowsAnyAsync<PuppeteerException>(() => browserSession.SendAsync("Target.closeTarget", new { targetId = theirs }));
@@ -57,7 +57,7 @@ public sealed class PolicyTests(ChromiumFixture fixture)
             }
             finally
             {
-                await CloseTabAsync(adminBase, theirs);
+                await DataPlane.CloseTabAsync(adminBase, theirs);
             }
 
             await page.CloseAsync();
@@ -67,7 +67,7 @@ public sealed class PolicyTests(ChromiumFixture fixture)
         {
             if (page is not null)
             {
-                await CloseTabAsync(adminBase, page.MainFrame.Id);
+                await DataPlane.CloseTabAsync(adminBase, page.MainFrame.Id);
             }
 
             browser?.Disconnect();
@@ -81,7 +81,7 @@ public sealed class PolicyTests(ChromiumFixture fixture)
         await using var relay = await Relays.StartAsync(fixture);
         var (_, admin) = await relay.CreateConnectionAsync(Relays.RuntimeId);
         var adminBase = DataPlane.HttpForm(admin).AbsoluteUri;
-        var tab = await OpenTabAsync(adminBase, 72, timeout.Token);
+        var tab = await DataPlane.OpenTabAsync(adminBase, fixture.Site.Noise(72), timeout.Token, TestSite.NoiseTitle(72)); // loaded before a read-only client looks
         var readOnly = await CreateAsync(relay, new { preset = "readOnly" }, timeout.Token);
 
         IBrowser? browser = null;
@@ -111,7 +111,7 @@ public sealed class PolicyTests(ChromiumFixture fixture)
         finally
         {
             browser?.Disconnect();
-            await CloseTabAsync(adminBase, tab);
+            await DataPlane.CloseTabAsync(adminBase, tab);
         }
     }
 
@@ -138,44 +138,6 @@ public sealed class PolicyTests(ChromiumFixture fixture)
             }
 
             await Task.Delay(100, cancellationToken);
-        }
-    }
-
-    private async Task<string> OpenTabAsync(string baseUrl, int seed, CancellationToken cancellationToken) => await OpenTabAsync(baseUrl, fixture.Site.Noise(seed), TestSite.NoiseTitle(seed), cancellationToken);
-
-    private static async Task<string> OpenTabAsync(string baseUrl, Uri page, string title, CancellationToken cancellationToken)
-    {
-        using var opened = await DataPlane.Http.PutAsync($"{baseUrl}/json/new?{page.AbsoluteUri}", null, cancellationToken);
-        var text = await opened.Content.ReadAsStringAsync(cancellationToken);
-        Assert.True(opened.StatusCode == HttpStatusCode.OK, $"PUT json/new answered {(int)opened.StatusCode}: {text}");
-        using var target = JsonDocument.Parse(text);
-        var id = target.RootElement.GetProperty("id").GetString()!;
-
-        // Loaded before a read-only client looks at it.
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (DateTime.UtcNow < deadline)
-        {
-            using var list = JsonDocument.Parse(await DataPlane.Http.GetStringAsync($"{baseUrl}/json/list", cancellationToken));
-            if (list.RootElement.EnumerateArray().Any(e => e.GetProperty("id").GetString() == id && e.GetProperty("title").GetString() == title))
-            {
-                break;
-            }
-
-            await Task.Delay(100, cancellationToken);
-        }
-
-        return id;
-    }
-
-    private static async Task CloseTabAsync(string baseUrl, string id)
-    {
-        try
-        {
-            using var closed = await DataPlane.Http.GetAsync($"{baseUrl}/json/close/{id}");
-        }
-        catch (HttpRequestException)
-        {
-            // The tab stays in the collection's Chromium; nothing else depends on it.
         }
     }
 }

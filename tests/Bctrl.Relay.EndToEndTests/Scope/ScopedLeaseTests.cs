@@ -22,8 +22,8 @@ public sealed class ScopedLeaseTests(ChromiumFixture fixture)
         await using var relay = await Relays.StartAsync(fixture);
         var (_, admin) = await relay.CreateConnectionAsync(Relays.RuntimeId);
         var adminBase = DataPlane.HttpForm(admin).AbsoluteUri;
-        var mine = await OpenTabAsync(adminBase, fixture.Site.Noise(91), timeout.Token);
-        var other = await OpenTabAsync(adminBase, fixture.Site.Noise(92), timeout.Token);
+        var mine = await DataPlane.OpenTabAsync(adminBase, fixture.Site.Noise(91), timeout.Token);
+        var other = await DataPlane.OpenTabAsync(adminBase, fixture.Site.Noise(92), timeout.Token);
         try
         {
             var (connectionId, pageUrl) = await CreateScopedAsync(relay, mine, timeout.Token);
@@ -81,8 +81,8 @@ public sealed class ScopedLeaseTests(ChromiumFixture fixture)
         }
         finally
         {
-            await CloseTabAsync(adminBase, mine);
-            await CloseTabAsync(adminBase, other);
+            await DataPlane.CloseTabAsync(adminBase, mine);
+            await DataPlane.CloseTabAsync(adminBase, other);
         }
     }
 
@@ -95,27 +95,5 @@ public sealed class ScopedLeaseTests(ChromiumFixture fixture)
         using var json = JsonDocument.Parse(text);
         Assert.Equal(target, json.RootElement.GetProperty("scope").GetProperty("target").GetString());
         return (json.RootElement.GetProperty("id").GetString()!, new Uri(json.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!));
-    }
-
-    /// <summary>Opens a tab through an unscoped lease (<c>PUT /json/new</c>); returns its target id.</summary>
-    private static async Task<string> OpenTabAsync(string baseUrl, Uri page, CancellationToken cancellationToken)
-    {
-        using var opened = await DataPlane.Http.PutAsync($"{baseUrl}/json/new?{page.AbsoluteUri}", null, cancellationToken);
-        var text = await opened.Content.ReadAsStringAsync(cancellationToken);
-        Assert.True(opened.StatusCode == HttpStatusCode.OK, $"PUT json/new answered {(int)opened.StatusCode}: {text}");
-        using var target = JsonDocument.Parse(text);
-        return target.RootElement.GetProperty("id").GetString()!;
-    }
-
-    private static async Task CloseTabAsync(string baseUrl, string id)
-    {
-        try
-        {
-            using var closed = await DataPlane.Http.GetAsync($"{baseUrl}/json/close/{id}");
-        }
-        catch (HttpRequestException)
-        {
-            // The tab stays in the collection's Chromium; nothing else depends on it.
-        }
     }
 }

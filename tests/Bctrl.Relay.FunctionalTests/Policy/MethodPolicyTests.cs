@@ -12,12 +12,12 @@ namespace Bctrl.Relay.FunctionalTests.Policy;
 /// </summary>
 public sealed class MethodPolicyTests
 {
-    private const string RuntimeId = LeaseRig.RuntimeId;
+    private const string RuntimeId = SpliceHarness.RuntimeId;
 
     [Fact(Timeout = 30_000)]
     public async Task A_denied_command_is_answered_with_its_id_and_session_and_never_reaches_the_runtime()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl", deny = new[] { "Storage.*" } } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { preset = "noBrowserControl", deny = new[] { "Storage.*" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -54,7 +54,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task No_browser_control_closes_the_targets_the_attach_created_and_no_others()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -91,7 +91,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 60_000)]
     public async Task The_verdict_holds_with_the_message_split_at_every_byte()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { allow = new[] { "Page.*", "DOM.*" } } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { allow = new[] { "Page.*", "DOM.*" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -124,7 +124,7 @@ public sealed class MethodPolicyTests
     [InlineData(false)]
     public async Task A_method_behind_100_KiB_of_params_across_fragments_is_judged(bool allowedMethod)
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { deny = new[] { "Runtime.evaluate" } } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { deny = new[] { "Runtime.evaluate" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -189,7 +189,7 @@ public sealed class MethodPolicyTests
     [InlineData("""{"id":3,"method":"Page.enable" """)] // an allowed method in an object that never closes
     public async Task A_command_whose_method_cannot_be_read_is_denied(string command)
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -205,7 +205,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task A_second_method_after_an_allowed_one_ends_the_attach_before_the_runtime_has_the_whole_message()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { preset = "noBrowserControl" } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -239,7 +239,7 @@ public sealed class MethodPolicyTests
     [InlineData(false)]
     public async Task A_ping_inside_a_held_message_still_reaches_the_runtime(bool allowedMethod)
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -267,7 +267,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task An_answer_waits_for_the_end_of_a_fragmented_runtime_message()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -285,7 +285,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task A_message_cut_by_a_keep_alive_pong_that_then_breaks_ends_the_attach_with_1008()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { deny = new[] { "Browser.close" } } });
         var (client, _) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -300,7 +300,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task A_binary_message_ends_the_attach_with_1008()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "readOnly" } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { preset = "readOnly" } });
         var (client, _) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -312,7 +312,7 @@ public sealed class MethodPolicyTests
     [Fact(Timeout = 30_000)]
     public async Task The_policy_is_listed_on_get_and_the_target_commands_of_discovery_obey_it()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", policy = new { preset = "readOnly", deny = new[] { "Storage.*" } } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", policy = new { preset = "readOnly", deny = new[] { "Storage.*" } } });
         using (var one = JsonDocument.Parse(await rig.Relay.Http.GetStringAsync($"v1/runtimes/{RuntimeId}/connections/{rig.ConnectionId}")))
         {
             var policy = one.RootElement.GetProperty("policy");
@@ -338,7 +338,7 @@ public sealed class MethodPolicyTests
     [InlineData("""{"protocol":"live","policy":{"preset":"readOnly"}}""")]
     public async Task A_malformed_policy_is_refused_with_400(string body)
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp" });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp" });
         using var response = await rig.Relay.Http.PostAsync(
             $"v1/runtimes/{RuntimeId}/connections", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(400, (int)response.StatusCode);

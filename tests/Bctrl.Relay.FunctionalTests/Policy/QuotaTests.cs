@@ -9,12 +9,12 @@ namespace Bctrl.Relay.FunctionalTests.Policy;
 /// <summary>docs/quotas.md on the fake runtime: a command rate answered, attaches counted, time and bytes ended with their own codes.</summary>
 public sealed class QuotaTests
 {
-    private const string RuntimeId = LeaseRig.RuntimeId;
+    private const string RuntimeId = SpliceHarness.RuntimeId;
 
     [Fact(Timeout = 30_000)]
     public async Task Commands_over_the_rate_are_answered_with_a_CDP_error_and_the_rate_refills()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", quotas = new { commandsPerSecond = 5 } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", quotas = new { commandsPerSecond = 5 } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -65,7 +65,7 @@ public sealed class QuotaTests
     [Fact(Timeout = 30_000)]
     public async Task An_attach_ends_with_4004_at_its_time_limit()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", quotas = new { maxAttachSeconds = 2 } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", quotas = new { maxAttachSeconds = 2 } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
         var watch = Stopwatch.StartNew();
@@ -80,7 +80,7 @@ public sealed class QuotaTests
     [Fact(Timeout = 30_000)]
     public async Task An_attach_ends_with_4005_once_it_has_moved_its_bytes()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", quotas = new { maxBytes = 4096 } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", quotas = new { maxBytes = 4096 } });
         var (client, runtime) = await rig.AttachAsync();
         await using var attached = client;
 
@@ -97,7 +97,7 @@ public sealed class QuotaTests
     [Fact(Timeout = 30_000)]
     public async Task Attaches_over_max_attaches_are_refused_with_429_until_one_ends()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", quotas = new { maxAttaches = 1 } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", quotas = new { maxAttaches = 1 } });
         var (client, _) = await rig.AttachAsync();
 
         await using (var second = await RawClient.ConnectAsync(rig.Endpoint))
@@ -132,7 +132,7 @@ public sealed class QuotaTests
     [Fact(Timeout = 30_000)]
     public async Task Quotas_are_listed_on_get()
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp", quotas = new { commandsPerSecond = 50, maxAttaches = 2, maxAttachSeconds = 600, maxBytes = 1073741824L } });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", quotas = new { commandsPerSecond = 50, maxAttaches = 2, maxAttachSeconds = 600, maxBytes = 1073741824L } });
         using var one = JsonDocument.Parse(await rig.Relay.Http.GetStringAsync($"v1/runtimes/{RuntimeId}/connections/{rig.ConnectionId}"));
         var quotas = one.RootElement.GetProperty("quotas");
         Assert.Equal(50, quotas.GetProperty("commandsPerSecond").GetInt32());
@@ -150,7 +150,7 @@ public sealed class QuotaTests
     [InlineData("""{"protocol":"live","quotas":{"maxAttaches":1}}""")]
     public async Task Malformed_quotas_are_refused_with_400(string body)
     {
-        await using var rig = await LeaseRig.StartAsync(new { protocol = "cdp" });
+        await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp" });
         using var response = await rig.Relay.Http.PostAsync(
             $"v1/runtimes/{RuntimeId}/connections", new StringContent(body, Encoding.UTF8, "application/json"));
         Assert.Equal(400, (int)response.StatusCode);

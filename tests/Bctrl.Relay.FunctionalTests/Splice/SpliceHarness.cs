@@ -31,14 +31,22 @@ internal sealed class SpliceHarness : IAsyncDisposable
     /// <summary>The lease token: the last segment of the endpoint's path.</summary>
     public string Token => Endpoint.Segments[^1];
 
+    /// <param name="connection">The body that creates the connection (a policy, quotas); a plain CDP lease without.</param>
     public static async Task<SpliceHarness> StartAsync(
-        IDictionary<string, string?>? settings = null, FakeRuntime? runtime = null, Func<FakeRuntime, Uri>? cdpUrl = null)
+        IDictionary<string, string?>? settings = null, FakeRuntime? runtime = null, Func<FakeRuntime, Uri>? cdpUrl = null, object? connection = null)
     {
         runtime ??= FakeRuntime.Start();
         var relay = await RelayServer.StartAsync(settings);
         try
         {
             await relay.PutRuntimeAsync(RuntimeId, cdpUrl?.Invoke(runtime) ?? runtime.WebSocketUrl);
+            if (connection is not null)
+            {
+                var created = await relay.CreateConnectionAsync(RuntimeId, connection);
+                return new SpliceHarness(
+                    relay, runtime, created.GetProperty("id").GetString()!, new Uri(created.GetProperty("endpoint").GetProperty("url").GetString()!));
+            }
+
             var (connectionId, endpoint) = await relay.CreateConnectionAsync(RuntimeId);
             return new SpliceHarness(relay, runtime, connectionId, endpoint);
         }
@@ -47,6 +55,30 @@ internal sealed class SpliceHarness : IAsyncDisposable
             await relay.DisposeAsync();
             await runtime.DisposeAsync();
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits (bounded) until the relay's <c>bctrl_relay_commands_refused_total{reason}</c> reads from
+    /// <paramref name="count"/> to <paramref name="atMost"/> (default: exactly <paramref name="count"/>): it is counted
+    /// when the attach ends.
+    /// </summary>
+    public async Task WaitForRefusedAsync(string reason, long count, long? atMost = null)
+    {
+        var label = $"reason=\"{reason}\"";
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var scrape = await Relay.Http.GetStringAsync("/metrics");
+            var line = scrape.Split('\n').FirstOrDefault(l => l.StartsWith("bctrl_relay_commands_refused_total{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
+            if (line is not null && long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) is var value
+                && value >= count && value <= (atMost ?? count))
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"bctrl_relay_commands_refused_total{{reason={reason}}} never read {count}: {line ?? "absent"}");
+            await Task.Delay(100);
         }
     }
 
