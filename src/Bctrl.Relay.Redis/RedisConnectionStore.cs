@@ -5,7 +5,7 @@ using StackExchange.Redis;
 namespace Bctrl.Relay.Redis;
 
 /// <summary>
-/// Leases as hashes <c>prefix:conn:{id}</c> (fields rt, p, c, e, d, s when scoped, pol with a policy, q with quotas, and one n:NODE per node that attached it) that expire <see cref="RedisStateSettings.ConnectionRetention"/> after the
+/// Leases as hashes <c>prefix:conn:{id}</c> (fields rt, p, c, e, d, s when scoped, pol with a policy, q with quotas, art when it keeps artifacts, and one n:NODE per node that attached it) that expire <see cref="RedisStateSettings.ConnectionRetention"/> after the
 /// lease does, indexed per runtime in <c>prefix:rt:{runtime}:conns</c> (a sorted set that expires with its last lease).
 /// Attach counts are written by <see cref="NodeAttachCounts"/> and summed over the nodes still heard from.
 /// <para>Every command is awaited with the caller's cancellation token (StackExchange.Redis ignores it once a command is
@@ -17,7 +17,7 @@ internal sealed class RedisConnectionStore(
 {
     /// <summary>
     /// KEYS[1] the record; ARGV runtime, protocol, created ms, expires ms, keep-until ms, scope target ("" for none),
-    /// policy ("" for none), quotas ("" for none).
+    /// policy ("" for none), quotas ("" for none), artifacts ("1" or "").
     /// Returns 0 if it exists.
     /// </summary>
     private const string CreateScript = """
@@ -33,6 +33,9 @@ internal sealed class RedisConnectionStore(
         end
         if ARGV[8] ~= '' then
           redis.call('HSET', KEYS[1], 'q', ARGV[8])
+        end
+        if ARGV[9] ~= '' then
+          redis.call('HSET', KEYS[1], 'art', ARGV[9])
         end
         redis.call('PEXPIREAT', KEYS[1], ARGV[5])
         return 1
@@ -55,12 +58,12 @@ internal sealed class RedisConnectionStore(
           return false
         end
         redis.call('HSETNX', KEYS[1], 'd', ARGV[1])
-        return redis.call('HMGET', KEYS[1], 'rt', 'p', 'c', 'e', 'd', 's', 'pol', 'q')
+        return redis.call('HMGET', KEYS[1], 'rt', 'p', 'c', 'e', 'd', 's', 'pol', 'q', 'art')
         """;
 
-    private static readonly RedisValue[] RecordFields = ["rt", "p", "c", "e", "d", "s", "pol", "q"];
+    private static readonly RedisValue[] RecordFields = ["rt", "p", "c", "e", "d", "s", "pol", "q", "art"];
 
-    private static readonly RedisValue[] StandingFields = ["rt", "d", "pol", "q"];
+    private static readonly RedisValue[] StandingFields = ["rt", "d", "pol", "q", "art"];
 
     public async ValueTask CreateAsync(ConnectionRecord connection, CancellationToken cancellationToken)
     {
@@ -76,6 +79,7 @@ internal sealed class RedisConnectionStore(
             connection.ScopeTarget ?? string.Empty,
             connection.Policy ?? string.Empty,
             connection.Quotas ?? string.Empty,
+            connection.Artifacts ? "1" : string.Empty,
         ]).WaitAsync(cancellationToken);
         if ((long)created == 0)
         {
@@ -112,7 +116,8 @@ internal sealed class RedisConnectionStore(
         return new LeaseCheck(
             LeaseStandings.Of(values[0].IsNull ? null : (string)values[0]!, deleted: !values[1].IsNull, runtimeId),
             values[2].IsNull ? null : (string)values[2]!,
-            values[3].IsNull ? null : (string)values[3]!);
+            values[3].IsNull ? null : (string)values[3]!,
+            !values[4].IsNull);
     }
 
     public async ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)
@@ -233,6 +238,7 @@ internal sealed class RedisConnectionStore(
             values[4].IsNull ? null : DateTimeOffset.FromUnixTimeMilliseconds((long)values[4]),
             values.Length > 5 && !values[5].IsNull ? (string)values[5]! : null,
             values.Length > 6 && !values[6].IsNull ? (string)values[6]! : null,
-            values.Length > 7 && !values[7].IsNull ? (string)values[7]! : null);
+            values.Length > 7 && !values[7].IsNull ? (string)values[7]! : null,
+            values.Length > 8 && !values[8].IsNull);
     }
 }

@@ -18,6 +18,8 @@ namespace Bctrl.Relay.Redis;
 /// bctrl:rt:{runtime}:conns zset connection id → created (Unix ms)
 /// bctrl:rt:{runtime}:events stream the runtime's observation records, capped with MAXLEN ~
 /// bctrl:conn:{id}:attaches  hash attach id → attach metadata (JSON)
+/// bctrl:rt:{runtime}:artifacts      zset artifact id → created (Unix ms)
+/// bctrl:rt:{runtime}:artifact:{id}  hash m: the artifact's record (JSON), b: its bytes
 /// </code>
 /// </summary>
 internal sealed class RedisKeys
@@ -52,6 +54,13 @@ internal sealed class RedisKeys
     public RedisKey RuntimeConnections(string runtimeId) => _runtimePrefix + runtimeId + "}:conns";
 
     public RedisKey RuntimeEvents(string runtimeId) => _runtimePrefix + runtimeId + "}:events";
+
+    public RedisKey RuntimeArtifacts(string runtimeId) => _runtimePrefix + runtimeId + "}:artifacts";
+
+    /// <summary>One artifact; the same hash tag as its runtime's index, so the save script touches one shard.</summary>
+    public RedisKey Artifact(string runtimeId, string artifactId) => ArtifactPrefix(runtimeId) + artifactId;
+
+    public string ArtifactPrefix(string runtimeId) => _runtimePrefix + runtimeId + "}:artifact:";
 
     public RedisKey ConnectionAttaches(Guid connectionId) => _connectionPrefix + connectionId.ToString("N") + "}:attaches";
 

@@ -214,6 +214,7 @@ internal sealed partial class LoopSplice
 
         _fromClient.Prefix?.Release();
         _fromRuntime.Prefix?.Release();
+        _observer?.Capture?.Abandon(); // a message cut off by the end is no artifact
         ReleasePolicyBuffers();
         _loop.RemoveTicker(this, attach: true);
         _summary = new AttachSummary(

@@ -185,6 +185,11 @@ internal sealed partial class LoopSplice
                 GatherResult(data.Slice(offset, (int)Math.Min(consumed, payloadBefore))); // docs/policy.md: targets this attach created
             }
 
+            if (from == RuntimeSide && payloadBefore > 0 && _observer?.Capture is { Active: true } capture)
+            {
+                capture.Feed(data.Slice(offset, (int)Math.Min(consumed, payloadBefore)), consumed >= payloadBefore);
+            }
+
             offset += consumed;
             switch (status)
             {
@@ -194,6 +199,11 @@ internal sealed partial class LoopSplice
                     if (from == RuntimeSide && _policy is not null)
                     {
                         WatchRuntimeMessage(leg.Tracker.Header);
+                    }
+
+                    if (from == RuntimeSide)
+                    {
+                        _observer?.Capture?.OnFrameIfActive(leg.Tracker.Header);
                     }
 
                     if (_observer is not null && leg.Tracker.Header.Opcode == WebSocketOpcode.Text)
@@ -243,7 +253,7 @@ internal sealed partial class LoopSplice
         var whole = header.Fin && length == header.PayloadLength;
         if (from == RuntimeSide)
         {
-            _observer.OnRuntimeMessage(data.Slice(payloadStart, length), header.PayloadLength, whole);
+            _observer.OnRuntimeMessage(data.Slice(payloadStart, length), header.PayloadLength, whole, header.Fin);
             return;
         }
 

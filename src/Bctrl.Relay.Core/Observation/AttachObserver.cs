@@ -1,4 +1,5 @@
 using System.Text;
+using Bctrl.Relay.Artifacts;
 
 namespace Bctrl.Relay.Observation;
 
@@ -22,8 +23,10 @@ internal sealed class AttachObserver
     private readonly Utf8StringCache _names = new();
     private double _eventCredit;
 
-    public AttachObserver(string runtimeId, Guid connectionId, long attachId, ObservationSettings settings, IRecordSink sink, TimeProvider time)
+    public AttachObserver(
+        string runtimeId, Guid connectionId, long attachId, ObservationSettings settings, IRecordSink sink, TimeProvider time, ArtifactCapture? capture = null)
     {
+        Capture = capture;
         RuntimeId = runtimeId;
         ConnectionId = connectionId;
         AttachId = attachId;
@@ -39,6 +42,9 @@ internal sealed class AttachObserver
     public long AttachId { get; }
 
     public int PrefixBytes => _settings.PrefixBytes;
+
+    /// <summary>The attach's artifact capture (docs/artifacts.md); null unless its lease records artifacts.</summary>
+    public ArtifactCapture? Capture { get; }
 
     public IReadOnlyDictionary<string, long> CommandsByDomain()
     {
@@ -90,8 +96,11 @@ internal sealed class AttachObserver
         });
     }
 
-    /// <summary>A text message from the runtime: a result (it has an id) or an event (it has a method).</summary>
-    public void OnRuntimeMessage(ReadOnlySpan<byte> prefix, long size, bool isWholeMessage)
+    /// <summary>
+    /// A text message from the runtime: a result (it has an id) or an event (it has a method). <paramref name="size"/> is
+    /// its first frame's payload length, <paramref name="finalFrame"/> whether that frame ends it.
+    /// </summary>
+    public void OnRuntimeMessage(ReadOnlySpan<byte> prefix, long size, bool isWholeMessage, bool finalFrame = true)
     {
         if (!CdpPeek.TryRead(prefix, isWholeMessage, out var peek))
         {
@@ -114,6 +123,10 @@ internal sealed class AttachObserver
             if (matched)
             {
                 _sink.CommandCompleted(command.Domain, latency!.Value);
+                if (Capture is not null && !peek.HasError && ArtifactResultKind(command.Method) is { } kind)
+                {
+                    BeginCapture(kind, command.Method, peek.Id, session, prefix, size, finalFrame);
+                }
             }
 
             _sink.TryWrite(new ObservationRecord
@@ -133,7 +146,17 @@ internal sealed class AttachObserver
             return;
         }
 
-        if (peek.Method.IsEmpty || !SampleEvent())
+        if (peek.Method.IsEmpty)
+        {
+            return;
+        }
+
+        if (Capture is not null && ArtifactEventKind(peek.Method) is { } eventKind)
+        {
+            BeginCapture(eventKind, Name(peek.Method)!, commandId: null, Name(peek.SessionId), prefix, size, finalFrame);
+        }
+
+        if (!SampleEvent())
         {
             return;
         }
@@ -150,6 +173,44 @@ internal sealed class AttachObserver
             Size = size,
         });
     }
+
+    private static ArtifactKind? ArtifactResultKind(string method) => method switch
+    {
+        "Page.captureScreenshot" => ArtifactKind.Screenshot,
+        "Page.printToPDF" => ArtifactKind.Pdf,
+        _ => null,
+    };
+
+    /// <summary>Events that carry an artifact; a screencast frame only when one is due (one per interval).</summary>
+    private ArtifactKind? ArtifactEventKind(ReadOnlySpan<byte> method)
+    {
+        if (method.SequenceEqual("Page.screencastFrame"u8))
+        {
+            return Capture!.ScreencastFrameDue(_time.GetTimestamp(), _time.TimestampFrequency) ? ArtifactKind.ScreencastFrame : null;
+        }
+
+        return method.SequenceEqual("Browser.downloadWillBegin"u8) || method.SequenceEqual("Browser.downloadProgress"u8)
+            || method.SequenceEqual("Page.downloadWillBegin"u8) || method.SequenceEqual("Page.downloadProgress"u8)
+            ? ArtifactKind.Download
+            : null;
+    }
+
+    private void BeginCapture(ArtifactKind kind, string method, long? commandId, string? session, ReadOnlySpan<byte> prefix, long size, bool finalFrame)
+        => Capture!.Begin(
+            new CapturedMessage
+            {
+                Kind = kind,
+                Method = method,
+                RuntimeId = RuntimeId,
+                ConnectionId = ConnectionId,
+                AttachId = AttachId,
+                CommandId = commandId,
+                SessionId = session,
+                CapturedAt = _time.GetUtcNow(),
+            },
+            prefix,
+            size,
+            finalFrame);
 
     /// <summary>
     /// Chromium writes a result's <c>sessionId</c> last, so behind a large result it lies past the prefix: match by id

@@ -8,4 +8,5 @@ namespace Bctrl.Relay.Observation;
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(ObservationRecord))]
 [JsonSerializable(typeof(AttachRecord))]
+[JsonSerializable(typeof(Bctrl.Relay.Artifacts.ArtifactRecord))]
 internal sealed partial class ObservationJson : JsonSerializerContext;

@@ -34,6 +34,9 @@ internal sealed class ObservationRecord
     /// <summary>The command's parameters as JSON, redacted; only when storing parameters is on.</summary>
     public string? Params { get; init; }
 
+    /// <summary>The artifact an <c>artifact.stored</c> record announces (docs/artifacts.md).</summary>
+    public string? ArtifactId { get; init; }
+
     /// <summary>The recording metadata, on <c>attach.opened</c> and <c>attach.closed</c>.</summary>
     public AttachRecord? Attach { get; init; }
 }

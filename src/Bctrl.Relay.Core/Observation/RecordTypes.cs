@@ -9,5 +9,8 @@ internal static class RecordTypes
     public const string CdpResult = "cdp.result";
     public const string CdpEvent = "cdp.event";
 
-    public static IReadOnlyList<string> All { get; } = [AttachOpened, AttachClosed, CdpCommand, CdpResult, CdpEvent];
+    /// <summary>An artifact was stored (docs/artifacts.md); <c>artifactId</c> names it.</summary>
+    public const string ArtifactStored = "artifact.stored";
+
+    public static IReadOnlyList<string> All { get; } = [AttachOpened, AttachClosed, CdpCommand, CdpResult, CdpEvent, ArtifactStored];
 }

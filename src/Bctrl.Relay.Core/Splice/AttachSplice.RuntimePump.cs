@@ -170,6 +170,11 @@ internal sealed partial class AttachSplice
                 GatherResult(data.Slice(offset, (int)Math.Min(consumed, payloadBefore))); // docs/policy.md: targets this attach created
             }
 
+            if (payloadBefore > 0 && _observer?.Capture is { Active: true } capture)
+            {
+                capture.Feed(data.Slice(offset, (int)Math.Min(consumed, payloadBefore)), consumed >= payloadBefore);
+            }
+
             offset += consumed;
             switch (status)
             {
@@ -180,6 +185,8 @@ internal sealed partial class AttachSplice
                     {
                         WatchRuntimeMessage(_fromRuntime.Tracker.Header);
                     }
+
+                    _observer?.Capture?.OnFrameIfActive(_fromRuntime.Tracker.Header);
 
                     // The first frame of a text message is offered to the sampler: runtime frames are not masked, so
                     // the prefix is read where it lies, with no copy.
@@ -193,7 +200,7 @@ internal sealed partial class AttachSplice
                         }
                         else
                         {
-                            _observer.OnRuntimeMessage(data.Slice(offset, length), header.PayloadLength, isWholeMessage: header.Fin && length == header.PayloadLength);
+                            _observer.OnRuntimeMessage(data.Slice(offset, length), header.PayloadLength, isWholeMessage: header.Fin && length == header.PayloadLength, header.Fin);
                         }
                     }
 

@@ -98,6 +98,7 @@ internal sealed partial class AttachSplice : SpliceBase, IDisposable
     {
         _fromClient.Prefix?.Release();
         _fromRuntime.Prefix?.Release();
+        _observer?.Capture?.Abandon(); // a message cut off by the end is no artifact
         ReleasePolicyBuffers();
         _stop.Dispose();
         _clientWrite.Dispose();

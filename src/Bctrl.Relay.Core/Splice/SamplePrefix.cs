@@ -47,7 +47,11 @@ internal sealed class SamplePrefix(AttachObserver observer, bool fromClient)
         }
         else
         {
-            observer.OnRuntimeMessage(prefix, _header.PayloadLength, whole);
+            observer.OnRuntimeMessage(prefix, _header.PayloadLength, whole, _header.Fin);
+
+            // A capture that began on this prefix (docs/artifacts.md) is fed this read's payload next: the prefix bytes
+            // of earlier reads will not come again.
+            observer.Capture?.PrefixPassedEarlier(_length - take);
         }
 
         Release();

@@ -30,7 +30,7 @@ internal sealed class InMemoryConnectionStore : IConnectionStore
     public ValueTask<LeaseCheck> CheckAsync(Guid connectionId, string runtimeId, CancellationToken cancellationToken)
     {
         var record = _connections.TryGetValue(connectionId, out var entry) ? entry.Record : null;
-        return ValueTask.FromResult(new LeaseCheck(LeaseStandings.Of(record?.RuntimeId, record?.DeletedAt is not null, runtimeId), record?.Policy, record?.Quotas));
+        return ValueTask.FromResult(new LeaseCheck(LeaseStandings.Of(record?.RuntimeId, record?.DeletedAt is not null, runtimeId), record?.Policy, record?.Quotas, record?.Artifacts == true));
     }
 
     public ValueTask<IReadOnlyList<ConnectionRecord>> ListAsync(string runtimeId, CancellationToken cancellationToken)

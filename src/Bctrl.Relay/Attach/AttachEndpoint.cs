@@ -252,7 +252,7 @@ internal sealed class AttachEndpoint(
         var client = transport ?? new DuplexPipe(PipeReader.Create(upgraded), PipeWriter.Create(upgraded));
 
         var attachId = registry.NextId();
-        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id, lease.ScopeTarget);
+        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id, lease.ScopeTarget, lease.Artifacts);
         var rate = lease.Quotas?.CommandsPerSecond is { } commandsPerSecond ? rates.Take(lease.ConnectionId, commandsPerSecond) : null;
         using var releaseRate = rate is null ? null : new RateRelease(rates, lease.ConnectionId);
         using var splice = new AttachSplice(client, upstream.CreateLink(), upstream.Leftover, options.Value.ToSpliceSettings(), clock, observer, lease.Policy, rate);
@@ -314,7 +314,7 @@ internal sealed class AttachEndpoint(
 
         dial.HandOver();
         var attachId = registry.NextId();
-        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id, lease.ScopeTarget);
+        var (observer, opened) = recorder.Open(context, attachId, lease.ConnectionId, lease.Runtime.Id, lease.ScopeTarget, lease.Artifacts);
         var end = new LoopAttach(this, opened, observer);
         var splice = new LoopSplice(
             client.Loop, client.Fd, client.Token, client.Leftover, client.Released,

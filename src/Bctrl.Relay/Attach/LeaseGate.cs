@@ -10,12 +10,12 @@ namespace Bctrl.Relay.Attach;
 
 /// <summary>
 /// An admitted lease: which connection, the runtime it leads to, the one target it is scoped to (or null), what its
-/// token opens (CDP sockets, or the live view), and the CDP method policy and quotas its record carries (or null,
-/// docs/policy.md, docs/quotas.md).
+/// token opens (CDP sockets, or the live view), the CDP method policy and quotas its record carries (or null,
+/// docs/policy.md, docs/quotas.md), and whether its attaches keep artifacts (docs/artifacts.md).
 /// </summary>
 internal readonly record struct AdmittedLease(
     Guid ConnectionId, RuntimeRecord Runtime, string? ScopeTarget = null, LeaseProtocol Protocol = LeaseProtocol.Cdp, MethodPolicy? Policy = null,
-    LeaseQuotas? Quotas = null)
+    LeaseQuotas? Quotas = null, bool Artifacts = false)
 {
     private const string PagePrefix = "/devtools/page/";
 
@@ -93,7 +93,7 @@ internal sealed class LeaseGate(
                     || (check.Quotas is not null && LeaseQuotas.FromText(check.Quotas) is null)
                 => (default, ApiError.InvalidLease), // terms this node cannot read: never admit the lease without them (fail closed)
             LeaseStanding.Active => (new AdmittedLease(
-                connectionId, runtime, scopeTarget, protocol, MethodPolicy.FromText(check.Policy), LeaseQuotas.FromText(check.Quotas)), null),
+                connectionId, runtime, scopeTarget, protocol, MethodPolicy.FromText(check.Policy), LeaseQuotas.FromText(check.Quotas), check.Artifacts), null),
             LeaseStanding.Deleted => (default, ApiError.LeaseRevoked),
             LeaseStanding.Unknown => (default, ApiError.LeaseUnknown),
             LeaseStanding.Unavailable => (default, ApiError.RevocationsStale),

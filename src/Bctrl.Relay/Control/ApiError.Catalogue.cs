@@ -48,6 +48,9 @@ internal sealed partial record ApiError
     /// </summary>
     public static ApiError PolicyDenied { get; } = new(403, "policy_denied", "This connection's policy does not allow this.");
 
+    /// <summary><c>record</c> on a new connection that is not <c>{"artifacts": true|false}</c> on a CDP lease (docs/artifacts.md).</summary>
+    public static ApiError InvalidRecord { get; } = new(400, "invalid_record", "record takes {\"artifacts\": true} on \"cdp\" leases.");
+
     /// <summary>A <c>scope</c> on a new connection that is not <c>{"target": "&lt;targetId&gt;"}</c> (docs/scope.md).</summary>
     public static ApiError InvalidScope { get; } = new(
         400, "invalid_scope", "scope must be {\"target\": \"<targetId>\"} with a target id of 1 to 128 ASCII letters, digits, '.', '_' or '-'.");
@@ -97,6 +100,9 @@ internal sealed partial record ApiError
     public static ApiError ConnectionNotFound { get; } = new(404, "connection_not_found", "The connection does not exist.");
 
     public static ApiError NotFound { get; } = new(404, "not_found", "No such resource.");
+
+    /// <summary>No artifact of the runtime by that id: never stored, or dropped by retention (docs/artifacts.md).</summary>
+    public static ApiError ArtifactNotFound { get; } = new(404, "artifact_not_found", "The runtime has no artifact with this id.");
 
     /// <summary>A target command through a lease (<c>/json/activate/{id}</c>, <c>/json/close/{id}</c>) names no target of the runtime.</summary>
     public static ApiError TargetNotFound { get; } = new(404, "target_not_found", "The runtime has no target with this id.");
@@ -156,10 +162,10 @@ internal sealed partial record ApiError
     public static IReadOnlyList<ApiError> All { get; } =
     [
         InvalidJson, InvalidQuery, InvalidRuntimeId, InvalidCdpUrl, UnsupportedProtocol, InvalidInteractive, InvalidTtl, InvalidTarget,
-        InvalidScope, InvalidPolicy, InvalidQuotas, InvalidWebSocketKey, WebSocketRequiresHttp11,
+        InvalidScope, InvalidPolicy, InvalidQuotas, InvalidRecord, InvalidWebSocketKey, WebSocketRequiresHttp11,
         Unauthorized, InvalidLease, LeaseExpired, LeaseRevoked, LeaseProtocolMismatch, LeaseUnknown,
         ScopeForbidden, PolicyDenied,
-        RuntimeNotFound, ConnectionNotFound, NotFound, TargetNotFound,
+        RuntimeNotFound, ConnectionNotFound, ArtifactNotFound, NotFound, TargetNotFound,
         MethodNotAllowed,
         WebSocketRequired, UnsupportedWebSocketVersion,
         AttachQuotaExceeded,

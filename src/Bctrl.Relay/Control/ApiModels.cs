@@ -13,7 +13,10 @@ internal sealed record RuntimeResponse(string Id, string CdpUrl, DateTimeOffset 
 /// <summary>All optional (defaults in the README): the defaults tell the OpenAPI document they are not required.</summary>
 internal sealed record CreateConnectionRequest(
     string? Protocol = null, long? TtlSeconds = null, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null,
-    QuotasModel? Quotas = null);
+    QuotasModel? Quotas = null, RecordModel? Record = null);
+
+/// <summary>What a lease records beyond events (docs/artifacts.md): <c>artifacts</c> keeps its screenshots, PDFs, screencast frames and downloads.</summary>
+internal sealed record RecordModel(bool? Artifacts = null);
 
 /// <summary>A lease's quotas (docs/quotas.md); each optional, absent for no limit.</summary>
 internal sealed record QuotasModel(int? CommandsPerSecond = null, int? MaxAttaches = null, int? MaxAttachSeconds = null, long? MaxBytes = null);
@@ -30,12 +33,12 @@ internal sealed record ScopeModel(string? Target = null);
 internal sealed record EndpointResponse(string Url);
 
 internal sealed record CreatedConnectionResponse(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null, QuotasModel? Quotas = null);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, EndpointResponse Endpoint, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null, QuotasModel? Quotas = null, RecordModel? Record = null);
 
 internal sealed record AttachCountsResponse(long Live, long Total);
 
 internal sealed record ConnectionResponse(
-    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null, QuotasModel? Quotas = null);
+    Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, string State, AttachCountsResponse Attaches, ScopeModel? Scope = null, bool? Interactive = null, PolicyModel? Policy = null, QuotasModel? Quotas = null, RecordModel? Record = null);
 
 /// <summary>A page of a list (docs/api.md, "Pagination"): <c>nextCursor</c> is absent on the last page.</summary>
 internal sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor = null);
@@ -52,5 +55,6 @@ internal sealed record ListResponse<T>(IReadOnlyList<T> Data, string? NextCursor
 [JsonSerializable(typeof(ConnectionResponse))]
 [JsonSerializable(typeof(ListResponse<ConnectionResponse>))]
 [JsonSerializable(typeof(ListResponse<Bctrl.Relay.Observation.AttachRecord>))]
+[JsonSerializable(typeof(ListResponse<Bctrl.Relay.Artifacts.ArtifactRecord>))]
 [JsonSerializable(typeof(Bctrl.Relay.Observation.ObservationRecord))] // the events stream's data, for the OpenAPI document
 internal sealed partial class RelayJsonContext : JsonSerializerContext;

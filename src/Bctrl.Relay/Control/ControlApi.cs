@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Bctrl.Relay.Artifacts;
 using Bctrl.Relay.Hosting;
 using Bctrl.Relay.Leases;
 using Bctrl.Relay.Policy;
@@ -64,6 +65,7 @@ internal static class ControlApi
             .Reads("terminate", ApiInputKind.Boolean, "true also closes the lease's live attaches (4001) on every node.")
             .Refuses(ApiError.InvalidQuery, ApiError.ConnectionNotFound);
         v1.MapObservation();
+        v1.MapArtifacts();
     }
 
     /// <summary>
@@ -276,6 +278,13 @@ internal static class ControlApi
             }
         }
 
+        // Artifacts (docs/artifacts.md) come from the client's CDP commands and the runtime's answers.
+        var artifacts = body?.Record?.Artifacts == true;
+        if (artifacts && leaseProtocol != LeaseProtocol.Cdp)
+        {
+            return ApiError.InvalidRecord.With("record.artifacts applies to \"cdp\" leases only.").ToResult();
+        }
+
         if (await runtimes.GetAsync(runtimeId, cancellationToken) is null)
         {
             return ApiError.RuntimeNotFound.ToResult();
@@ -284,12 +293,12 @@ internal static class ControlApi
         // Whole seconds: the token carries Unix seconds, and the record must say what the token says.
         var now = DateTimeOffset.FromUnixTimeSeconds(time.GetUtcNow().ToUnixTimeSeconds());
         var record = new ConnectionRecord(
-            Guid.CreateVersion7(), runtimeId, leaseProtocol, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target, policy?.Text, quotas?.Text);
+            Guid.CreateVersion7(), runtimeId, leaseProtocol, now, now + TimeSpan.FromSeconds(Math.Floor(ttl.TotalSeconds)), DeletedAt: null, scope?.Target, policy?.Text, quotas?.Text, artifacts);
         await connections.CreateAsync(record, cancellationToken);
         var token = tokens.Issue(new LeaseClaims(record.Id, record.RuntimeId, record.Protocol, record.CreatedAt, record.ExpiresAt, record.ScopeTarget));
         var url = leaseProtocol == LeaseProtocol.Cdp ? endpoint.ConnectionUrl(token, record.ScopeTarget) : endpoint.LiveViewUrl(token);
         var response = new CreatedConnectionResponse(
-            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(url), ScopeOf(record), Interactive(record.Protocol), PolicyOf(record), QuotasOf(record));
+            record.Id, record.RuntimeId, protocol, record.CreatedAt, record.ExpiresAt, new EndpointResponse(url), ScopeOf(record), Interactive(record.Protocol), PolicyOf(record), QuotasOf(record), RecordOf(record));
         context.Response.Headers.CacheControl = "no-store";
         return Results.Json(response, RelayJsonContext.Default.CreatedConnectionResponse, statusCode: 201);
     }
@@ -391,7 +400,10 @@ internal static class ControlApi
         ScopeOf(record),
         Interactive(record.Protocol),
         PolicyOf(record),
-        QuotasOf(record));
+        QuotasOf(record),
+        RecordOf(record));
+
+    private static RecordModel? RecordOf(ConnectionRecord record) => record.Artifacts ? new RecordModel(Artifacts: true) : null;
 
     private static QuotasModel? QuotasOf(ConnectionRecord record) => LeaseQuotas.TryParseText(record.Quotas) is { } quotas
         ? new QuotasModel(quotas.CommandsPerSecond, quotas.MaxAttaches, quotas.MaxAttachSeconds, quotas.MaxBytes)

@@ -17,6 +17,10 @@ internal static class PageOrders
 
     public static PageOrder<AttachRecord> Attaches { get; } = new('a', AttachKey, key => IsDigitsDotHex(key, 19, 16));
 
+    /// <summary>Artifacts oldest first: 19 digits of the creation time's UTC ticks, '.', the artifact id (32 hex digits).</summary>
+    public static PageOrder<Bctrl.Relay.Artifacts.ArtifactRecord> Artifacts { get; } = new(
+        'f', a => string.Create(CultureInfo.InvariantCulture, $"{a.CreatedAt.UtcTicks:D19}.{a.Id}"), key => IsDigitsDotHex(key, 19, 32));
+
     /// <summary>
     /// 19 digits of <c>long.MaxValue</c> minus the creation time in milliseconds, '.', the id's 32 hex digits each
     /// complemented: ascending text is descending (created, id), Guid's own order being that of its "N" text.

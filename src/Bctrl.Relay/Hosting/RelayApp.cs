@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using Bctrl.Relay.Artifacts;
 using Bctrl.Relay.Attach;
 using Bctrl.Relay.Control;
 using Bctrl.Relay.DevRuntime;
@@ -113,6 +114,8 @@ internal static class RelayApp
         services.AddSingleton<RecordQueue>();
         services.AddSingleton<AttachRecorder>();
         services.AddHostedService<RecordPump>();
+        services.AddSingleton<ArtifactQueue>();
+        services.AddHostedService<ArtifactPump>();
         services.AddOpenTelemetry()
             .ConfigureResource(resource => resource.AddService("bctrl-relay"))
             .WithMetrics(metrics => metrics
@@ -145,6 +148,7 @@ internal static class RelayApp
         _ = app.Services.GetRequiredService<RelayMetrics>(); // instruments exist from the start, not from the first attach
         _ = app.Services.GetRequiredService<ConnectionMetrics>();
         _ = app.Services.GetRequiredService<LiveViewMetrics>();
+        _ = app.Services.GetRequiredService<ArtifactQueue>();
         var liveSessions = app.Services.GetRequiredService<LiveSessions>();
         var revocations = app.Services.GetRequiredService<IRevocationView>();
         var logger = app.Services.GetRequiredService<ILogger<AttachRegistry>>();

@@ -1,3 +1,4 @@
+using Bctrl.Relay.Artifacts;
 using Bctrl.Relay.Metrics;
 using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
@@ -19,6 +20,31 @@ internal static class RelayStateServices
     /// </summary>
     public static TimeSpan RevocationGrace(RelayOptions options) => options.Leases.ClockSkew + RevocationMargin;
 
+    /// <summary>docs/artifacts.md: memory by default, Redis by default in a fleet, or a directory.</summary>
+    private static void AddArtifactStore(IServiceCollection services, RelayOptions options, bool fleet)
+    {
+        var artifacts = options.Artifacts;
+        var kind = artifacts.Store == ArtifactStoreKind.Auto ? (fleet ? ArtifactStoreKind.Redis : ArtifactStoreKind.Memory) : artifacts.Store;
+        switch (kind)
+        {
+            case ArtifactStoreKind.Directory:
+                services.AddSingleton<IArtifactStore>(sp => new DirectoryArtifactStore(
+                    Path.GetFullPath(artifacts.Directory!), artifacts.PerRuntime, artifacts.Retention, sp.GetRequiredService<TimeProvider>()));
+                break;
+            case ArtifactStoreKind.Redis:
+                services.AddSingleton<IArtifactStore>(sp =>
+                {
+                    var redis = sp.GetRequiredService<RedisFleet>();
+                    return new RedisArtifactStore(redis.Connections, redis.Keys, artifacts.PerRuntime, artifacts.Retention);
+                });
+                break;
+            default:
+                services.AddSingleton<IArtifactStore>(sp => new InMemoryArtifactStore(
+                    artifacts.PerRuntime, artifacts.MemoryBytes, artifacts.Retention, sp.GetRequiredService<TimeProvider>()));
+                break;
+        }
+    }
+
     public static IServiceCollection AddRelayState(this IServiceCollection services, RelayOptions options)
     {
         var grace = RevocationGrace(options);
@@ -29,6 +55,7 @@ internal static class RelayStateServices
             services.AddSingleton<IRevocationView>(new InMemoryRevocationView(grace));
             services.AddSingleton<IEventStore>(new InMemoryEventStore(options.Observation.RecordsPerRuntime));
             services.AddSingleton<IAttachRecordStore, InMemoryAttachRecordStore>();
+            AddArtifactStore(services, options, fleet: false);
             return services;
         }
 
@@ -55,6 +82,7 @@ internal static class RelayStateServices
             var fleet = sp.GetRequiredService<RedisFleet>();
             return new RedisAttachRecordStore(fleet.Connections, fleet.Keys, options.Connections.MaxTtl + InMemoryConnectionStore.Retention);
         });
+        AddArtifactStore(services, options, fleet: true);
         services.AddSingleton<FleetMetrics>();
         services.AddHostedService<RedisFleetService>();
         return services;

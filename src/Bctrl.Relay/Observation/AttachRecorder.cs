@@ -1,3 +1,4 @@
+using Bctrl.Relay.Artifacts;
 using Bctrl.Relay.Leases;
 using Bctrl.Relay.Options;
 using Bctrl.Relay.Splice;
@@ -9,7 +10,8 @@ namespace Bctrl.Relay.Observation;
 /// Records an attach's life: its sampler while it runs, <c>attach.opened</c> and <c>attach.closed</c> with the
 /// recording metadata, saved by connection for <c>GET …/attaches</c>. Null-object when observation is off.
 /// </summary>
-internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue queue, IAttachRecordStore attaches, TimeProvider time)
+internal sealed class AttachRecorder(
+    IOptions<RelayOptions> options, RecordQueue queue, ArtifactQueue artifacts, IAttachRecordStore attaches, TimeProvider time)
 {
     private const int MaxUserAgentLength = 256;
 
@@ -17,9 +19,11 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
 
     /// <summary>
     /// Starts recording an attach; returns its sampler (null when observation is off) and the opened record. The record
-    /// is saved in the background: a slow or paused store must never hold up an attach.
+    /// is saved in the background: a slow or paused store must never hold up an attach. A lease that keeps artifacts
+    /// gets its sampler a capture (docs/artifacts.md); the sampler is what finds them.
     /// </summary>
-    public (AttachObserver? Observer, OpenedAttach? Opened) Open(HttpContext context, long attachId, Guid connectionId, string runtimeId, string? scopeTarget = null)
+    public (AttachObserver? Observer, OpenedAttach? Opened) Open(
+        HttpContext context, long attachId, Guid connectionId, string runtimeId, string? scopeTarget = null, bool keepArtifacts = false)
     {
         if (!Enabled)
         {
@@ -39,7 +43,8 @@ internal sealed class AttachRecorder(IOptions<RelayOptions> options, RecordQueue
         };
         var saved = SaveAsync(record, after: Task.CompletedTask);
         queue.TryWrite(Wrap(RecordTypes.AttachOpened, record));
-        return (new AttachObserver(runtimeId, connectionId, attachId, options.Value.Observation.ToSettings(), queue, time), new OpenedAttach(record, saved));
+        var capture = keepArtifacts ? new ArtifactCapture(artifacts, options.Value.Artifacts.ToSettings()) : null;
+        return (new AttachObserver(runtimeId, connectionId, attachId, options.Value.Observation.ToSettings(), queue, time, capture), new OpenedAttach(record, saved));
     }
 
     /// <summary>Records how the attach ended; the metadata is saved in the background, after the opened record.</summary>

@@ -50,6 +50,9 @@ internal sealed class RelayOptions
 
     public ObservationOptions Observation { get; set; } = new();
 
+    /// <summary>What leases with <c>record.artifacts</c> keep, and where (docs/artifacts.md).</summary>
+    public ArtifactOptions Artifacts { get; set; } = new();
+
     public LogOptions Log { get; set; } = new();
 
     public TlsOptions Tls { get; set; } = new();
@@ -193,6 +196,11 @@ internal sealed class RelayOptions
         Positive(KeepAlive.Interval, "Relay:KeepAlive:Interval");
         Positive(KeepAlive.Timeout, "Relay:KeepAlive:Timeout");
         Observation.Validate();
+        Artifacts.Validate();
+        if (Artifacts.Store == ArtifactStoreKind.Redis && string.IsNullOrWhiteSpace(Redis))
+        {
+            throw new InvalidOperationException("Relay:Artifacts:Store Redis needs Relay:Redis.");
+        }
     }
 
     public SpliceSettings ToSpliceSettings() => new(

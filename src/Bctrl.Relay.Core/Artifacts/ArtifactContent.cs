@@ -1,0 +1,151 @@
+using System.Buffers;
+using System.Buffers.Text;
+using System.Text.Json;
+
+namespace Bctrl.Relay.Artifacts;
+
+/// <summary>
+/// Reads what a captured message carries, on the artifact pump (off the splice): the base64 <c>data</c> of a result
+/// (<c>{"id":N,"result":{"data":"…"}}</c>) or of an event's params (<c>{"method":"Page.screencastFrame","params":{"data":"…",…}}</c>),
+/// and the fields of a download event. Every message is the runtime's, so hostile: anything unexpected is "unreadable",
+/// never an exception out of here.
+/// </summary>
+internal static class ArtifactContent
+{
+    /// <summary>The decoded <c>data</c> of the message's <c>result</c> (or <c>params</c>); null when there is none.</summary>
+    public static ReadOnlyMemory<byte>? ReadData(ReadOnlySpan<byte> message, bool inResult)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(message);
+            if (!EnterObject(ref reader, inResult ? "result"u8 : "params"u8))
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var isData = reader.ValueTextEquals("data"u8);
+                reader.Read();
+                if (isData)
+                {
+                    return reader.TokenType == JsonTokenType.String ? Decode(ref reader) : null;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (JsonException)
+        {
+        }
+
+        return null;
+    }
+
+    /// <summary>The fields of a download event's params (<c>Browser.downloadWillBegin</c>, <c>Browser.downloadProgress</c>); null when unreadable.</summary>
+    public static DownloadEvent? ReadDownload(ReadOnlySpan<byte> message)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(message);
+            if (!EnterObject(ref reader, "params"u8))
+            {
+                return null;
+            }
+
+            string? guid = null, name = null, state = null, filePath = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var field = reader.ValueTextEquals("guid"u8) ? 1 : reader.ValueTextEquals("suggestedFilename"u8) ? 2
+                    : reader.ValueTextEquals("state"u8) ? 3 : reader.ValueTextEquals("filePath"u8) ? 4 : 0;
+                reader.Read();
+                if (field == 0 || reader.TokenType != JsonTokenType.String)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                var value = reader.GetString();
+                _ = field switch
+                {
+                    1 => guid = value,
+                    2 => name = value,
+                    3 => state = value,
+                    _ => filePath = value,
+                };
+            }
+
+            return guid is null ? null : new DownloadEvent(guid, name, state, filePath);
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>What the bytes are, by their first bytes; <c>application/octet-stream</c> when unknown.</summary>
+    public static string ContentTypeOf(ReadOnlySpan<byte> content) => content switch
+    {
+        [0x89, (byte)'P', (byte)'N', (byte)'G', ..] => "image/png",
+        [0xFF, 0xD8, 0xFF, ..] => "image/jpeg",
+        [(byte)'R', (byte)'I', (byte)'F', (byte)'F', _, _, _, _, (byte)'W', (byte)'E', (byte)'B', (byte)'P', ..] => "image/webp",
+        [(byte)'%', (byte)'P', (byte)'D', (byte)'F', ..] => "application/pdf",
+        _ => "application/octet-stream",
+    };
+
+    /// <summary>Moves the reader into the top-level property <paramref name="name"/>'s object; false when absent.</summary>
+    private static bool EnterObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
+        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+        {
+            return false;
+        }
+
+        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        {
+            var found = reader.ValueTextEquals(name);
+            reader.Read();
+            if (found)
+            {
+                return reader.TokenType == JsonTokenType.StartObject;
+            }
+
+            reader.Skip();
+        }
+
+        return false;
+    }
+
+    private static ReadOnlyMemory<byte>? Decode(ref Utf8JsonReader reader)
+    {
+        // Base64 needs no escapes; a writer that escapes '/' as "\/" is unescaped first.
+        byte[]? unescaped = null;
+        var text = reader.ValueSpan;
+        if (reader.ValueIsEscaped)
+        {
+            unescaped = ArrayPool<byte>.Shared.Rent(text.Length);
+            text = unescaped.AsSpan(0, reader.CopyString(unescaped));
+        }
+
+        try
+        {
+            var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(text.Length)];
+            if (Base64.DecodeFromUtf8(text, decoded, out _, out var written) != OperationStatus.Done)
+            {
+                return null; // (a bare null in a conditional would become an empty array, not "none")
+            }
+
+            return decoded.AsMemory(0, written);
+        }
+        finally
+        {
+            if (unescaped is not null)
+            {
+                ArrayPool<byte>.Shared.Return(unescaped);
+            }
+        }
+    }
+}
+
+/// <summary>The fields of a download event the relay uses; <see cref="State"/> only on progress events.</summary>
+internal sealed record DownloadEvent(string Guid, string? SuggestedFilename, string? State, string? FilePath);

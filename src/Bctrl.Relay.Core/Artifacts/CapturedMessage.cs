@@ -1,0 +1,42 @@
+namespace Bctrl.Relay.Artifacts;
+
+/// <summary>
+/// A whole runtime message copied off the splice for the artifact pump, with where it came from. <see cref="Buffer"/>
+/// is rented from the shared pool; whoever takes the message returns it (<see cref="Release"/>).
+/// </summary>
+internal sealed class CapturedMessage
+{
+    public required ArtifactKind Kind { get; init; }
+
+    public required string Method { get; init; }
+
+    public required string RuntimeId { get; init; }
+
+    public required Guid ConnectionId { get; init; }
+
+    public required long AttachId { get; init; }
+
+    /// <summary>The id of the command a result answers; null for an event.</summary>
+    public long? CommandId { get; init; }
+
+    public string? SessionId { get; init; }
+
+    public required DateTimeOffset CapturedAt { get; init; }
+
+    public byte[] Buffer { get; set; } = [];
+
+    public int Length { get; set; }
+
+    public ReadOnlySpan<byte> Message => Buffer.AsSpan(0, Length);
+
+    public void Release()
+    {
+        var buffer = Buffer;
+        Buffer = [];
+        Length = 0;
+        if (buffer.Length > 0)
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+}

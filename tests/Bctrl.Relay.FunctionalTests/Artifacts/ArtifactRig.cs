@@ -1,0 +1,99 @@
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using Bctrl.Relay.FunctionalTests.Splice;
+using Bctrl.Relay.Testing;
+
+namespace Bctrl.Relay.FunctionalTests.Artifacts;
+
+/// <summary>What the artifact tests share: CDP messages that carry artifacts, and reading the relay's list, bytes and counts.</summary>
+internal static class ArtifactRig
+{
+    public static readonly object Lease = new { protocol = "cdp", record = new { artifacts = true } };
+
+    /// <summary>Bytes that read as a PNG (its signature first), <paramref name="length"/> long, deterministic.</summary>
+    public static byte[] Png(int length, int seed = 1)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        byte[] signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        signature.CopyTo(bytes, 0);
+        return bytes;
+    }
+
+    public static byte[] Command(long id, string method, string session = "S")
+        => Encoding.UTF8.GetBytes($$"""{"id":{{id}},"method":"{{method}}","sessionId":"{{session}}"}""");
+
+    /// <summary>A result as Chromium writes it: the data first, the session last.</summary>
+    public static byte[] DataResult(long id, byte[] data, string session = "S")
+        => Encoding.UTF8.GetBytes($$"""{"id":{{id}},"result":{"data":"{{Convert.ToBase64String(data)}}"},"sessionId":"{{session}}"}""");
+
+    public static byte[] ScreencastFrame(byte[] data, int frame)
+        => Encoding.UTF8.GetBytes($$"""{"method":"Page.screencastFrame","params":{"data":"{{Convert.ToBase64String(data)}}","metadata":{"offsetTop":0,"pageScaleFactor":1,"deviceWidth":800,"deviceHeight":600,"scrollOffsetX":0,"scrollOffsetY":0},"sessionId":{{frame}}},"sessionId":"S"}""");
+
+    /// <summary>Sends a client command through the attach and takes it on the runtime's side.</summary>
+    public static async Task SendCommandAsync(RawClient client, FakeRuntimeConnection runtime, long id, string method)
+    {
+        await client.SendFrameAsync(FakeRuntimeFrame.Text, Command(id, method));
+        var passed = await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Contains(method, passed.PayloadText, StringComparison.Ordinal);
+    }
+
+    /// <summary>The runtime's artifacts, once the list holds at least <paramref name="count"/> (bounded wait).</summary>
+    public static async Task<JsonElement[]> WaitForListAsync(RelayServer relay, int count, string query = "")
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var list = await ListAsync(relay, query);
+            if (list.Length >= count)
+            {
+                return list;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"the artifact list never held {count}: it holds {list.Length}");
+            await Task.Delay(50);
+        }
+    }
+
+    public static async Task<JsonElement[]> ListAsync(RelayServer relay, string query = "")
+    {
+        using var response = await relay.Http.GetAsync($"/v1/runtimes/{SpliceHarness.RuntimeId}/artifacts{query}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        using var json = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. json.RootElement.GetProperty("data").EnumerateArray().Select(e => e.Clone())];
+    }
+
+    public static async Task<(byte[] Bytes, string? ContentType)> GetBytesAsync(RelayServer relay, string artifactId)
+    {
+        using var response = await relay.Http.GetAsync($"/v1/runtimes/{SpliceHarness.RuntimeId}/artifacts/{artifactId}");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        return (await response.Content.ReadAsByteArrayAsync(), response.Content.Headers.ContentType?.MediaType);
+    }
+
+    /// <summary>Waits (bounded) until <c>bctrl_relay_artifacts_{stored|lost}_total{label}</c> reads <paramref name="count"/>.</summary>
+    public static async Task WaitForCountAsync(RelayServer relay, string metric, string label, long count)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            var scrape = await relay.Http.GetStringAsync("/metrics");
+            var line = scrape.Split('\n').FirstOrDefault(l => l.StartsWith($"bctrl_relay_artifacts_{metric}_total{{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
+            if (line is not null && long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) == count)
+            {
+                return;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, $"bctrl_relay_artifacts_{metric}_total{{{label}}} never read {count}: {line ?? "absent"}");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Ends an attach cleanly from the client's side.</summary>
+    public static async Task CloseAsync(RawClient client, FakeRuntimeConnection runtime)
+    {
+        await client.SendCloseAsync(1000);
+        Assert.Equal(FakeRuntimeFrame.Close, (await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10))).Opcode);
+        await runtime.SendCloseAsync(1000);
+    }
+}
