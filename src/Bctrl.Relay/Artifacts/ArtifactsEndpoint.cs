@@ -22,7 +22,7 @@ internal static class ArtifactsEndpoint
             .Refuses(ApiError.InvalidQuery, ApiError.RuntimeNotFound);
         v1.MapGet("/runtimes/{runtimeId}/artifacts/{artifactId}", GetAsync)
             .WithName("getArtifact").WithSummary("One artifact's bytes, with its content type.")
-            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .Produces<byte[]>(StatusCodes.Status200OK, "application/octet-stream", "image/png", "image/jpeg", "image/webp", "application/pdf")
             .Refuses(ApiError.ArtifactNotFound);
     }
 
