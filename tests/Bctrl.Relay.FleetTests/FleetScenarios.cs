@@ -105,6 +105,53 @@ public abstract class FleetScenarios(ITestOutputHelper output)
         await client.CloseAsync();
     }
 
+    [Fact(Timeout = 60_000)]
+    public async Task An_artifact_captured_on_B_is_kept_in_Redis_and_listed_and_fetched_on_A_and_C()
+    {
+        await using var fleet = await Fleet.StartAsync(Redis);
+        using var created = await fleet.A.Http.PostAsJsonAsync(
+            $"v1/runtimes/{Fleet.RuntimeId}/connections", new { protocol = "cdp", record = new { artifacts = true } });
+        Assert.Equal(201, (int)created.StatusCode);
+        using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+        var id = body.RootElement.GetProperty("id").GetString()!;
+        var endpoint = new Uri(body.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!);
+
+        // The fleet's runtime echoes: a command that carries a result comes back as the answer to itself, which is
+        // what a screenshot's result looks like to the relay (docs/artifacts.md).
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, .. Enumerable.Range(0, 5000).Select(i => (byte)(i * 7))];
+        var message = System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"id":1,"method":"Page.captureScreenshot","result":{"data":"{{{Convert.ToBase64String(png)}}}"}}""");
+        await using (var client = await AttachClient.OpenAsync(fleet.B.BaseUrl, endpoint))
+        {
+            await client.SendAsync(FakeRuntimeFrame.Text, message);
+            Assert.Equal(message, (await client.ReadAsync()).Payload);
+            await client.CloseAsync();
+        }
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        JsonElement listed;
+        while (true)
+        {
+            using var list = JsonDocument.Parse(await fleet.C.Http.GetStringAsync($"v1/runtimes/{Fleet.RuntimeId}/artifacts?connectionId={id}"));
+            if (list.RootElement.GetProperty("data").GetArrayLength() == 1)
+            {
+                listed = list.RootElement.GetProperty("data")[0].Clone();
+                break;
+            }
+
+            Assert.True(DateTime.UtcNow < deadline, "the artifact never reached C's list");
+            await Task.Delay(100);
+        }
+
+        Assert.Equal("screenshot", listed.GetProperty("kind").GetString());
+        Assert.Equal(1, listed.GetProperty("commandId").GetInt64());
+        var artifactId = listed.GetProperty("id").GetString();
+        using var bytes = await fleet.A.Http.GetAsync($"v1/runtimes/{Fleet.RuntimeId}/artifacts/{artifactId}");
+        Assert.Equal(200, (int)bytes.StatusCode);
+        Assert.Equal("image/png", bytes.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(png, await bytes.Content.ReadAsByteArrayAsync());
+    }
+
     [Fact(Timeout = 120_000)]
     public async Task A_delete_on_A_refuses_new_attaches_on_B_and_C_within_a_second_p99_over_100_deletes()
     {
