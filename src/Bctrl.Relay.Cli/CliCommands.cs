@@ -9,7 +9,7 @@ internal static class CliCommands
     public static RootCommand Build(CliHost host)
     {
         var options = new GlobalOptions();
-        var root = new RootCommand("bctrl-relay: runtimes, connections (leases), events and attaches of a Bctrl.Relay.");
+        var root = new RootCommand("bctrl-relay: runtimes, connections (leases), events, attaches and artifacts of a Bctrl.Relay.");
         root.Options.Add(options.Url);
         root.Options.Add(options.Key);
         root.Options.Add(options.Json);
@@ -17,6 +17,7 @@ internal static class CliCommands
         root.Subcommands.Add(ConnectionCommands.Build(host, options));
         root.Subcommands.Add(EventCommands.Build(host, options));
         root.Subcommands.Add(AttachCommands.Build(host, options));
+        root.Subcommands.Add(ArtifactCommands.Build(host, options));
         return root;
     }
 

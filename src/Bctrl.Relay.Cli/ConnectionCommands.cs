@@ -23,9 +23,10 @@ internal static class ConnectionCommands
         var maxAttaches = new Option<int?>("--max-attaches") { Description = "Quota: live attaches at once" };
         var maxSeconds = new Option<int?>("--max-attach-seconds") { Description = "Quota: an attach is closed (4004) after this long" };
         var maxBytes = new Option<long?>("--max-bytes") { Description = "Quota: an attach is closed (4005) once it has moved this many bytes" };
+        var artifacts = new Option<bool>("--artifacts") { Description = "Keep the lease's screenshots, PDFs, screencast frames and downloads (docs/artifacts.md)" };
         var create = new Command("create", "Create a connection; prints its URL alone when stdout is not a terminal")
         {
-            createRuntime, ttl, scope, preset, allow, deny, rate, maxAttaches, maxSeconds, maxBytes,
+            createRuntime, ttl, scope, preset, allow, deny, rate, maxAttaches, maxSeconds, maxBytes, artifacts,
         };
         create.Handle(host, options, async (context, cancellationToken) =>
         {
@@ -39,6 +40,7 @@ internal static class ConnectionCommands
                     ? null
                     : new ConnectionPolicy(presetName, allowed.Length > 0 ? allowed : null, denied.Length > 0 ? denied : null),
                 Quotas = Quotas(context.Parse.GetValue(rate), context.Parse.GetValue(maxAttaches), context.Parse.GetValue(maxSeconds), context.Parse.GetValue(maxBytes)),
+                Record = context.Parse.GetValue(artifacts) ? new ConnectionRecording(Artifacts: true) : null,
             };
             var created = await relay.Runtimes[context.Parse.GetValue(createRuntime)!].Connections.CreateAsync(request, cancellationToken);
             if (context.Json)

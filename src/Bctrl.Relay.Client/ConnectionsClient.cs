@@ -23,7 +23,7 @@ public sealed class ConnectionsClient
         return _http.SendJsonAsync(
             HttpMethod.Post,
             _path,
-            new CreateConnectionBody(request.Protocol, seconds, request.Scope, request.Policy, request.Interactive, request.Quotas),
+            new CreateConnectionBody(request.Protocol, seconds, request.Scope, request.Policy, request.Interactive, request.Quotas, request.Record),
             ClientJson.Default.CreateConnectionBody,
             ClientJson.Default.CreatedConnection,
             cancellationToken);

@@ -2,7 +2,7 @@ using Bctrl.Relay.Client.Http;
 
 namespace Bctrl.Relay.Client;
 
-/// <summary>One runtime: its connections (leases) and its event stream.</summary>
+/// <summary>One runtime: its connections (leases), its event stream and its artifacts.</summary>
 public sealed class RuntimeClient
 {
     private readonly RelayHttp _http;
@@ -13,6 +13,7 @@ public sealed class RuntimeClient
         Id = runtimeId;
         Connections = new ConnectionsClient(http, runtimeId);
         Events = new EventsClient(http, runtimeId);
+        Artifacts = new ArtifactsClient(http, runtimeId);
     }
 
     /// <summary>The runtime id.</summary>
@@ -23,6 +24,9 @@ public sealed class RuntimeClient
 
     /// <summary>The runtime's records as a stream.</summary>
     public EventsClient Events { get; }
+
+    /// <summary>The runtime's artifacts (screenshots, PDFs, screencast frames, downloads).</summary>
+    public ArtifactsClient Artifacts { get; }
 
     /// <summary>The runtime as registered.</summary>
     public Task<Runtime> GetAsync(CancellationToken cancellationToken = default)

@@ -15,9 +15,11 @@ namespace Bctrl.Relay.Client.Http;
 [JsonSerializable(typeof(Connection))]
 [JsonSerializable(typeof(Page<Connection>))]
 [JsonSerializable(typeof(Page<AttachRecord>))]
+[JsonSerializable(typeof(Page<Artifact>))]
 [JsonSerializable(typeof(RelayEvent))]
 [JsonSerializable(typeof(IReadOnlyList<Runtime>))]
 [JsonSerializable(typeof(IReadOnlyList<Connection>))]
 [JsonSerializable(typeof(IReadOnlyList<AttachRecord>))]
+[JsonSerializable(typeof(IReadOnlyList<Artifact>))]
 [JsonSerializable(typeof(string))]
 internal sealed partial class ClientJson : JsonSerializerContext;

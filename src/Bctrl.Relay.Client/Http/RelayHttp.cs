@@ -31,6 +31,14 @@ internal sealed class RelayHttp(HttpClient http, Uri baseAddress, string? apiKey
         return await ReadAsync(response, responseType, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>A body that is not JSON (an artifact's bytes), with its content type.</summary>
+    public async Task<(byte[] Content, string? ContentType)> GetBytesAsync(string path, CancellationToken cancellationToken)
+    {
+        using var request = Request(HttpMethod.Get, path);
+        using var response = await SendAsync(request, HttpCompletionOption.ResponseContentRead, cancellationToken).ConfigureAwait(false);
+        return (await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false), response.Content.Headers.ContentType?.MediaType);
+    }
+
     public async Task DeleteAsync(string path, CancellationToken cancellationToken)
     {
         using var request = Request(HttpMethod.Delete, path);
@@ -48,7 +56,8 @@ internal sealed class RelayHttp(HttpClient http, Uri baseAddress, string? apiKey
         var seen = new HashSet<string>(StringComparer.Ordinal);
         do
         {
-            var page = await GetAsync(cursor is null ? path : $"{path}?cursor={Uri.EscapeDataString(cursor)}", type, cancellationToken).ConfigureAwait(false);
+            var page = await GetAsync(
+                cursor is null ? path : $"{path}{(path.Contains('?', StringComparison.Ordinal) ? '&' : '?')}cursor={Uri.EscapeDataString(cursor)}", type, cancellationToken).ConfigureAwait(false);
             all.AddRange(page.Data ?? []);
             cursor = string.IsNullOrEmpty(page.NextCursor) ? null : page.NextCursor;
             if (cursor is not null && !seen.Add(cursor))

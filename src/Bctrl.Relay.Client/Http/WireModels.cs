@@ -11,4 +11,4 @@ internal sealed record PutRuntimeBody(string CdpUrl);
 
 internal sealed record CreateConnectionBody(
     string Protocol, long? TtlSeconds, ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null,
-    ConnectionQuotas? Quotas = null);
+    ConnectionQuotas? Quotas = null, ConnectionRecording? Record = null);

@@ -27,3 +27,7 @@ public sealed record ConnectionScope(string Target);
 /// <param name="MaxAttachSeconds">An attach is closed with 4004 after this long.</param>
 /// <param name="MaxBytes">An attach is closed with 4005 once it has moved this many bytes, both ways together.</param>
 public sealed record ConnectionQuotas(int? CommandsPerSecond = null, int? MaxAttaches = null, int? MaxAttachSeconds = null, long? MaxBytes = null);
+
+/// <summary>What a lease records beyond events (the relay's docs/artifacts.md).</summary>
+/// <param name="Artifacts">Keep the screenshots, PDFs, screencast frames and downloads its attaches produce.</param>
+public sealed record ConnectionRecording(bool Artifacts = false);

@@ -20,6 +20,10 @@ public sealed class CreateConnectionRequest
     /// <summary>The lease's quotas (the relay's docs/quotas.md); null for none. CDP leases only.</summary>
     public ConnectionQuotas? Quotas { get; init; }
 
+    /// <summary>What the lease records beyond events: <c>new ConnectionRecording(Artifacts: true)</c> keeps its
+    /// artifacts (the relay's docs/artifacts.md). CDP leases only.</summary>
+    public ConnectionRecording? Record { get; init; }
+
     /// <summary>For a <c>live</c> lease: whether the viewer's mouse and keyboard reach the browser.</summary>
     public bool? Interactive { get; init; }
 }

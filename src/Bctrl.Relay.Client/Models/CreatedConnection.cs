@@ -12,6 +12,7 @@ namespace Bctrl.Relay.Client;
 /// <param name="Policy">The lease's CDP method policy, or null.</param>
 /// <param name="Interactive">For a live lease, whether it forwards input; null for CDP leases.</param>
 /// <param name="Quotas">The lease's quotas, or null.</param>
+/// <param name="Record">What the lease records beyond events (artifacts), or null.</param>
 public sealed record CreatedConnection(
     Guid Id, string RuntimeId, string Protocol, DateTimeOffset CreatedAt, DateTimeOffset ExpiresAt, ConnectionEndpoint Endpoint,
-    ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null, ConnectionQuotas? Quotas = null);
+    ConnectionScope? Scope = null, ConnectionPolicy? Policy = null, bool? Interactive = null, ConnectionQuotas? Quotas = null, ConnectionRecording? Record = null);

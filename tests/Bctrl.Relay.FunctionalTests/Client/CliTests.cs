@@ -46,6 +46,53 @@ public sealed class CliTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Artifacts_are_asked_for_listed_and_written_to_a_file()
+    {
+        await using var rig = await ClientRig.StartAsync();
+        var created = await RunAsync(rig, redirected: true, "--json", "connections", "create", ClientRig.RuntimeId, "--artifacts");
+        Assert.Equal(0, created.ExitCode);
+        using var json = JsonDocument.Parse(created.Output);
+        Assert.True(json.RootElement.GetProperty("record").GetProperty("artifacts").GetBoolean());
+
+        // The echoing runtime answers a command that carries a result with itself: to the relay, a screenshot's result.
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 7, 7, 7];
+        var socket = await ClientRig.AttachAsync(new Uri(json.RootElement.GetProperty("endpoint").GetProperty("url").GetString()!));
+        await socket.SendAsync(System.Text.Encoding.UTF8.GetBytes(
+            $$$"""{"id":4,"method":"Page.captureScreenshot","result":{"data":"{{{Convert.ToBase64String(png)}}}"}}"""), System.Net.WebSockets.WebSocketMessageType.Text, true, CancellationToken.None);
+        await socket.ReceiveAsync(new byte[1024], CancellationToken.None);
+        await ClientRig.CloseAsync(socket);
+
+        CliRun listed;
+        var waited = 0;
+        do
+        {
+            await Task.Delay(50);
+            listed = await RunAsync(rig, redirected: false, "artifacts", "list", ClientRig.RuntimeId, "--kind", "screenshot");
+        }
+        while (listed.Lines.Length < 2 && ++waited < 100);
+
+        Assert.Equal(0, listed.ExitCode);
+        Assert.StartsWith("ID", listed.Lines[0], StringComparison.Ordinal);
+        var artifactId = listed.Lines[1].Split(' ', 2)[0];
+        Assert.Contains("Page.captureScreenshot", listed.Lines[1], StringComparison.Ordinal);
+
+        var file = Path.GetTempFileName();
+        try
+        {
+            var got = await RunAsync(rig, redirected: false, "artifacts", "get", ClientRig.RuntimeId, artifactId, "-o", file);
+            Assert.Equal(0, got.ExitCode);
+            Assert.Equal(png, await File.ReadAllBytesAsync(file));
+            var missing = await RunAsync(rig, redirected: false, "artifacts", "get", ClientRig.RuntimeId, "0123456789abcdef0123456789abcdef", "-o", file);
+            Assert.Equal(1, missing.ExitCode);
+            Assert.StartsWith("error: artifact_not_found: ", missing.Error, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task Json_output_parses_and_tables_are_aligned()
     {
         await using var rig = await ClientRig.StartAsync();

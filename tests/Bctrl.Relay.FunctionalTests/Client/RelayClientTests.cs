@@ -66,6 +66,44 @@ public sealed class RelayClientTests
     }
 
     [Fact(Timeout = 30_000)]
+    public async Task Artifacts_are_asked_for_listed_filtered_and_fetched()
+    {
+        await using var rig = await ClientRig.StartAsync();
+        var created = await rig.Rt.Connections.CreateAsync(new() { Record = new ConnectionRecording(Artifacts: true) });
+        Assert.True(created.Record!.Artifacts);
+        Assert.True((await rig.Rt.Connections.GetAsync(created.Id)).Record!.Artifacts);
+
+        // The echoing runtime answers a command that carries a result with itself: to the relay, a screenshot's result.
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A, 42];
+        using var socket = await ClientRig.AttachAsync(created.Endpoint.Url);
+        for (var id = 1; id <= 3; id++)
+        {
+            var message = System.Text.Encoding.UTF8.GetBytes(
+                $$$"""{"id":{{{id}}},"method":"Page.captureScreenshot","result":{"data":"{{{Convert.ToBase64String(png)}}}"}}""");
+            await socket.SendAsync(message, System.Net.WebSockets.WebSocketMessageType.Text, endOfMessage: true, CancellationToken.None);
+            var buffer = new byte[1024];
+            await socket.ReceiveAsync(buffer, CancellationToken.None);
+        }
+
+        await ClientRig.CloseAsync(socket);
+        IReadOnlyList<Artifact> listed = [];
+        for (var wait = 0; wait < 100 && listed.Count < 3; wait++)
+        {
+            await Task.Delay(50);
+            listed = await rig.Rt.Artifacts.ListAsync(created.Id, "screenshot");
+        }
+
+        Assert.Equal([1L, 2L, 3L], listed.Select(a => a.CommandId!.Value));
+        Assert.All(listed, a => Assert.Equal(created.Id, a.ConnectionId));
+        Assert.Empty(await rig.Rt.Artifacts.ListAsync(created.Id, "pdf"));
+        var content = await rig.Rt.Artifacts.GetAsync(listed[0].Id);
+        Assert.Equal(png, content.Bytes);
+        Assert.Equal("image/png", content.ContentType);
+        var missing = await Assert.ThrowsAsync<RelayApiException>(() => rig.Rt.Artifacts.GetAsync("0123456789abcdef0123456789abcdef"));
+        Assert.Equal("artifact_not_found", missing.Code);
+    }
+
+    [Fact(Timeout = 30_000)]
     public async Task A_connection_is_created_attached_listed_got_and_deleted_with_terminate()
     {
         await using var rig = await ClientRig.StartAsync();
