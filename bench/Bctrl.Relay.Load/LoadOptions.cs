@@ -36,6 +36,10 @@ internal sealed class LoadOptions
                                  command is read by the policy (issue 11); named when wanted, and with relay-pipes
                                  the report adds a policy on / off block:
                      --targets relay-pipes,relay-policy --scenarios rt-256b-16,rt-600b-64
+                   relay-artifacts  relay-pipes whose leases keep artifacts (record.artifacts): the stream
+                                 scenario's screencast frames are copied and stored, one a second per attach
+                                 (issue 11, docs/artifacts.md); named when wanted:
+                     --targets relay-pipes,relay-artifacts --scenarios rt-256b-16,stream-1mib-2
 
                    ClientTransport (Pipes, Stream) and InlineIo act on the splice only on Kestrel's Sockets
                    transport; on the relay transport relay-stream and relay-dispatch splice as relay-pipes does.
@@ -62,8 +66,9 @@ internal sealed class LoadOptions
                                in the proxy: as root the tool raises its open-file limit (to 200,000) for its
                                children too; where it cannot, idle-20k is skipped with a note
           --targets LIST       comma-separated, of: direct, relay-pipes, relay-norec, relay-stream, relay-dispatch,
-                               relay-sockets, relay-tls, relay-policy, nginx, nginx-tls, haproxy (the "relay-" may be left out;
-                               default all but the TLS targets and relay-policy, without a peer that is not installed)
+                               relay-sockets, relay-tls, relay-policy, relay-artifacts, nginx, nginx-tls, haproxy (the "relay-" may
+                               be left out; default all but the TLS targets, relay-policy and relay-artifacts, without
+                               a peer that is not installed)
           --peer-workers N     nginx worker_processes and HAProxy nbthread (1-64; default the processor count)
           --relay-dll PATH     the relay to run (default src/Bctrl.Relay/bin/Release/net10.0/Bctrl.Relay.dll)
           --relay-env NAME=VALUE

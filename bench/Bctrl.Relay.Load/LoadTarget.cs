@@ -34,11 +34,12 @@ internal sealed class LoadTarget(string name, FakeRuntime runtime, IProxyProcess
 /// only acts on <c>Sockets</c>), whether it records CDP (<c>Relay:Observation:Enabled</c>, on by default in the relay) and
 /// whether it listens on <c>https://</c> with the run's certificate (<see cref="Tls"/>; its leases are then <c>wss://</c>), and
 /// whether its leases carry a CDP method policy (<see cref="Policy"/>: <c>noBrowserControl</c>, which every command
-/// the load tool sends passes; issue 11).
+/// the load tool sends passes; issue 11), and whether they keep artifacts (<see cref="Artifacts"/>: <c>record.artifacts</c>,
+/// so the stream scenario's screencast frames are captured, one a second per attach; docs/artifacts.md).
 /// </summary>
 internal sealed record RelaySetup(
     string ShortName, string Transport, bool Recording, bool InlineIo = true, string Listener = RelaySetup.RelayListener, bool Tls = false,
-    bool Policy = false)
+    bool Policy = false, bool Artifacts = false)
 {
     /// <summary><c>Relay:Transport=Relay</c>: the relay transport (issue 9).</summary>
     public const string RelayListener = "Relay";
@@ -61,6 +62,7 @@ internal sealed record RelaySetup(
         new("sockets", "Pipes", Recording: true, Listener: SocketsListener),
         new("tls", "Pipes", Recording: true, Tls: true),
         new("policy", "Pipes", Recording: true, Policy: true),
+        new("artifacts", "Pipes", Recording: true, Artifacts: true),
     ];
 
     /// <summary>Every target's short name, in visiting order: <c>direct</c> first, the peers (nginx, HAProxy) last.</summary>
@@ -68,13 +70,13 @@ internal sealed record RelaySetup(
 
     /// <summary>
     /// The targets a run without <c>--targets</c> visits: all but the TLS ones (<c>relay-tls</c>, <c>nginx-tls</c>) and
-    /// <c>relay-policy</c>, which answer issues 10's and 11's questions only and are named when wanted.
+    /// <c>relay-policy</c> and <c>relay-artifacts</c>, which answer issues 10's and 11's questions only and are named when wanted.
     /// </summary>
-    public static IReadOnlyList<string> DefaultTargets { get; } = AllTargets.Where(t => !IsTls(t) && Find(t)?.Policy != true).ToArray();
+    public static IReadOnlyList<string> DefaultTargets { get; } = AllTargets.Where(t => !IsTls(t) && Find(t) is not { Policy: true } and not { Artifacts: true }).ToArray();
 
     public string Name => LoadReport.TargetName(ShortName);
 
-    public string Description => $"{Listener} transport, {Transport}, recording {(Recording ? "on" : "off")}{(InlineIo ? string.Empty : ", thread-pool dispatch")}{(Tls ? ", TLS (https://, wss:// leases)" : string.Empty)}{(Policy ? ", leases with a policy (noBrowserControl)" : string.Empty)}";
+    public string Description => $"{Listener} transport, {Transport}, recording {(Recording ? "on" : "off")}{(InlineIo ? string.Empty : ", thread-pool dispatch")}{(Tls ? ", TLS (https://, wss:// leases)" : string.Empty)}{(Policy ? ", leases with a policy (noBrowserControl)" : string.Empty)}{(Artifacts ? ", leases that keep artifacts" : string.Empty)}";
 
     /// <summary>Whether the target (a short name) is reached over TLS: <c>relay-tls</c> or <c>nginx-tls</c>.</summary>
     public static bool IsTls(string shortName) => Find(shortName)?.Tls == true || PeerSetup.Find(shortName)?.Tls == true;

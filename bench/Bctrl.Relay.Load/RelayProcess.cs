@@ -114,7 +114,7 @@ internal sealed class RelayProcess : IProxyProcess
     /// <summary>A fresh lease on the fake runtime; returns its endpoint URL (<c>ws://127.0.0.1:PORT/cdp/&lt;token&gt;</c>, <c>wss://</c> for relay-tls).</summary>
     public async Task<Uri> CreateLeaseAsync(CancellationToken cancellationToken)
     {
-        using var response = await _http.PostAsJsonAsync($"v1/runtimes/{RuntimeId}/connections", new LeaseRequest("cdp", 600, Setup.Policy ? new LeasePolicy("noBrowserControl") : null), cancellationToken)
+        using var response = await _http.PostAsJsonAsync($"v1/runtimes/{RuntimeId}/connections", new LeaseRequest("cdp", 600, Setup.Policy ? new LeasePolicy("noBrowserControl") : null, Setup.Artifacts ? new LeaseRecord(true) : null), cancellationToken)
             .ConfigureAwait(false);
         response.EnsureSuccessStatusCode();
         using var json = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken)
@@ -298,7 +298,10 @@ internal sealed class RelayProcess : IProxyProcess
     private sealed record LeaseRequest(
         string Protocol,
         int TtlSeconds,
-        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] LeasePolicy? Policy = null);
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] LeasePolicy? Policy = null,
+        [property: System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)] LeaseRecord? Record = null);
 
     private sealed record LeasePolicy(string Preset);
+
+    private sealed record LeaseRecord(bool Artifacts);
 }
