@@ -26,6 +26,9 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
 
     public bool Active => _buffer is not null;
 
+    /// <summary>The attach's PDFs handed over as streams.</summary>
+    public PdfStreams Streams { get; } = new();
+
     public ArtifactSettings Settings => settings;
 
     /// <summary>
@@ -90,6 +93,12 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
     {
         if (_buffer is null)
         {
+            return;
+        }
+
+        if (header.Opcode != WebSocketOpcode.Continuation)
+        {
+            Abandon(); // a new message: the copy missed its own end, so it is no artifact (never a mix of two messages)
             return;
         }
 

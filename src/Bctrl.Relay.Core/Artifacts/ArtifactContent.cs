@@ -42,6 +42,92 @@ internal static class ArtifactContent
         return null;
     }
 
+    /// <summary>
+    /// An <c>IO.read</c> result, <c>{"id":N,"result":{"base64Encoded":true,"data":"…","eof":false}}</c>: the chunk's bytes
+    /// (decoded when base64, else the text's UTF-8) and whether it is the stream's last. Null when unreadable.
+    /// </summary>
+    public static (byte[] Data, bool Eof)? ReadChunk(ReadOnlySpan<byte> message)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(message);
+            if (!EnterObject(ref reader, "result"u8))
+            {
+                return null;
+            }
+
+            var (base64, eof) = (false, false);
+            byte[]? data = null;
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var field = reader.ValueTextEquals("data"u8) ? 1 : reader.ValueTextEquals("base64Encoded"u8) ? 2 : reader.ValueTextEquals("eof"u8) ? 3 : 0;
+                reader.Read();
+                switch (field)
+                {
+                    case 1 when reader.TokenType == JsonTokenType.String:
+                        data = System.Text.Encoding.UTF8.GetBytes(reader.GetString()!);
+                        break;
+                    case 2:
+                        base64 = reader.TokenType == JsonTokenType.True;
+                        break;
+                    case 3:
+                        eof = reader.TokenType == JsonTokenType.True;
+                        break;
+                    default:
+                        reader.Skip();
+                        break;
+                }
+            }
+
+            if (data is null)
+            {
+                return null;
+            }
+
+            if (!base64)
+            {
+                return (data, eof);
+            }
+
+            var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(data.Length)];
+            return Base64.DecodeFromUtf8(data, decoded, out _, out var written) == OperationStatus.Done ? (decoded[..written], eof) : null;
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The message's top-level <c>sessionId</c>, wherever it lies (Chromium writes an event's after its params).</summary>
+    public static string? ReadSessionId(ReadOnlySpan<byte> message)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(message);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var found = reader.ValueTextEquals("sessionId"u8);
+                reader.Read();
+                if (found)
+                {
+                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                }
+
+                reader.Skip();
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+        }
+
+        return null;
+    }
+
     /// <summary>The fields of a download event's params (<c>Browser.downloadWillBegin</c>, <c>Browser.downloadProgress</c>); null when unreadable.</summary>
     public static DownloadEvent? ReadDownload(ReadOnlySpan<byte> message)
     {

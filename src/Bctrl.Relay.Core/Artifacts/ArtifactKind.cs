@@ -12,6 +12,9 @@ internal enum ArtifactKind
     /// <summary>A <c>Page.screencastFrame</c> event, sampled: <c>params.data</c>, base64.</summary>
     ScreencastFrame,
 
+    /// <summary>The result of an <c>IO.read</c> of a PDF's stream (<see cref="PdfStreams"/>): one chunk of a <see cref="Pdf"/>.</summary>
+    PdfChunk,
+
     /// <summary>A download event (<c>Browser.downloadWillBegin</c>, <c>Browser.downloadProgress</c>, or their <c>Page.</c> forms).</summary>
     Download,
 }

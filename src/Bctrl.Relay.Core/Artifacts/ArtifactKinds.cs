@@ -13,7 +13,7 @@ internal static class ArtifactKinds
     public static string Of(ArtifactKind kind) => kind switch
     {
         ArtifactKind.Screenshot => Screenshot,
-        ArtifactKind.Pdf => Pdf,
+        ArtifactKind.Pdf or ArtifactKind.PdfChunk => Pdf,
         ArtifactKind.ScreencastFrame => ScreencastFrame,
         _ => Download,
     };

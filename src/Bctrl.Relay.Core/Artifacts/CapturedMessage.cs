@@ -21,6 +21,9 @@ internal sealed class CapturedMessage
 
     public string? SessionId { get; init; }
 
+    /// <summary>For a <see cref="ArtifactKind.PdfChunk"/>, the stream it reads.</summary>
+    public string? StreamHandle { get; init; }
+
     public required DateTimeOffset CapturedAt { get; init; }
 
     public byte[] Buffer { get; set; } = [];

@@ -72,6 +72,11 @@ internal sealed class AttachObserver
             parameters = ParamsRedactor.Redact(method, prefix[peek.ParamsStart..peek.ParamsEnd]);
         }
 
+        if (Capture is not null && peek.Complete && method is "IO.read" or "IO.close")
+        {
+            Capture.Streams.NoteCommand(method, session, peek.HasId ? peek.Id : null, prefix); // docs/artifacts.md: streamed PDFs
+        }
+
         lock (_lock)
         {
             _commandsByDomain[domain] = _commandsByDomain.GetValueOrDefault(domain) + 1;
@@ -123,9 +128,9 @@ internal sealed class AttachObserver
             if (matched)
             {
                 _sink.CommandCompleted(command.Domain, latency!.Value);
-                if (Capture is not null && !peek.HasError && ArtifactResultKind(command.Method) is { } kind)
+                if (Capture is not null && !peek.HasError)
                 {
-                    BeginCapture(kind, command.Method, peek.Id, session, prefix, size, finalFrame);
+                    CaptureResult(command.Method, peek.Id, session, prefix, size, finalFrame, peek.Complete);
                 }
             }
 
@@ -174,12 +179,32 @@ internal sealed class AttachObserver
         });
     }
 
-    private static ArtifactKind? ArtifactResultKind(string method) => method switch
+    /// <summary>
+    /// Starts capturing a result that holds an artifact: a screenshot's, a PDF's (or its stream's handle, noted for the
+    /// reads that follow), or a read of a PDF's stream.
+    /// </summary>
+    private void CaptureResult(string method, long id, string? session, ReadOnlySpan<byte> prefix, long size, bool finalFrame, bool complete)
     {
-        "Page.captureScreenshot" => ArtifactKind.Screenshot,
-        "Page.printToPDF" => ArtifactKind.Pdf,
-        _ => null,
-    };
+        string? handle = null;
+        var kind = method switch
+        {
+            "Page.captureScreenshot" => ArtifactKind.Screenshot,
+            "Page.printToPDF" => ArtifactKind.Pdf,
+            "IO.read" when Capture!.Streams.TakeRead(session, id, out handle) => ArtifactKind.PdfChunk,
+            _ => (ArtifactKind?)null,
+        };
+        if (kind is null)
+        {
+            return;
+        }
+
+        if (kind == ArtifactKind.Pdf && complete)
+        {
+            Capture!.Streams.NoteResult(prefix); // a streamed PDF's answer is small: whole in the prefix
+        }
+
+        BeginCapture(kind.Value, method, id, session, prefix, size, finalFrame, handle);
+    }
 
     /// <summary>Events that carry an artifact; a screencast frame only when one is due (one per interval).</summary>
     private ArtifactKind? ArtifactEventKind(ReadOnlySpan<byte> method)
@@ -195,7 +220,8 @@ internal sealed class AttachObserver
             : null;
     }
 
-    private void BeginCapture(ArtifactKind kind, string method, long? commandId, string? session, ReadOnlySpan<byte> prefix, long size, bool finalFrame)
+    private void BeginCapture(
+        ArtifactKind kind, string method, long? commandId, string? session, ReadOnlySpan<byte> prefix, long size, bool finalFrame, string? streamHandle = null)
         => Capture!.Begin(
             new CapturedMessage
             {
@@ -206,6 +232,7 @@ internal sealed class AttachObserver
                 AttachId = AttachId,
                 CommandId = commandId,
                 SessionId = session,
+                StreamHandle = streamHandle,
                 CapturedAt = _time.GetUtcNow(),
             },
             prefix,

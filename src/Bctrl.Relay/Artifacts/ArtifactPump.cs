@@ -1,3 +1,4 @@
+using System.Buffers;
 using Bctrl.Relay.Observation;
 using Bctrl.Relay.Options;
 using Microsoft.Extensions.Options;
@@ -15,6 +16,7 @@ internal sealed class ArtifactPump(
     : BackgroundService
 {
     private const int MaxDownloadsTracked = 4096;
+    private const int MaxStreamsTracked = 64;
     private static readonly TimeSpan SaveTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WarnEvery = TimeSpan.FromSeconds(10);
 
@@ -22,6 +24,11 @@ internal sealed class ArtifactPump(
 
     // A download's suggested name from its downloadWillBegin, by attach and guid, until its progress says it ended.
     private readonly Dictionary<(long Attach, string Guid), string?> _downloads = [];
+    private readonly HashSet<(long Attach, string Guid)> _ended = [];
+
+    // PDFs handed over as streams, by attach and stream handle, until their last read (docs/artifacts.md).
+    private readonly Dictionary<(long Attach, string Handle), StreamedPdf> _streams = [];
+    private readonly int _maxBytes = options.Value.Artifacts.MaxBytes;
     private DateTime _lastWarning = DateTime.MinValue;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -51,50 +58,40 @@ internal sealed class ArtifactPump(
 
     private async Task HandleAsync(CapturedMessage message, CancellationToken stoppingToken)
     {
-        ReadOnlyMemory<byte> content;
-        string? name = null;
-        if (message.Kind == ArtifactKind.Download)
+        // Chromium writes an event's sessionId after its params, past the sampler's prefix: the whole message has it.
+        var origin = new ArtifactOrigin(message, message.SessionId ?? ArtifactContent.ReadSessionId(message.Message));
+        var (content, name) = message.Kind switch
         {
-            var (download, finishedName) = Download(message);
-            if (download is null)
-            {
-                return;
-            }
-
-            var (file, loss) = await _files.ReadAsync(download, finishedName, stoppingToken);
-            if (file is null)
-            {
-                queue.CountLost(loss!);
-                return;
-            }
-
-            content = file;
-            name = finishedName;
-        }
-        else if (ArtifactContent.ReadData(message.Message, inResult: message.Kind != ArtifactKind.ScreencastFrame) is { } data)
+            ArtifactKind.Download => await DownloadAsync(message, stoppingToken),
+            ArtifactKind.Pdf => Pdf(message, origin, out origin),
+            ArtifactKind.PdfChunk => PdfChunk(message, ref origin),
+            _ => (ArtifactContent.ReadData(message.Message, inResult: message.Kind != ArtifactKind.ScreencastFrame) is { Length: > 0 } data
+                ? data : Lost(ArtifactLoss.Unreadable), null),
+        };
+        if (content is not { } bytes)
         {
-            content = data;
-        }
-        else
-        {
-            queue.CountLost(ArtifactLoss.Unreadable);
             return;
         }
 
-        var kind = ArtifactKinds.Of(message.Kind);
+        await StoreAsync(origin, bytes, name, stoppingToken);
+    }
+
+    private async Task StoreAsync(ArtifactOrigin origin, ReadOnlyMemory<byte> content, string? name, CancellationToken stoppingToken)
+    {
+        var kind = ArtifactKinds.Of(origin.Kind);
         var record = new ArtifactRecord
         {
-            Id = Guid.CreateVersion7(message.CapturedAt).ToString("N"),
-            RuntimeId = message.RuntimeId,
-            ConnectionId = message.ConnectionId,
-            AttachId = message.AttachId,
+            Id = Guid.CreateVersion7(origin.CapturedAt).ToString("N"),
+            RuntimeId = origin.RuntimeId,
+            ConnectionId = origin.ConnectionId,
+            AttachId = origin.AttachId,
             Kind = kind,
-            Method = message.Method,
-            CommandId = message.CommandId,
-            SessionId = message.SessionId,
-            ContentType = message.Kind == ArtifactKind.Download ? "application/octet-stream" : ArtifactContent.ContentTypeOf(content.Span),
+            Method = origin.Method,
+            CommandId = origin.CommandId,
+            SessionId = origin.SessionId,
+            ContentType = origin.Kind == ArtifactKind.Download ? "application/octet-stream" : ArtifactContent.ContentTypeOf(content.Span),
             Size = content.Length,
-            CreatedAt = message.CapturedAt,
+            CreatedAt = origin.CapturedAt,
             Name = name,
         };
 
@@ -134,6 +131,82 @@ internal sealed class ArtifactPump(
     }
 
     /// <summary>
+    /// A <c>Page.printToPDF</c> result: its data, or, when the PDF comes as a stream (<c>{"data":"","stream":"1"}</c>),
+    /// nothing yet: the stream's reads assemble it (<see cref="PdfChunk"/>), and the PDF keeps this result's origin.
+    /// </summary>
+    private (ReadOnlyMemory<byte>?, string?) Pdf(CapturedMessage message, ArtifactOrigin origin, out ArtifactOrigin kept)
+    {
+        kept = origin;
+        if (ArtifactContent.ReadData(message.Message, inResult: true) is { Length: > 0 } data)
+        {
+            return (data, null);
+        }
+
+        if (PdfStreams.ReadString(message.Message, "result"u8, "stream"u8) is not { } handle)
+        {
+            return (Lost(ArtifactLoss.Unreadable), null);
+        }
+
+        if (_streams.Count >= MaxStreamsTracked)
+        {
+            _streams.Clear(); // streams their clients never read to the end must not grow this
+        }
+
+        _streams[(message.AttachId, handle)] = new StreamedPdf(origin);
+        return (null, null);
+    }
+
+    /// <summary>A read of a PDF's stream: its chunk is added; at <c>eof</c> the whole PDF is stored with its result's origin.</summary>
+    private (ReadOnlyMemory<byte>?, string?) PdfChunk(CapturedMessage message, ref ArtifactOrigin origin)
+    {
+        var key = (message.AttachId, message.StreamHandle ?? string.Empty);
+        if (!_streams.TryGetValue(key, out var pdf))
+        {
+            return (null, null); // its result was lost or is not ours
+        }
+
+        if (ArtifactContent.ReadChunk(message.Message) is not { } chunk)
+        {
+            _streams.Remove(key);
+            return (Lost(ArtifactLoss.Unreadable), null);
+        }
+
+        if (pdf.Content.WrittenCount + (long)chunk.Data.Length > _maxBytes)
+        {
+            _streams.Remove(key);
+            return (Lost(ArtifactLoss.TooLarge), null);
+        }
+
+        pdf.Content.Write<byte>(chunk.Data);
+        if (!chunk.Eof)
+        {
+            return (null, null);
+        }
+
+        _streams.Remove(key);
+        origin = pdf.Origin;
+        return (pdf.Content.WrittenMemory, null);
+    }
+
+    private ReadOnlyMemory<byte>? Lost(string reason)
+    {
+        queue.CountLost(reason);
+        return null;
+    }
+
+    private async Task<(ReadOnlyMemory<byte>?, string?)> DownloadAsync(CapturedMessage message, CancellationToken stoppingToken)
+    {
+        var (download, finishedName) = Download(message);
+        if (download is null)
+        {
+            return (null, null);
+        }
+
+        var (file, loss) = await _files.ReadAsync(download, finishedName, stoppingToken);
+        return file is null ? (Lost(loss!), null) : (file, finishedName);
+    }
+
+    /// <summary>
     /// Notes a download's name when it begins; when its progress says it completed, returns the event and that name.
     /// Null for everything else (progress under way, canceled, unreadable).
     /// </summary>
@@ -162,7 +235,36 @@ internal sealed class ArtifactPump(
             return (null, null);
         }
 
+        // Chromium tells a client that enabled both the Page and the Browser domain of each download twice, once in
+        // each domain's form: the first end is the download's, the second is ignored.
+        if (!_ended.Add(key))
+        {
+            return (null, null);
+        }
+
+        if (_ended.Count >= MaxDownloadsTracked)
+        {
+            _ended.Clear();
+            _ended.Add(key);
+        }
+
         _downloads.Remove(key, out var name);
         return download.State == "completed" ? (download, name) : (null, null);
+    }
+
+    /// <summary>Where an artifact came from: the captured message's origin, with its session read from the whole message.</summary>
+    private sealed record ArtifactOrigin(
+        ArtifactKind Kind, string Method, string RuntimeId, Guid ConnectionId, long AttachId, long? CommandId, string? SessionId, DateTimeOffset CapturedAt)
+    {
+        public ArtifactOrigin(CapturedMessage message, string? sessionId)
+            : this(message.Kind, message.Method, message.RuntimeId, message.ConnectionId, message.AttachId, message.CommandId, sessionId, message.CapturedAt)
+        {
+        }
+    }
+
+    /// <summary>A PDF arriving by <c>IO.read</c> chunks, with the origin of the <c>Page.printToPDF</c> result that named its stream.</summary>
+    private sealed record StreamedPdf(ArtifactOrigin Origin)
+    {
+        public ArrayBufferWriter<byte> Content { get; } = new();
     }
 }

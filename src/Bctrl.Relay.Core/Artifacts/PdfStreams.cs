@@ -1,0 +1,121 @@
+using System.Text.Json;
+
+namespace Bctrl.Relay.Artifacts;
+
+/// <summary>
+/// The PDFs of an attach that the runtime hands over as streams (docs/artifacts.md, "Streamed PDFs"): Puppeteer's and
+/// Playwright's <c>page.pdf()</c> send <c>Page.printToPDF</c> with <c>transferMode: "ReturnAsStream"</c>, get
+/// <c>{"data":"","stream":"&lt;handle&gt;"}</c>, and read the document with <c>IO.read</c> until <c>eof</c>. The sampler
+/// notes such handles here, and which <c>IO.read</c> commands read one, so that only those commands' results are
+/// captured (never a trace's or a response body's stream). Both pumps reach it: one lock, per attach.
+/// </summary>
+internal sealed class PdfStreams
+{
+    private const int MaxTracked = 256;
+
+    private readonly Lock _lock = new();
+    private readonly HashSet<string> _handles = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string? Session, long Id), string> _reads = [];
+
+    /// <summary>A <c>Page.printToPDF</c> result, whole: notes its <c>result.stream</c> handle, if it has one.</summary>
+    public void NoteResult(ReadOnlySpan<byte> message)
+    {
+        if (ReadString(message, "result"u8, "stream"u8) is not { } handle)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (_handles.Count >= MaxTracked)
+            {
+                _handles.Clear(); // a client that never reads its streams to the end must not grow this
+            }
+
+            _handles.Add(handle);
+        }
+    }
+
+    /// <summary>An <c>IO.read</c> or <c>IO.close</c> command, whole: notes a read of a PDF's stream; forgets a closed one.</summary>
+    public void NoteCommand(string method, string? session, long? id, ReadOnlySpan<byte> message)
+    {
+        if (ReadString(message, "params"u8, "handle"u8) is not { } handle)
+        {
+            return;
+        }
+
+        lock (_lock)
+        {
+            if (method == "IO.close")
+            {
+                _handles.Remove(handle);
+            }
+            else if (id is { } readId && _handles.Contains(handle))
+            {
+                if (_reads.Count >= MaxTracked)
+                {
+                    _reads.Clear();
+                }
+
+                _reads[(session, readId)] = handle;
+            }
+        }
+    }
+
+    /// <summary>Whether the result of command <paramref name="id"/> answers a read of a PDF's stream, and which.</summary>
+    public bool TakeRead(string? session, long id, out string? handle)
+    {
+        lock (_lock)
+        {
+            return _reads.Remove((session, id), out handle);
+        }
+    }
+
+    /// <summary>The string at <c>message.outer.inner</c>; null when absent, not a string, or not JSON.</summary>
+    internal static string? ReadString(ReadOnlySpan<byte> message, ReadOnlySpan<byte> outer, ReadOnlySpan<byte> inner)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(message);
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
+            {
+                return null;
+            }
+
+            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+            {
+                var found = reader.ValueTextEquals(outer);
+                reader.Read();
+                if (!found)
+                {
+                    reader.Skip();
+                    continue;
+                }
+
+                if (reader.TokenType != JsonTokenType.StartObject)
+                {
+                    return null;
+                }
+
+                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+                {
+                    var isInner = reader.ValueTextEquals(inner);
+                    reader.Read();
+                    if (isInner)
+                    {
+                        return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+                    }
+
+                    reader.Skip();
+                }
+
+                return null;
+            }
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+        }
+
+        return null;
+    }
+}
