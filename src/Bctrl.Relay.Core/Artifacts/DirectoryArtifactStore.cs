@@ -29,7 +29,7 @@ internal sealed class DirectoryArtifactStore(string root, int perRuntime, TimeSp
         var records = new List<ArtifactRecord>();
         foreach (var file in Records(directory))
         {
-            if (await ReadRecordAsync(file, cancellationToken).ConfigureAwait(false) is { } record && record.RuntimeId == runtimeId)
+            if (await ReadRecordAsync(file, cancellationToken).ConfigureAwait(false) is { } record && record.RuntimeId == runtimeId && Kept(record))
             {
                 records.Add(record);
             }
@@ -48,7 +48,7 @@ internal sealed class DirectoryArtifactStore(string root, int perRuntime, TimeSp
                 continue;
             }
 
-            if (await ReadRecordAsync(file, cancellationToken).ConfigureAwait(false) is not { } record || record.RuntimeId != runtimeId)
+            if (await ReadRecordAsync(file, cancellationToken).ConfigureAwait(false) is not { } record || record.RuntimeId != runtimeId || !Kept(record))
             {
                 return null;
             }
@@ -66,6 +66,9 @@ internal sealed class DirectoryArtifactStore(string root, int perRuntime, TimeSp
 
         return null;
     }
+
+    /// <summary>Within retention: an artifact past it is gone even before the next save trims its files.</summary>
+    private bool Kept(ArtifactRecord record) => record.CreatedAt >= time.GetUtcNow() - retention;
 
     /// <summary>Creation ticks (19 digits) and id: file names sort oldest first.</summary>
     private static string Key(ArtifactRecord record) => $"{record.CreatedAt.UtcTicks:D19}.{record.Id}";

@@ -35,12 +35,18 @@ internal sealed class DownloadFiles
 
             try
             {
-                await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.Asynchronous);
+                await using var file = NoFollowFile.OpenRegular(path);
+                if (file is null)
+                {
+                    continue;
+                }
+
+                // At most one byte past the cap: a file that grew since its length was read is refused, not cut.
                 var content = new byte[Math.Min(file.Length, _maxBytes + 1L)];
                 var read = await file.ReadAtLeastAsync(content, content.Length, throwOnEndOfStream: false, cancellationToken).ConfigureAwait(false);
                 return read > _maxBytes ? (null, ArtifactLoss.TooLarge) : (content.AsSpan(0, read).ToArray(), null);
             }
-            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException)
+            catch (Exception exception) when (exception is IOException or UnauthorizedAccessException or NotSupportedException)
             {
                 continue;
             }
@@ -86,7 +92,7 @@ internal sealed class DownloadFiles
     private bool IsReadable(string path, out long length)
     {
         length = 0;
-        var root = _roots.FirstOrDefault(r => path.StartsWith(r + Path.DirectorySeparatorChar, StringComparison.Ordinal));
+        var root = _roots.FirstOrDefault(r => path.StartsWith(Path.EndsInDirectorySeparator(r) ? r : r + Path.DirectorySeparatorChar, StringComparison.Ordinal));
         if (root is null)
         {
             return false;

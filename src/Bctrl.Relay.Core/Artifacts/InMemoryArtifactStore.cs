@@ -28,7 +28,16 @@ internal sealed class InMemoryArtifactStore(int perRuntime, long maxBytes, TimeS
     {
         lock (_lock)
         {
-            _all.AddLast(new StoredArtifact(record, content));
+            // In creation order: a large capture that ends after a smaller, later one still sits before it (retention
+            // trims from the front).
+            var after = _all.Last;
+            while (after is not null && after.Value.Record.CreatedAt > record.CreatedAt)
+            {
+                after = after.Previous;
+            }
+
+            var stored = new StoredArtifact(record, content);
+            _ = after is null ? _all.AddFirst(stored) : _all.AddAfter(after, stored);
             _bytes += content.Length;
             _countByRuntime[record.RuntimeId] = _countByRuntime.GetValueOrDefault(record.RuntimeId) + 1;
             Trim(record.RuntimeId);

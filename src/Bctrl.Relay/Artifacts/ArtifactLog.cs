@@ -8,4 +8,7 @@ internal static partial class ArtifactLog
 
     [LoggerMessage(1201, LogLevel.Debug, "Artifact {ArtifactId} ({Kind}, {Size} bytes) stored for connection {ConnectionId}.", EventName = "ArtifactStored")]
     public static partial void Stored(ILogger logger, string artifactId, string kind, long size, Guid connectionId);
+
+    [LoggerMessage(1202, LogLevel.Warning, "An artifact ({Kind}) could not be handled and is lost (bctrl_relay_artifacts_lost_total{{reason=\"unreadable\"}}).", EventName = "ArtifactPumpFault")]
+    public static partial void PumpFault(ILogger logger, ArtifactKind kind, Exception exception);
 }

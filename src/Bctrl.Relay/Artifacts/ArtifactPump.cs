@@ -43,6 +43,13 @@ internal sealed class ArtifactPump(
                     {
                         await HandleAsync(message, stoppingToken);
                     }
+                    catch (Exception exception) when (exception is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
+                    {
+                        // Whatever a runtime's message or file does to the pump loses that artifact, never the pump (a
+                        // background service that throws stops the host).
+                        queue.CountLost(ArtifactLoss.Unreadable);
+                        ArtifactLog.PumpFault(logger, message.Kind, exception);
+                    }
                     finally
                     {
                         message.Release();
