@@ -108,6 +108,52 @@ public sealed class ArtifactCaptureTests
     }
 
     [Fact(Timeout = 60_000)]
+    public async Task A_PDF_read_as_a_stream_is_kept_whole_from_its_reads_and_other_streams_are_not()
+    {
+        await using var rig = await SpliceHarness.StartAsync(connection: ArtifactRig.Lease);
+        var (client, runtime) = await rig.AttachAsync();
+        await using var attached = client;
+        var document = Encoding.ASCII.GetBytes("%PDF-1.7\n" + new string('p', 70_000) + "\n%%EOF");
+        var (first, second) = (document[..40_000], document[40_000..]);
+
+        // Puppeteer's page.pdf(): the result names a stream, the client reads it to eof, then closes it.
+        await client.SendFrameAsync(FakeRuntimeFrame.Text, Encoding.UTF8.GetBytes("""{"id":1,"method":"Page.printToPDF","params":{"transferMode":"ReturnAsStream"},"sessionId":"S"}"""));
+        await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10));
+        await Answer("""{"id":1,"result":{"data":"","stream":"7"},"sessionId":"S"}""");
+        await Read(2, "7", Encoding.UTF8.GetBytes($$$"""{"id":2,"result":{"base64Encoded":true,"data":"{{{Convert.ToBase64String(first)}}}","eof":false},"sessionId":"S"}"""), frames: 3);
+
+        // A read of another stream (a trace's) in between is not the PDF's, and is never kept.
+        await Read(3, "9", Encoding.UTF8.GetBytes($$$"""{"id":3,"result":{"base64Encoded":true,"data":"{{{Convert.ToBase64String(ArtifactRig.Png(500))}}}","eof":true},"sessionId":"S"}"""), frames: 1);
+        await Read(4, "7", Encoding.UTF8.GetBytes($$$"""{"id":4,"result":{"base64Encoded":true,"data":"{{{Convert.ToBase64String(second)}}}","eof":true},"sessionId":"S"}"""), frames: 2);
+
+        var listed = Assert.Single(await ArtifactRig.WaitForListAsync(rig.Relay, 1));
+        Assert.Equal("pdf", listed.GetProperty("kind").GetString());
+        Assert.Equal("Page.printToPDF", listed.GetProperty("method").GetString());
+        Assert.Equal(1, listed.GetProperty("commandId").GetInt64());
+        Assert.Equal("application/pdf", listed.GetProperty("contentType").GetString());
+        Assert.Equal(document, (await ArtifactRig.GetBytesAsync(rig.Relay, listed.GetProperty("id").GetString()!)).Bytes);
+        await ArtifactRig.WaitForCountAsync(rig.Relay, "stored", "kind=\"pdf\"", 1);
+        await ArtifactRig.CloseAsync(client, runtime);
+        Assert.Single(await ArtifactRig.ListAsync(rig.Relay));
+
+        async Task Answer(string json)
+        {
+            await runtime.SendFrameAsync(FakeRuntimeFrame.Text, Encoding.UTF8.GetBytes(json));
+            Assert.Equal(json, (await client.ReadFrameSkippingPingsAsync().WaitAsync(TimeSpan.FromSeconds(10))).PayloadText);
+        }
+
+        async Task Read(long id, string handle, byte[] result, int frames)
+        {
+            await ArtifactRig.SendCommandAsync(client, runtime, 0, "IO.read", $$$"""{"id":{{{id}}},"method":"IO.read","params":{"handle":"{{{handle}}}"},"sessionId":"S"}""");
+            await runtime.SendRawAsync(Fragment(result, frames));
+            for (var i = 0; i < frames; i++)
+            {
+                await client.ReadFrameSkippingPingsAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+    }
+
+    [Fact(Timeout = 60_000)]
     public async Task Results_that_are_errors_or_answer_other_commands_are_not_kept()
     {
         await using var rig = await SpliceHarness.StartAsync(connection: ArtifactRig.Lease);

@@ -31,10 +31,10 @@ internal static class ArtifactRig
     public static byte[] ScreencastFrame(byte[] data, int frame)
         => Encoding.UTF8.GetBytes($$"""{"method":"Page.screencastFrame","params":{"data":"{{Convert.ToBase64String(data)}}","metadata":{"offsetTop":0,"pageScaleFactor":1,"deviceWidth":800,"deviceHeight":600,"scrollOffsetX":0,"scrollOffsetY":0},"sessionId":{{frame}}},"sessionId":"S"}""");
 
-    /// <summary>Sends a client command through the attach and takes it on the runtime's side.</summary>
-    public static async Task SendCommandAsync(RawClient client, FakeRuntimeConnection runtime, long id, string method)
+    /// <summary>Sends a client command (<paramref name="json"/>, or a bare one) through the attach and takes it on the runtime's side.</summary>
+    public static async Task SendCommandAsync(RawClient client, FakeRuntimeConnection runtime, long id, string method, string? json = null)
     {
-        await client.SendFrameAsync(FakeRuntimeFrame.Text, Command(id, method));
+        await client.SendFrameAsync(FakeRuntimeFrame.Text, json is null ? Command(id, method) : Encoding.UTF8.GetBytes(json));
         var passed = await runtime.ReadFrameAsync().WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Contains(method, passed.PayloadText, StringComparison.Ordinal);
     }
@@ -84,7 +84,7 @@ internal static class ArtifactRig
                 return;
             }
 
-            Assert.True(DateTime.UtcNow < deadline, $"bctrl_relay_artifacts_{metric}_total{{{label}}} never read {count}: {line ?? "absent"}");
+            Assert.True(DateTime.UtcNow < deadline, $"bctrl_relay_artifacts_{metric}_total{{{label}}} never read {count}: {line ?? "absent"}\n{string.Join("\n", scrape.Split('\n').Where(l => l.Contains("artifacts", StringComparison.Ordinal)))}");
             await Task.Delay(50);
         }
     }
