@@ -1,4 +1,5 @@
 using System.Text;
+using Bctrl.Relay.Artifacts;
 using Bctrl.Relay.Observation;
 using BenchmarkDotNet.Attributes;
 
@@ -22,6 +23,7 @@ public class ObservationBenchmarks
 
     private AttachObserver _unsampled = null!;
     private AttachObserver _sampled = null!;
+    private AttachObserver _keepingArtifacts = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -29,6 +31,8 @@ public class ObservationBenchmarks
         var sink = new DiscardingSink();
         _unsampled = new AttachObserver("bench", Guid.NewGuid(), 1, ObservationSettings.Default with { EventSampleRate = 0 }, sink, TimeProvider.System);
         _sampled = new AttachObserver("bench", Guid.NewGuid(), 2, ObservationSettings.Default, sink, TimeProvider.System);
+        _keepingArtifacts = new AttachObserver(
+            "bench", Guid.NewGuid(), 3, ObservationSettings.Default, sink, TimeProvider.System, new ArtifactCapture(new NoArtifacts(), ArtifactSettings.Default));
     }
 
     [Benchmark(Description = "peek only: CdpPeek.TryRead of a command")]
@@ -42,6 +46,24 @@ public class ObservationBenchmarks
     {
         _sampled.OnClientMessage(Command, Command.Length, isWholeMessage: true);
         _sampled.OnRuntimeMessage(Result, Result.Length, isWholeMessage: true);
+    }
+
+    /// <summary>
+    /// The same on a lease that keeps artifacts (docs/artifacts.md): what every command and result that holds no
+    /// artifact pays for the sampler's look at it. Against <see cref="SampledCommandAndResult"/>.
+    /// </summary>
+    [Benchmark(Description = "sampled command and its result, lease keeping artifacts")]
+    public void SampledCommandAndResultKeepingArtifacts()
+    {
+        _keepingArtifacts.OnClientMessage(Command, Command.Length, isWholeMessage: true);
+        _keepingArtifacts.OnRuntimeMessage(Result, Result.Length, isWholeMessage: true);
+    }
+
+    private sealed class NoArtifacts : Bctrl.Relay.Artifacts.IArtifactSink
+    {
+        public bool TryTake(Bctrl.Relay.Artifacts.CapturedMessage message) => throw new InvalidOperationException("A navigation holds no artifact.");
+
+        public void CountLost(string reason) => throw new InvalidOperationException("A navigation holds no artifact.");
     }
 
     private sealed class DiscardingSink : IRecordSink
