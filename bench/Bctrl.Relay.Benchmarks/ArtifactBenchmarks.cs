@@ -65,5 +65,11 @@ public class ArtifactBenchmarks
         }
 
         public void CountLost(string reason) => throw new InvalidOperationException("The benchmark lost its capture: " + reason);
+
+        public bool TryReserve(long bytes) => true;
+
+        public void Unreserve(long bytes)
+        {
+        }
     }
 }

@@ -64,6 +64,10 @@ public class ObservationBenchmarks
         public bool TryTake(Bctrl.Relay.Artifacts.CapturedMessage message) => throw new InvalidOperationException("A navigation holds no artifact.");
 
         public void CountLost(string reason) => throw new InvalidOperationException("A navigation holds no artifact.");
+
+        public bool TryReserve(long bytes) => throw new InvalidOperationException("A navigation holds no artifact.");
+
+        public void Unreserve(long bytes) => throw new InvalidOperationException("A navigation holds no artifact.");
     }
 
     private sealed class DiscardingSink : IRecordSink

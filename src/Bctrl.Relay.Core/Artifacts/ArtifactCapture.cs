@@ -18,6 +18,9 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
     private byte[]? _buffer;
     private int _length;
 
+    // Room reserved in the sink's bound for the buffer (its requested size, not the pool's rounding).
+    private long _reserved;
+
     // Payload bytes still to come that the copy holds already (the prefix it began with).
     private long _skip;
     private bool _fresh;
@@ -63,8 +66,14 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
         }
 
         // A single-frame message says its size; a fragmented one grows as it comes.
-        var size = finalFrame ? (int)firstFrameLength : Math.Max(prefix.Length, Math.Min(FirstGuess, settings.MaxMessageBytes));
-        _buffer = ArrayPool<byte>.Shared.Rent(Math.Max(size, 1));
+        var size = Math.Max(1, finalFrame ? (int)firstFrameLength : Math.Max(prefix.Length, Math.Min(FirstGuess, settings.MaxMessageBytes)));
+        if (!sink.TryReserve(size))
+        {
+            return;
+        }
+
+        _reserved = size;
+        _buffer = ArrayPool<byte>.Shared.Rent(size);
         prefix.CopyTo(_buffer);
         _length = prefix.Length;
         _skip = prefix.Length;
@@ -129,9 +138,9 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
                 return;
             }
 
-            if (_length + payload.Length > _buffer!.Length)
+            if (_length + payload.Length > _buffer!.Length && !Grow(_length + payload.Length))
             {
-                Grow(_length + payload.Length);
+                return;
             }
 
             payload.CopyTo(_buffer.AsSpan(_length));
@@ -152,15 +161,27 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
             _buffer = null;
             _message = null;
             ArrayPool<byte>.Shared.Return(buffer);
+            sink.Unreserve(_reserved);
+            _reserved = 0;
         }
     }
 
-    private void Grow(int needed)
+    /// <summary>A larger buffer for a fragmented message, if the sink has room for it; else the copy is dropped (counted).</summary>
+    private bool Grow(int needed)
     {
-        var bigger = ArrayPool<byte>.Shared.Rent((int)Math.Min(Math.Max(needed, (long)_buffer!.Length * 2), settings.MaxMessageBytes));
+        var size = (int)Math.Min(Math.Max(needed, (long)_buffer!.Length * 2), settings.MaxMessageBytes);
+        if (!sink.TryReserve(size - _reserved))
+        {
+            Abandon();
+            return false;
+        }
+
+        _reserved = size;
+        var bigger = ArrayPool<byte>.Shared.Rent(size);
         _buffer.AsSpan(0, _length).CopyTo(bigger);
         ArrayPool<byte>.Shared.Return(_buffer);
         _buffer = bigger;
+        return true;
     }
 
     private void Complete()
@@ -168,10 +189,13 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
         var message = _message!;
         message.Buffer = _buffer!;
         message.Length = _length;
+        message.Reserved = _reserved;
         _buffer = null;
         _message = null;
+        _reserved = 0;
         if (!sink.TryTake(message))
         {
+            sink.Unreserve(message.Reserved);
             message.Release();
         }
     }

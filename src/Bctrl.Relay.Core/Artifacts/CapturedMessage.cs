@@ -30,6 +30,9 @@ internal sealed class CapturedMessage
 
     public int Length { get; set; }
 
+    /// <summary>The room reserved for it in the sink's bound (<see cref="IArtifactSink.TryReserve"/>).</summary>
+    public long Reserved { get; set; }
+
     public ReadOnlySpan<byte> Message => Buffer.AsSpan(0, Length);
 
     public void Release()

@@ -70,7 +70,7 @@ internal sealed class ArtifactPump(
         var (content, name) = message.Kind switch
         {
             ArtifactKind.Download => await DownloadAsync(message, stoppingToken),
-            ArtifactKind.Pdf => Pdf(message, origin, out origin),
+            ArtifactKind.Pdf => Pdf(message, origin),
             ArtifactKind.PdfChunk => PdfChunk(message, ref origin),
             _ => (ArtifactContent.ReadData(message.Message, inResult: message.Kind != ArtifactKind.ScreencastFrame) is { Length: > 0 } data
                 ? data : Lost(ArtifactLoss.Unreadable), null),
@@ -141,9 +141,8 @@ internal sealed class ArtifactPump(
     /// A <c>Page.printToPDF</c> result: its data, or, when the PDF comes as a stream (<c>{"data":"","stream":"1"}</c>),
     /// nothing yet: the stream's reads assemble it (<see cref="PdfChunk"/>), and the PDF keeps this result's origin.
     /// </summary>
-    private (ReadOnlyMemory<byte>?, string?) Pdf(CapturedMessage message, ArtifactOrigin origin, out ArtifactOrigin kept)
+    private (ReadOnlyMemory<byte>?, string?) Pdf(CapturedMessage message, ArtifactOrigin origin)
     {
-        kept = origin;
         if (ArtifactContent.ReadData(message.Message, inResult: true) is { Length: > 0 } data)
         {
             return (data, null);

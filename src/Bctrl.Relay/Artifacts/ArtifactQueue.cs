@@ -8,8 +8,9 @@ using Microsoft.Extensions.Options;
 namespace Bctrl.Relay.Artifacts;
 
 /// <summary>
-/// The queue between the splices' captures and the artifact pump, bounded by the bytes it holds
-/// (<c>Relay:Artifacts:QueueBytes</c>): a capture that finds it full is lost and counted, never waited for. It also
+/// The queue between the splices' captures and the artifact pump, bounded by the bytes it holds and the bytes captures
+/// in progress have reserved (<c>Relay:Artifacts:QueueBytes</c>): a capture that finds no room is lost and counted,
+/// never waited for. It also
 /// keeps the artifact counts the metrics read: stored by kind, lost by reason (docs/artifacts.md).
 /// </summary>
 internal sealed class ArtifactQueue : IArtifactSink
@@ -29,23 +30,27 @@ internal sealed class ArtifactQueue : IArtifactSink
         meter.CreateObservableCounter("bctrl.relay.artifacts.lost", () => Measure(_lost, ArtifactLoss.All, "reason"), "{artifact}",
             "Artifacts lost, by reason: too_large, queue_full, unreadable, download_unreachable, store_failed.");
         meter.CreateObservableUpDownCounter("bctrl.relay.artifacts.queued", () => Volatile.Read(ref _bytes), "By",
-            "Bytes of captured messages waiting for the artifact store.");
+            "Bytes of captured messages waiting for the artifact store, and reserved by captures in progress.");
     }
 
     public long QueuedBytes => Volatile.Read(ref _bytes);
 
-    public bool TryTake(CapturedMessage message)
+    public bool TryReserve(long bytes)
     {
-        if (Interlocked.Add(ref _bytes, message.Length) > _capacity)
+        if (Interlocked.Add(ref _bytes, bytes) > _capacity)
         {
-            Interlocked.Add(ref _bytes, -message.Length);
+            Interlocked.Add(ref _bytes, -bytes);
             CountLost(ArtifactLoss.QueueFull);
             return false;
         }
 
-        _channel.Writer.TryWrite(message); // unbounded: never refuses; the byte count above is the bound
         return true;
     }
+
+    public void Unreserve(long bytes) => Interlocked.Add(ref _bytes, -bytes);
+
+    /// <summary>Takes a message whose room was reserved as it was captured: the reservations are the bound, so never refuses.</summary>
+    public bool TryTake(CapturedMessage message) => _channel.Writer.TryWrite(message); // unbounded channel: always true
 
     public void CountLost(string reason) => Interlocked.Increment(ref _lost[IndexOf(ArtifactLoss.All, reason)]);
 
@@ -65,7 +70,7 @@ internal sealed class ArtifactQueue : IArtifactSink
             return false;
         }
 
-        Interlocked.Add(ref _bytes, -message.Length);
+        Interlocked.Add(ref _bytes, -message.Reserved);
         return true;
     }
 

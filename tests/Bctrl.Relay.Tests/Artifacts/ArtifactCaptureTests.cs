@@ -239,10 +239,53 @@ public sealed class ArtifactCaptureTests
         Assert.Empty(_sink.Taken);
         Assert.Empty(_sink.Lost); // a full queue counts its own refusals (IArtifactSink.TryTake)
 
+        Assert.Equal(0, _sink.Reserved); // its room was given back
+
         _sink.Full = false;
         var next = Result(700);
         Deliver(capture, [next], 64, 10);
         Assert.True(next.AsSpan().SequenceEqual(Assert.Single(_sink.Taken).Bytes));
+        Assert.Equal(0, _sink.Reserved);
+    }
+
+    [Fact]
+    public void A_capture_reserves_its_buffer_first_and_without_room_is_lost_as_queue_full()
+    {
+        var capture = new ArtifactCapture(_sink, Settings);
+
+        // One frame larger than the room: refused at its start, nothing copied.
+        _sink.Room = 4000;
+        Deliver(capture, [Result(5000)], 64, 10);
+        Assert.Empty(_sink.Taken);
+        Assert.Equal([ArtifactLoss.QueueFull], _sink.Lost);
+        Assert.Equal(0, _sink.Reserved);
+        Assert.False(capture.Active);
+
+        // A fragmented message whose buffer must grow past the room: dropped where it grows, its room given back.
+        var growing = Result(200_000);
+        _sink.Room = 100_000;
+        Deliver(capture, Frames(growing, 50_000, 50_000, 50_000), 64, 7919);
+        Assert.Empty(_sink.Taken);
+        Assert.Equal([ArtifactLoss.QueueFull, ArtifactLoss.QueueFull], _sink.Lost);
+        Assert.Equal(0, _sink.Reserved);
+
+        // With room again, the next is taken, and the room it held is the sink's to give back when it is handled.
+        _sink.Room = long.MaxValue;
+        var next = Result(3000);
+        Deliver(capture, [next], 64, 10);
+        Assert.True(next.AsSpan().SequenceEqual(Assert.Single(_sink.Taken).Bytes));
+        Assert.Equal(0, _sink.Reserved);
+    }
+
+    [Fact]
+    public void An_abandoned_capture_gives_its_room_back()
+    {
+        var capture = new ArtifactCapture(_sink, Settings);
+        var message = Result(10_000);
+        capture.Begin(NewMessage(), message.AsSpan(0, 64), message.Length, finalFrame: true);
+        Assert.True(_sink.Reserved >= message.Length);
+        capture.Abandon();
+        Assert.Equal(0, _sink.Reserved);
     }
 
     [Fact]

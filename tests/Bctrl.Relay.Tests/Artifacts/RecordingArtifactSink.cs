@@ -32,11 +32,32 @@ internal sealed class RecordingArtifactSink : IArtifactSink
         }
 
         _taken.Add(new TakenMessage(message, message.Message.ToArray()));
+        Reserved -= message.Reserved; // taken and handled at once, as the pump would
         message.Release();
         return true;
     }
 
     public void CountLost(string reason) => _lost.Add(reason);
+
+    /// <summary>Room left for reservations; a reservation over it is refused and counted <c>queue_full</c>, as the queue does.</summary>
+    public long Room { get; set; } = long.MaxValue;
+
+    /// <summary>Bytes reserved now.</summary>
+    public long Reserved { get; private set; }
+
+    public bool TryReserve(long bytes)
+    {
+        if (Reserved + bytes > Room)
+        {
+            _lost.Add(ArtifactLoss.QueueFull);
+            return false;
+        }
+
+        Reserved += bytes;
+        return true;
+    }
+
+    public void Unreserve(long bytes) => Reserved -= bytes;
 
     /// <summary>A taken message and the bytes it held when taken.</summary>
     internal sealed record TakenMessage(CapturedMessage Message, byte[] Bytes);
