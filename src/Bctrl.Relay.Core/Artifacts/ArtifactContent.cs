@@ -169,6 +169,27 @@ internal static class ArtifactContent
         }
     }
 
+    /// <summary>
+    /// A string from the runtime as the relay keeps it beyond its message (a session id, a stream handle, a download's
+    /// name): null when longer than <paramref name="max"/>, control characters replaced, so no runtime can make a record,
+    /// a table or a key as large as its message.
+    /// </summary>
+    public static string? Bounded(string? value, int max)
+    {
+        if (value is null || value.Length > max)
+        {
+            return null;
+        }
+
+        return value.AsSpan().ContainsAnyInRange('\0', '\x1f') || value.Contains('\x7f') ? string.Create(value.Length, value, static (chars, text) =>
+        {
+            for (var i = 0; i < text.Length; i++)
+            {
+                chars[i] = char.IsControl(text[i]) ? '_' : text[i];
+            }
+        }) : value;
+    }
+
     /// <summary>What the bytes are, by their first bytes; <c>application/octet-stream</c> when unknown.</summary>
     public static string ContentTypeOf(ReadOnlySpan<byte> content) => content switch
     {

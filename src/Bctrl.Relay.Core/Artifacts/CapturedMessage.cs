@@ -24,6 +24,9 @@ internal sealed class CapturedMessage
     /// <summary>For a <see cref="ArtifactKind.PdfChunk"/>, the stream it reads.</summary>
     public string? StreamHandle { get; init; }
 
+    /// <summary>For a <see cref="ArtifactKind.PdfChunk"/>, its read's place among the stream's reads, from 0.</summary>
+    public int Sequence { get; init; }
+
     public required DateTimeOffset CapturedAt { get; init; }
 
     public byte[] Buffer { get; set; } = [];

@@ -2,10 +2,10 @@ namespace Bctrl.Relay.Artifacts;
 
 /// <summary>
 /// Finds a finished download's file on this host (docs/artifacts.md, "Downloads"): only inside the directories the
-/// operator listed (<c>Relay:Artifacts:DownloadDirectories</c>), never through a symbolic link, only a regular file,
-/// and at most <c>MaxBytes</c> of it. The path comes from the runtime's event (<c>filePath</c>) or is the runtime's
-/// naming in a listed directory (the download's guid, or its suggested name): both are the runtime's words, so each is
-/// checked, not trusted.
+/// operator listed (<c>Relay:Artifacts:DownloadDirectories</c>), never through a symbolic link, only a seekable
+/// (regular) file, and at most <c>MaxBytes</c> of it. The path comes from the runtime's event (<c>filePath</c>) or is
+/// the runtime's naming in a listed directory (the download's guid): both are the runtime's words, so each is checked,
+/// not trusted.
 /// </summary>
 internal sealed class DownloadFiles
 {
@@ -19,9 +19,9 @@ internal sealed class DownloadFiles
     }
 
     /// <summary>The file's bytes, or null with the loss reason (<see cref="ArtifactLoss"/>).</summary>
-    public async Task<(byte[]? Content, string? Loss)> ReadAsync(DownloadEvent finished, string? suggestedName, CancellationToken cancellationToken)
+    public async Task<(byte[]? Content, string? Loss)> ReadAsync(DownloadEvent finished, CancellationToken cancellationToken)
     {
-        foreach (var path in Candidates(finished, suggestedName))
+        foreach (var path in Candidates(finished))
         {
             if (!IsReadable(path, out var length))
             {
@@ -55,35 +55,33 @@ internal sealed class DownloadFiles
         return (null, ArtifactLoss.DownloadUnreachable);
     }
 
-    private IEnumerable<string> Candidates(DownloadEvent finished, string? suggestedName)
+    /// <summary>
+    /// The path the event gives, alone when it gives one; else the download's guid in each listed directory (what
+    /// <c>"allowAndName"</c> names it). Never the suggested name: the page chooses it, and in a directory several
+    /// runtimes share it could name another's download.
+    /// </summary>
+    private IEnumerable<string> Candidates(DownloadEvent finished)
     {
         if (_roots.Length == 0)
         {
             yield break;
         }
 
-        if (!string.IsNullOrEmpty(finished.FilePath) && Path.IsPathFullyQualified(finished.FilePath))
+        if (!string.IsNullOrEmpty(finished.FilePath))
         {
-            yield return Path.GetFullPath(finished.FilePath);
+            if (Path.IsPathFullyQualified(finished.FilePath))
+            {
+                yield return Path.GetFullPath(finished.FilePath);
+            }
+
+            yield break;
         }
 
-        // "allowAndName" names the file by its guid; "allow" by its suggested name.
-        var names = new List<string>(2);
         if (System.Guid.TryParse(finished.Guid, out _))
         {
-            names.Add(finished.Guid);
-        }
-
-        if (suggestedName is { Length: > 0 } && Path.GetFileName(suggestedName) == suggestedName && suggestedName is not ("." or "..") && !suggestedName.Contains('\0'))
-        {
-            names.Add(suggestedName);
-        }
-
-        foreach (var root in _roots)
-        {
-            foreach (var name in names)
+            foreach (var root in _roots)
             {
-                yield return Path.Combine(root, name);
+                yield return Path.Combine(root, finished.Guid);
             }
         }
     }

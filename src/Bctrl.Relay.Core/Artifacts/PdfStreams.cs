@@ -14,8 +14,10 @@ internal sealed class PdfStreams
     private const int MaxTracked = 256;
 
     private readonly Lock _lock = new();
-    private readonly HashSet<string> _handles = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string? Session, long Id), string> _reads = [];
+    // Each PDF stream's handle, and the number its next read takes: the pump joins chunks only in unbroken order, so a
+    // read whose result was not captured (too large, no room, unmatched) ends that PDF instead of leaving a hole in it.
+    private readonly Dictionary<string, int> _handles = new(StringComparer.Ordinal);
+    private readonly Dictionary<(string? Session, long Id), (string Handle, int Sequence)> _reads = [];
 
     /// <summary>A <c>Page.printToPDF</c> result, whole: notes its <c>result.stream</c> handle, if it has one.</summary>
     public void NoteResult(ReadOnlySpan<byte> message)
@@ -32,7 +34,7 @@ internal sealed class PdfStreams
                 _handles.Clear(); // a client that never reads its streams to the end must not grow this
             }
 
-            _handles.Add(handle);
+            _handles[handle] = 0;
         }
     }
 
@@ -50,24 +52,27 @@ internal sealed class PdfStreams
             {
                 _handles.Remove(handle);
             }
-            else if (id is { } readId && _handles.Contains(handle))
+            else if (id is { } readId && _handles.TryGetValue(handle, out var sequence))
             {
                 if (_reads.Count >= MaxTracked)
                 {
                     _reads.Clear();
                 }
 
-                _reads[(session, readId)] = handle;
+                _handles[handle] = sequence + 1;
+                _reads[(session, readId)] = (handle, sequence);
             }
         }
     }
 
-    /// <summary>Whether the result of command <paramref name="id"/> answers a read of a PDF's stream, and which.</summary>
-    public bool TakeRead(string? session, long id, out string? handle)
+    /// <summary>Whether the result of command <paramref name="id"/> answers a read of a PDF's stream: which, and its place among the stream's reads.</summary>
+    public bool TakeRead(string? session, long id, out string? handle, out int sequence)
     {
         lock (_lock)
         {
-            return _reads.Remove((session, id), out handle);
+            var found = _reads.Remove((session, id), out var read);
+            (handle, sequence) = found ? read : (null, 0);
+            return found;
         }
     }
 

@@ -186,11 +186,12 @@ internal sealed class AttachObserver
     private void CaptureResult(string method, long id, string? session, ReadOnlySpan<byte> prefix, long size, bool finalFrame, bool complete)
     {
         string? handle = null;
+        var sequence = 0;
         var kind = method switch
         {
             "Page.captureScreenshot" => ArtifactKind.Screenshot,
             "Page.printToPDF" => ArtifactKind.Pdf,
-            "IO.read" when Capture!.Streams.TakeRead(session, id, out handle) => ArtifactKind.PdfChunk,
+            "IO.read" when Capture!.Streams.TakeRead(session, id, out handle, out sequence) => ArtifactKind.PdfChunk,
             _ => (ArtifactKind?)null,
         };
         if (kind is null)
@@ -203,7 +204,7 @@ internal sealed class AttachObserver
             Capture!.Streams.NoteResult(prefix); // a streamed PDF's answer is small: whole in the prefix
         }
 
-        BeginCapture(kind.Value, method, id, session, prefix, size, finalFrame, handle);
+        BeginCapture(kind.Value, method, id, session, prefix, size, finalFrame, handle, sequence);
     }
 
     /// <summary>Events that carry an artifact; a screencast frame only when one is due (one per interval).</summary>
@@ -221,7 +222,7 @@ internal sealed class AttachObserver
     }
 
     private void BeginCapture(
-        ArtifactKind kind, string method, long? commandId, string? session, ReadOnlySpan<byte> prefix, long size, bool finalFrame, string? streamHandle = null)
+        ArtifactKind kind, string method, long? commandId, string? session, ReadOnlySpan<byte> prefix, long size, bool finalFrame, string? streamHandle = null, int sequence = 0)
         => Capture!.Begin(
             new CapturedMessage
             {
@@ -233,6 +234,7 @@ internal sealed class AttachObserver
                 CommandId = commandId,
                 SessionId = session,
                 StreamHandle = streamHandle,
+                Sequence = sequence,
                 CapturedAt = _time.GetUtcNow(),
             },
             prefix,

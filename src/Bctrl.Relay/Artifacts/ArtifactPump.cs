@@ -17,14 +17,18 @@ internal sealed class ArtifactPump(
 {
     private const int MaxDownloadsTracked = 4096;
     private const int MaxStreamsTracked = 64;
+
+    // Strings from the runtime kept beyond the message (a record's session and name, a stream's handle) are bounded.
+    private const int MaxNameLength = 255;
+    private const int MaxIdLength = 128;
     private static readonly TimeSpan SaveTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan WarnEvery = TimeSpan.FromSeconds(10);
 
     private readonly DownloadFiles _files = new(options.Value.Artifacts.DownloadDirectories, options.Value.Artifacts.MaxBytes);
 
     // A download's suggested name from its downloadWillBegin, by attach and guid, until its progress says it ended.
-    private readonly Dictionary<(long Attach, string Guid), string?> _downloads = [];
-    private readonly HashSet<(long Attach, string Guid)> _ended = [];
+    private readonly Dictionary<(string RuntimeId, string Guid), string?> _downloads = [];
+    private readonly HashSet<(string RuntimeId, string Guid)> _ended = [];
 
     // PDFs handed over as streams, by attach and stream handle, until their last read (docs/artifacts.md).
     private readonly Dictionary<(long Attach, string Handle), StreamedPdf> _streams = [];
@@ -66,7 +70,7 @@ internal sealed class ArtifactPump(
     private async Task HandleAsync(CapturedMessage message, CancellationToken stoppingToken)
     {
         // Chromium writes an event's sessionId after its params, past the sampler's prefix: the whole message has it.
-        var origin = new ArtifactOrigin(message, message.SessionId ?? ArtifactContent.ReadSessionId(message.Message));
+        var origin = new ArtifactOrigin(message, message.SessionId ?? ArtifactContent.Bounded(ArtifactContent.ReadSessionId(message.Message), MaxIdLength));
         var (content, name) = message.Kind switch
         {
             ArtifactKind.Download => await DownloadAsync(message, stoppingToken),
@@ -148,7 +152,7 @@ internal sealed class ArtifactPump(
             return (data, null);
         }
 
-        if (PdfStreams.ReadString(message.Message, "result"u8, "stream"u8) is not { } handle)
+        if (ArtifactContent.Bounded(PdfStreams.ReadString(message.Message, "result"u8, "stream"u8), MaxIdLength) is not { } handle)
         {
             return (Lost(ArtifactLoss.Unreadable), null);
         }
@@ -171,8 +175,10 @@ internal sealed class ArtifactPump(
             return (null, null); // its result was lost or is not ours
         }
 
-        if (ArtifactContent.ReadChunk(message.Message) is not { } chunk)
+        if (message.Sequence != pdf.NextSequence || ArtifactContent.ReadChunk(message.Message) is not { } chunk)
         {
+            // A read in between was not captured (too large, no room, unmatched), or this one is unreadable: the PDF
+            // would have a hole, so none is kept.
             _streams.Remove(key);
             return (Lost(ArtifactLoss.Unreadable), null);
         }
@@ -183,6 +189,7 @@ internal sealed class ArtifactPump(
             return (Lost(ArtifactLoss.TooLarge), null);
         }
 
+        pdf.NextSequence++;
         pdf.Content.Write<byte>(chunk.Data);
         if (!chunk.Eof)
         {
@@ -191,7 +198,7 @@ internal sealed class ArtifactPump(
 
         _streams.Remove(key);
         origin = pdf.Origin;
-        return (pdf.Content.WrittenMemory, null);
+        return (pdf.Content.WrittenMemory.ToArray(), null); // exact: the writer's spare room is not kept
     }
 
     private ReadOnlyMemory<byte>? Lost(string reason)
@@ -202,29 +209,14 @@ internal sealed class ArtifactPump(
 
     private async Task<(ReadOnlyMemory<byte>?, string?)> DownloadAsync(CapturedMessage message, CancellationToken stoppingToken)
     {
-        var (download, finishedName) = Download(message);
-        if (download is null)
+        if (ArtifactContent.ReadDownload(message.Message) is not { } download || !Guid.TryParse(download.Guid, out _))
         {
-            return (null, null);
+            return (Lost(ArtifactLoss.Unreadable), null); // Chromium's guids are GUIDs: anything else is kept nowhere
         }
 
-        var (file, loss) = await _files.ReadAsync(download, finishedName, stoppingToken);
-        return file is null ? (Lost(loss!), null) : (file, finishedName);
-    }
-
-    /// <summary>
-    /// Notes a download's name when it begins; when its progress says it completed, returns the event and that name.
-    /// Null for everything else (progress under way, canceled, unreadable).
-    /// </summary>
-    private (DownloadEvent? Finished, string? Name) Download(CapturedMessage message)
-    {
-        if (ArtifactContent.ReadDownload(message.Message) is not { } download)
-        {
-            queue.CountLost(ArtifactLoss.Unreadable);
-            return (null, null);
-        }
-
-        var key = (message.AttachId, download.Guid);
+        // Keyed by runtime and guid: every attach of the runtime that keeps artifacts hears of a browser's download,
+        // and it is one download.
+        var key = (message.RuntimeId, download.Guid);
         if (message.Method.EndsWith(".downloadWillBegin", StringComparison.Ordinal))
         {
             if (_downloads.Count >= MaxDownloadsTracked)
@@ -232,30 +224,56 @@ internal sealed class ArtifactPump(
                 _downloads.Clear(); // a runtime that begins downloads and never ends them must not grow this
             }
 
-            _downloads[key] = download.SuggestedFilename;
+            _downloads[key] = ArtifactContent.Bounded(download.SuggestedFilename, MaxNameLength);
             return (null, null);
         }
 
-        if (download.State is not ("completed" or "canceled"))
+        if (download.State is not ("completed" or "canceled") || _ended.Contains(key))
         {
             return (null, null);
         }
 
-        // Chromium tells a client that enabled both the Page and the Browser domain of each download twice, once in
-        // each domain's form: the first end is the download's, the second is ignored.
-        if (!_ended.Add(key))
+        if (download.State == "canceled")
+        {
+            End(key);
+            return (null, null);
+        }
+
+        // Chromium tells a client that enabled both the Page and the Browser domain of each download twice; only the
+        // Browser form says where the file is (filePath). A Page form whose file is not found by its guid waits for it.
+        var (file, loss) = await ReadWithinAsync(download, stoppingToken);
+        if (file is null && download.FilePath is null && message.Method.StartsWith("Page.", StringComparison.Ordinal))
         {
             return (null, null);
         }
 
+        _downloads.TryGetValue(key, out var name);
+        End(key);
+        return file is null ? (Lost(loss!), null) : (file, name);
+    }
+
+    /// <summary>Reads a finished download's file; a read that takes over 10 s (a hung network volume) loses it rather than the pump.</summary>
+    private async Task<(byte[]? Content, string? Loss)> ReadWithinAsync(DownloadEvent download, CancellationToken stoppingToken)
+    {
+        try
+        {
+            return await _files.ReadAsync(download, stoppingToken).WaitAsync(SaveTimeout, stoppingToken);
+        }
+        catch (TimeoutException)
+        {
+            return (null, ArtifactLoss.DownloadUnreachable);
+        }
+    }
+
+    private void End((string RuntimeId, string Guid) key)
+    {
+        _downloads.Remove(key);
         if (_ended.Count >= MaxDownloadsTracked)
         {
             _ended.Clear();
-            _ended.Add(key);
         }
 
-        _downloads.Remove(key, out var name);
-        return download.State == "completed" ? (download, name) : (null, null);
+        _ended.Add(key);
     }
 
     /// <summary>Where an artifact came from: the captured message's origin, with its session read from the whole message.</summary>
@@ -272,5 +290,7 @@ internal sealed class ArtifactPump(
     private sealed record StreamedPdf(ArtifactOrigin Origin)
     {
         public ArrayBufferWriter<byte> Content { get; } = new();
+
+        public int NextSequence { get; set; }
     }
 }

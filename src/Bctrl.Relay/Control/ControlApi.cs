@@ -49,7 +49,7 @@ internal static class ControlApi
             .WithName("createConnection").WithSummary("Creates a connection (a lease); its endpoint URL is in this answer only.")
             .Takes<CreateConnectionRequest>(optional: true)
             .Produces<CreatedConnectionResponse>(StatusCodes.Status201Created)
-            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.InvalidScope, ApiError.InvalidPolicy, ApiError.InvalidQuotas, ApiError.RuntimeNotFound);
+            .Refuses(ApiError.InvalidJson, ApiError.UnsupportedProtocol, ApiError.InvalidTtl, ApiError.InvalidScope, ApiError.InvalidPolicy, ApiError.InvalidQuotas, ApiError.InvalidRecord, ApiError.RuntimeNotFound);
         v1.MapGet("/runtimes/{runtimeId}/connections", ListConnectionsAsync)
             .WithName("listConnections").WithSummary("Lists a runtime's connections, newest first.")
             .Produces<ListResponse<ConnectionResponse>>()

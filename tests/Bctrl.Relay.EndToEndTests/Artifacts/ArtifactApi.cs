@@ -1,14 +1,14 @@
-using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Bctrl.Relay.EndToEndTests.Infrastructure;
 using Bctrl.Relay.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bctrl.Relay.EndToEndTests.Artifacts;
 
 /// <summary>
 /// docs/artifacts.md as a client of the control API sees it: leases that record artifacts, the runtime's artifact list,
-/// one artifact's bytes, and the artifact counters on <c>/metrics</c>. Every wait is bounded and fails with what it saw.
+/// one artifact's bytes, and the artifact counters (read in process). Every wait is bounded and fails with what it saw.
 /// </summary>
 internal static class ArtifactApi
 {
@@ -90,15 +90,15 @@ internal static class ArtifactApi
     }
 
     /// <summary>
-    /// The value of <c>bctrl_relay_artifacts_{stored|lost}_total</c> for one label (like <c>reason="download_unreachable"</c>);
-    /// 0 when the scrape has no such line yet.
+    /// The value of <c>bctrl_relay_artifacts_{stored|lost}_total</c> for one label (like <c>reason="download_unreachable"</c>),
+    /// read in process from the relay's counts: the tests' relays share one process and the meter's name, so a scrape of
+    /// one may show another's instruments.
     /// </summary>
-    public static async Task<long> ReadCounterAsync(RelayServer relay, string metric, string label)
+    public static Task<long> ReadCounterAsync(RelayServer relay, string metric, string label)
     {
-        var scrape = await relay.Http.GetStringAsync("metrics");
-        var prefix = $"bctrl_relay_artifacts_{metric}_total{{";
-        var line = scrape.Split('\n').FirstOrDefault(l => l.StartsWith(prefix, StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
-        return line is null ? 0 : long.Parse(line[(line.LastIndexOf(' ') + 1)..], CultureInfo.InvariantCulture);
+        var queue = relay.Services.GetRequiredService<Bctrl.Relay.Artifacts.ArtifactQueue>();
+        var name = label[(label.IndexOf('"', StringComparison.Ordinal) + 1)..^1];
+        return Task.FromResult(metric == "stored" ? queue.Stored(name) : queue.Lost(name));
     }
 
     /// <summary>Polls the counter until it reads at least <paramref name="atLeast"/> (bounded by <see cref="StoreWait"/>); returns what it read.</summary>

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Bctrl.Relay.FunctionalTests.Splice;
 using Bctrl.Relay.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Bctrl.Relay.FunctionalTests.Artifacts;
 
@@ -71,22 +72,26 @@ internal static class ArtifactRig
         return (await response.Content.ReadAsByteArrayAsync(), response.Content.Headers.ContentType?.MediaType);
     }
 
-    /// <summary>Waits (bounded) until <c>bctrl_relay_artifacts_{stored|lost}_total{label}</c> reads <paramref name="count"/>.</summary>
-    public static async Task WaitForCountAsync(RelayServer relay, string metric, string label, long count)
+    /// <summary>
+    /// Waits (bounded) until the relay's count of artifacts stored (of a kind) or lost (for a reason) reads
+    /// <paramref name="count"/>: what <c>bctrl_relay_artifacts_{stored|lost}_total</c> exports, read in process, since
+    /// several relays in one test process share the meter's name and a scrape may show another's; the scrape is checked
+    /// to name the series.
+    /// </summary>
+    public static async Task WaitForCountAsync(RelayServer relay, string metric, string name, long count)
     {
+        var queue = relay.Services.GetRequiredService<Bctrl.Relay.Artifacts.ArtifactQueue>();
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (true)
+        long Read() => metric == "stored" ? queue.Stored(name) : queue.Lost(name);
+        while (Read() != count)
         {
-            var scrape = await relay.Http.GetStringAsync("/metrics");
-            var line = scrape.Split('\n').FirstOrDefault(l => l.StartsWith($"bctrl_relay_artifacts_{metric}_total{{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
-            if (line is not null && long.Parse(line[(line.LastIndexOf(' ') + 1)..], System.Globalization.CultureInfo.InvariantCulture) == count)
-            {
-                return;
-            }
-
-            Assert.True(DateTime.UtcNow < deadline, $"bctrl_relay_artifacts_{metric}_total{{{label}}} never read {count}: {line ?? "absent"}\n{string.Join("\n", scrape.Split('\n').Where(l => l.Contains("artifacts", StringComparison.Ordinal)))}");
+            Assert.True(DateTime.UtcNow < deadline, $"artifacts {metric} ({name}) never read {count}: it reads {Read()}");
             await Task.Delay(50);
         }
+
+        var label = metric == "stored" ? $"kind=\"{name}\"" : $"reason=\"{name}\"";
+        var scrape = await relay.Http.GetStringAsync("/metrics");
+        Assert.Contains(scrape.Split('\n'), l => l.StartsWith($"bctrl_relay_artifacts_{metric}_total{{", StringComparison.Ordinal) && l.Contains(label, StringComparison.Ordinal));
     }
 
     /// <summary>Ends an attach cleanly from the client's side.</summary>

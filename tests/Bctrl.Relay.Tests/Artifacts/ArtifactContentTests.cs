@@ -110,11 +110,12 @@ public sealed class PdfStreamsTests
         streams.NoteCommand("IO.read", "S", 2, """{"id":2,"method":"IO.read","params":{"handle":"7","size":1048576},"sessionId":"S"}"""u8);
         streams.NoteCommand("IO.read", "S", 3, """{"id":3,"method":"IO.read","params":{"handle":"9"},"sessionId":"S"}"""u8); // a trace's stream
 
-        Assert.True(streams.TakeRead("S", 2, out var handle));
+        Assert.True(streams.TakeRead("S", 2, out var handle, out var sequence));
         Assert.Equal("7", handle);
-        Assert.False(streams.TakeRead("S", 2, out _));
-        Assert.False(streams.TakeRead("S", 3, out _));
-        Assert.False(streams.TakeRead(null, 2, out _));
+        Assert.Equal(0, sequence);
+        Assert.False(streams.TakeRead("S", 2, out _, out _));
+        Assert.False(streams.TakeRead("S", 3, out _, out _));
+        Assert.False(streams.TakeRead(null, 2, out _, out _));
     }
 
     [Fact]
@@ -124,12 +125,12 @@ public sealed class PdfStreamsTests
         streams.NoteResult("""{"id":1,"result":{"data":"JVBERi0="}}"""u8);
         streams.NoteResult("""{"id":1,"result":{"data":"","stream":7}}"""u8);
         streams.NoteCommand("IO.read", null, 2, """{"id":2,"method":"IO.read","params":{"handle":"7"}}"""u8);
-        Assert.False(streams.TakeRead(null, 2, out _));
+        Assert.False(streams.TakeRead(null, 2, out _, out _));
 
         streams.NoteResult("""{"id":4,"result":{"stream":"8","data":""}}"""u8);
         streams.NoteCommand("IO.close", null, 5, """{"id":5,"method":"IO.close","params":{"handle":"8"}}"""u8);
         streams.NoteCommand("IO.read", null, 6, """{"id":6,"method":"IO.read","params":{"handle":"8"}}"""u8);
-        Assert.False(streams.TakeRead(null, 6, out _));
+        Assert.False(streams.TakeRead(null, 6, out _, out _));
     }
 
     [Fact]
@@ -144,7 +145,7 @@ public sealed class PdfStreamsTests
 
         // The newest are still followed; the tables never held more than their bound (no way to see it but memory,
         // so the oldest being forgotten is what shows the bound).
-        Assert.True(streams.TakeRead(null, 9_999, out _));
-        Assert.False(streams.TakeRead(null, 0, out _));
+        Assert.True(streams.TakeRead(null, 9_999, out _, out _));
+        Assert.False(streams.TakeRead(null, 0, out _, out _));
     }
 }

@@ -31,14 +31,14 @@ public sealed partial class DownloadFilesTests : IDisposable
     {
         await File.WriteAllBytesAsync(Path.Combine(_root, _guid), Content);
 
-        var (content, loss) = await Files().ReadAsync(Completed(_guid), suggestedName: null, CancellationToken.None);
+        var (content, loss) = await Files().ReadAsync(Completed(_guid), CancellationToken.None);
 
         Assert.Equal(Content, content);
         Assert.Null(loss);
     }
 
     [Fact(Timeout = 10_000)]
-    public async Task A_file_is_found_by_its_path_by_its_suggested_name_or_in_a_second_directory()
+    public async Task A_file_is_found_by_its_path_or_by_its_guid_in_a_second_directory_never_by_a_suggested_name()
     {
         var second = Directory.CreateDirectory(Path.Combine(_elsewhere, "second")).FullName;
         await File.WriteAllBytesAsync(Path.Combine(_root, "by-path.csv"), [1]);
@@ -46,9 +46,10 @@ public sealed partial class DownloadFilesTests : IDisposable
         await File.WriteAllBytesAsync(Path.Combine(second, _guid), [3]);
         var files = new DownloadFiles([_root + Path.DirectorySeparatorChar, second], MaxBytes);
 
-        Assert.Equal([1], (await files.ReadAsync(Completed("not-a-guid", Path.Combine(_root, "by-path.csv")), null, CancellationToken.None)).Content);
-        Assert.Equal([2], (await files.ReadAsync(Completed("not-a-guid"), "report.csv", CancellationToken.None)).Content);
-        Assert.Equal([3], (await files.ReadAsync(Completed(_guid), "report-not-here.csv", CancellationToken.None)).Content);
+        Assert.Equal([1], (await files.ReadAsync(Completed("not-a-guid", Path.Combine(_root, "by-path.csv")), CancellationToken.None)).Content);
+        // A name the page chose reaches no file: in a directory runtimes share it could name another's download.
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await files.ReadAsync(new DownloadEvent("not-a-guid", "report.csv", "completed", null), CancellationToken.None));
+        Assert.Equal([3], (await files.ReadAsync(Completed(_guid), CancellationToken.None)).Content);
     }
 
     [Fact(Timeout = 10_000)]
@@ -57,7 +58,7 @@ public sealed partial class DownloadFilesTests : IDisposable
         var outside = Path.Combine(_elsewhere, "secret.txt");
         await File.WriteAllBytesAsync(outside, Content);
 
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, outside), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, outside), CancellationToken.None));
     }
 
     [Fact(Timeout = 10_000)]
@@ -69,7 +70,7 @@ public sealed partial class DownloadFilesTests : IDisposable
 
         var files = new DownloadFiles([listed], MaxBytes);
 
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await files.ReadAsync(Completed(_guid, Path.Combine(sibling, _guid)), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await files.ReadAsync(Completed(_guid, Path.Combine(sibling, _guid)), CancellationToken.None));
     }
 
     [Fact(Timeout = 10_000)]
@@ -82,9 +83,9 @@ public sealed partial class DownloadFilesTests : IDisposable
 
         // Named by its guid, by its path, and by a suggested name: each reaches the link, none reads through it.
         File.CreateSymbolicLink(Path.Combine(_root, "report.csv"), outside);
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid), null, CancellationToken.None));
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed("g", link), null, CancellationToken.None));
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed("g"), "report.csv", CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid), CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed("g", link), CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed("g"), CancellationToken.None));
     }
 
     [Fact(Timeout = 10_000)]
@@ -95,7 +96,7 @@ public sealed partial class DownloadFilesTests : IDisposable
         await File.WriteAllBytesAsync(target, Content);
         File.CreateSymbolicLink(Path.Combine(_root, _guid), target);
 
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid), CancellationToken.None));
     }
 
     [Fact(Timeout = 10_000)]
@@ -106,13 +107,13 @@ public sealed partial class DownloadFilesTests : IDisposable
         var throughLink = Path.Combine(_root, "sub", "secret.txt");
         Assert.True(File.Exists(throughLink)); // the link works: only the relay declines to follow it
 
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, throughLink), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, throughLink), CancellationToken.None));
 
         // Deeper below the link too.
         Directory.CreateDirectory(Path.Combine(_elsewhere, "deeper"));
         await File.WriteAllBytesAsync(Path.Combine(_elsewhere, "deeper", "secret.txt"), Content);
         var deeper = Path.Combine(_root, "sub", "deeper", "secret.txt");
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, deeper), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, deeper), CancellationToken.None));
     }
 
     [Fact(Timeout = 10_000)]
@@ -121,7 +122,7 @@ public sealed partial class DownloadFilesTests : IDisposable
         var sub = Directory.CreateDirectory(Path.Combine(_root, "sub", "deeper")).FullName;
         await File.WriteAllBytesAsync(Path.Combine(sub, "report.csv"), Content);
 
-        Assert.Equal(Content, (await Files().ReadAsync(Completed(_guid, Path.Combine(sub, "report.csv")), null, CancellationToken.None)).Content);
+        Assert.Equal(Content, (await Files().ReadAsync(Completed(_guid, Path.Combine(sub, "report.csv")), CancellationToken.None)).Content);
     }
 
     [Fact(Timeout = 10_000)]
@@ -133,9 +134,9 @@ public sealed partial class DownloadFilesTests : IDisposable
         var alsoEscaping = Path.Combine(_root, "sub", "..", "..", Path.GetFileName(_elsewhere), "secret.txt");
         var staying = Path.Combine(_root, "sub", "..", "inside.csv");
 
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, escaping), null, CancellationToken.None));
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, alsoEscaping), null, CancellationToken.None));
-        Assert.Equal(Content, (await Files().ReadAsync(Completed(_guid, staying), null, CancellationToken.None)).Content);
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, escaping), CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, alsoEscaping), CancellationToken.None));
+        Assert.Equal(Content, (await Files().ReadAsync(Completed(_guid, staying), CancellationToken.None)).Content);
     }
 
     [Theory(Timeout = 10_000)]
@@ -143,7 +144,7 @@ public sealed partial class DownloadFilesTests : IDisposable
     [InlineData("../secret.txt")]
     [InlineData(".")]
     [InlineData("..")]
-    public async Task A_suggested_name_that_is_not_a_plain_file_name_is_ignored(string suggested)
+    public async Task A_suggested_name_is_never_taken_as_a_path(string suggested)
     {
         // The listed directory is a level down, so that each name would reach a file if it were taken as a path.
         var listed = Directory.CreateDirectory(Path.Combine(_root, "downloads")).FullName;
@@ -152,7 +153,7 @@ public sealed partial class DownloadFilesTests : IDisposable
         await File.WriteAllBytesAsync(Path.Combine(_root, "secret.txt"), Content);
         var files = new DownloadFiles([listed], MaxBytes);
 
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await files.ReadAsync(Completed("not-a-guid"), suggested, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await files.ReadAsync(new DownloadEvent("not-a-guid", suggested, "completed", null), CancellationToken.None));
     }
 
     [Fact(Timeout = 10_000)]
@@ -161,17 +162,17 @@ public sealed partial class DownloadFilesTests : IDisposable
         Directory.CreateDirectory(Path.Combine(_root, "sub"));
         await File.WriteAllBytesAsync(Path.Combine(_root, "sub", "report.csv"), Content);
 
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed("g", Path.Combine("sub", "report.csv")), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed("g", Path.Combine("sub", "report.csv")), CancellationToken.None));
     }
 
     [Fact(Timeout = 10_000)]
     public async Task A_file_larger_than_the_cap_is_too_large_and_one_of_exactly_the_cap_is_read()
     {
         await File.WriteAllBytesAsync(Path.Combine(_root, _guid), new byte[MaxBytes + 1]);
-        Assert.Equal((null, ArtifactLoss.TooLarge), await Files().ReadAsync(Completed(_guid), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.TooLarge), await Files().ReadAsync(Completed(_guid), CancellationToken.None));
 
         await File.WriteAllBytesAsync(Path.Combine(_root, _guid), new byte[MaxBytes]);
-        Assert.Equal(MaxBytes, (await Files().ReadAsync(Completed(_guid), null, CancellationToken.None)).Content!.Length);
+        Assert.Equal(MaxBytes, (await Files().ReadAsync(Completed(_guid), CancellationToken.None)).Content!.Length);
     }
 
     [Fact(Timeout = 10_000)]
@@ -181,16 +182,16 @@ public sealed partial class DownloadFilesTests : IDisposable
         await File.WriteAllBytesAsync(file, Content);
         var files = new DownloadFiles([], MaxBytes);
 
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await files.ReadAsync(Completed(_guid, file), "report.csv", CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await files.ReadAsync(Completed(_guid, file), CancellationToken.None));
     }
 
     [Fact(Timeout = 10_000)]
     public async Task A_missing_file_or_a_directory_by_that_name_is_unreachable()
     {
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid), CancellationToken.None));
 
         Directory.CreateDirectory(Path.Combine(_root, _guid));
-        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, Path.Combine(_root, _guid)), null, CancellationToken.None));
+        Assert.Equal((null, ArtifactLoss.DownloadUnreachable), await Files().ReadAsync(Completed(_guid, Path.Combine(_root, _guid)), CancellationToken.None));
     }
 
     [Fact(Timeout = 30_000)]
@@ -208,7 +209,7 @@ public sealed partial class DownloadFilesTests : IDisposable
         Assert.Equal(0, MakeFifo(fifo, 0x180)); // 0600
         var files = Files();
 
-        var read = Task.Run(() => files.ReadAsync(Completed(_guid), null, CancellationToken.None));
+        var read = Task.Run(() => files.ReadAsync(Completed(_guid), CancellationToken.None));
         var finished = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(5))) == read;
         if (!finished)
         {
@@ -236,7 +237,7 @@ public sealed partial class DownloadFilesTests : IDisposable
         await using var runtimeEnd = new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite); // O_RDWR: does not wait on Linux
         var files = Files();
 
-        var read = Task.Run(() => files.ReadAsync(Completed(_guid), null, CancellationToken.None));
+        var read = Task.Run(() => files.ReadAsync(Completed(_guid), CancellationToken.None));
         Assert.True(await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(5))) == read, "the read did not return");
 
         var outcome = await OutcomeAsync(read);
