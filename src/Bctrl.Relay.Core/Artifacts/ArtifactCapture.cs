@@ -32,8 +32,6 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
     /// <summary>The attach's PDFs handed over as streams.</summary>
     public PdfStreams Streams { get; } = new();
 
-    public ArtifactSettings Settings => settings;
-
     /// <summary>
     /// Whether a screencast frame seen at <paramref name="timestamp"/> (<see cref="TimeProvider.GetTimestamp"/>) is taken:
     /// one per interval, the first at once.
@@ -55,14 +53,15 @@ internal sealed class ArtifactCapture(IArtifactSink sink, ArtifactSettings setti
     /// </summary>
     public void Begin(CapturedMessage message, ReadOnlySpan<byte> prefix, long firstFrameLength, bool finalFrame)
     {
-        if (_buffer is not null || firstFrameLength > settings.MaxMessageBytes)
+        if (firstFrameLength > settings.MaxMessageBytes)
         {
-            if (firstFrameLength > settings.MaxMessageBytes)
-            {
-                sink.CountLost(ArtifactLoss.TooLarge);
-            }
-
+            sink.CountLost(ArtifactLoss.TooLarge);
             return;
+        }
+
+        if (_buffer is not null)
+        {
+            return; // cannot happen: a new message's header abandons a copy still in progress (OnFrameIfActive)
         }
 
         // A single-frame message says its size; a fragmented one grows as it comes.

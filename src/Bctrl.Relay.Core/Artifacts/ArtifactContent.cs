@@ -23,23 +23,12 @@ internal static class ArtifactContent
                 return null;
             }
 
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var isData = reader.ValueTextEquals("data"u8);
-                reader.Read();
-                if (isData)
-                {
-                    return reader.TokenType == JsonTokenType.String ? Decode(ref reader) : null;
-                }
-
-                reader.Skip();
-            }
+            return MoveToProperty(ref reader, "data"u8) && reader.TokenType == JsonTokenType.String ? Decode(ref reader) : null;
         }
         catch (JsonException)
         {
+            return null;
         }
-
-        return null;
     }
 
     /// <summary>
@@ -89,8 +78,7 @@ internal static class ArtifactContent
                 return (data, eof);
             }
 
-            var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(data.Length)];
-            return Base64.DecodeFromUtf8(data, decoded, out _, out var written) == OperationStatus.Done ? (decoded[..written], eof) : null;
+            return FromBase64(data) is { } decoded ? (decoded.ToArray(), eof) : null;
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
@@ -104,28 +92,27 @@ internal static class ArtifactContent
         try
         {
             var reader = new Utf8JsonReader(message);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var found = reader.ValueTextEquals("sessionId"u8);
-                reader.Read();
-                if (found)
-                {
-                    return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                }
-
-                reader.Skip();
-            }
+            return reader.Read() && reader.TokenType == JsonTokenType.StartObject && MoveToProperty(ref reader, "sessionId"u8)
+                && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
         }
         catch (Exception exception) when (exception is JsonException or InvalidOperationException)
         {
+            return null;
         }
+    }
 
-        return null;
+    /// <summary>The string at <c>message.outer.inner</c> (a PDF result's <c>result.stream</c>, a read's <c>params.handle</c>); null when absent, not a string, or not JSON.</summary>
+    public static string? ReadString(ReadOnlySpan<byte> message, ReadOnlySpan<byte> outer, ReadOnlySpan<byte> inner)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(message);
+            return EnterObject(ref reader, outer) && MoveToProperty(ref reader, inner) && reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
+        }
+        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     /// <summary>The fields of a download event's params (<c>Browser.downloadWillBegin</c>, <c>Browser.downloadProgress</c>); null when unreadable.</summary>
@@ -202,19 +189,21 @@ internal static class ArtifactContent
 
     /// <summary>Moves the reader into the top-level property <paramref name="name"/>'s object; false when absent.</summary>
     private static bool EnterObject(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
-    {
-        if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-        {
-            return false;
-        }
+        => reader.Read() && reader.TokenType == JsonTokenType.StartObject && MoveToProperty(ref reader, name) && reader.TokenType == JsonTokenType.StartObject;
 
+    /// <summary>
+    /// Reads the properties of the object the reader is in until <paramref name="name"/>, skipping the others' values;
+    /// true with the reader on its value, false at the object's end.
+    /// </summary>
+    private static bool MoveToProperty(ref Utf8JsonReader reader, ReadOnlySpan<byte> name)
+    {
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             var found = reader.ValueTextEquals(name);
             reader.Read();
             if (found)
             {
-                return reader.TokenType == JsonTokenType.StartObject;
+                return true;
             }
 
             reader.Skip();
@@ -223,34 +212,34 @@ internal static class ArtifactContent
         return false;
     }
 
+    /// <summary>The string value under the reader, base64-decoded; a writer that escapes '/' as "\/" is unescaped first.</summary>
     private static ReadOnlyMemory<byte>? Decode(ref Utf8JsonReader reader)
     {
-        // Base64 needs no escapes; a writer that escapes '/' as "\/" is unescaped first.
-        byte[]? unescaped = null;
-        var text = reader.ValueSpan;
-        if (reader.ValueIsEscaped)
+        if (!reader.ValueIsEscaped)
         {
-            unescaped = ArrayPool<byte>.Shared.Rent(text.Length);
-            text = unescaped.AsSpan(0, reader.CopyString(unescaped));
+            return FromBase64(reader.ValueSpan);
         }
 
+        var unescaped = ArrayPool<byte>.Shared.Rent(reader.ValueSpan.Length);
         try
         {
-            var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(text.Length)];
-            if (Base64.DecodeFromUtf8(text, decoded, out _, out var written) != OperationStatus.Done)
-            {
-                return null; // (a bare null in a conditional would become an empty array, not "none")
-            }
-
-            return decoded.AsMemory(0, written);
+            return FromBase64(unescaped.AsSpan(0, reader.CopyString(unescaped)));
         }
         finally
         {
-            if (unescaped is not null)
-            {
-                ArrayPool<byte>.Shared.Return(unescaped);
-            }
+            ArrayPool<byte>.Shared.Return(unescaped);
         }
+    }
+
+    private static ReadOnlyMemory<byte>? FromBase64(ReadOnlySpan<byte> text)
+    {
+        var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(text.Length)];
+        if (Base64.DecodeFromUtf8(text, decoded, out _, out var written) != OperationStatus.Done)
+        {
+            return null; // (a bare null in a conditional would become an empty array, not "none")
+        }
+
+        return decoded.AsMemory(0, written);
     }
 }
 

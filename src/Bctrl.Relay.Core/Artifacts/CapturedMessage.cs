@@ -21,7 +21,7 @@ internal sealed class CapturedMessage
 
     public string? SessionId { get; init; }
 
-    /// <summary>For a <see cref="ArtifactKind.PdfChunk"/>, the stream it reads.</summary>
+    /// <summary>For a <see cref="ArtifactKind.PdfChunk"/>, the stream it reads; for a <see cref="ArtifactKind.Pdf"/> result, the stream it names, if any.</summary>
     public string? StreamHandle { get; init; }
 
     /// <summary>For a <see cref="ArtifactKind.PdfChunk"/>, its read's place among the stream's reads, from 0.</summary>

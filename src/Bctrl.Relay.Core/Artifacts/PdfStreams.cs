@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace Bctrl.Relay.Artifacts;
 
 /// <summary>
@@ -19,12 +17,12 @@ internal sealed class PdfStreams
     private readonly Dictionary<string, int> _handles = new(StringComparer.Ordinal);
     private readonly Dictionary<(string? Session, long Id), (string Handle, int Sequence)> _reads = [];
 
-    /// <summary>A <c>Page.printToPDF</c> result, whole: notes its <c>result.stream</c> handle, if it has one.</summary>
-    public void NoteResult(ReadOnlySpan<byte> message)
+    /// <summary>A <c>Page.printToPDF</c> result, whole: notes and returns its <c>result.stream</c> handle, if it has one.</summary>
+    public string? NoteResult(ReadOnlySpan<byte> message)
     {
-        if (ReadString(message, "result"u8, "stream"u8) is not { } handle)
+        if (ArtifactContent.ReadString(message, "result"u8, "stream"u8) is not { } handle)
         {
-            return;
+            return null;
         }
 
         lock (_lock)
@@ -36,12 +34,14 @@ internal sealed class PdfStreams
 
             _handles[handle] = 0;
         }
+
+        return handle;
     }
 
     /// <summary>An <c>IO.read</c> or <c>IO.close</c> command, whole: notes a read of a PDF's stream; forgets a closed one.</summary>
     public void NoteCommand(string method, string? session, long? id, ReadOnlySpan<byte> message)
     {
-        if (ReadString(message, "params"u8, "handle"u8) is not { } handle)
+        if (ArtifactContent.ReadString(message, "params"u8, "handle"u8) is not { } handle)
         {
             return;
         }
@@ -74,53 +74,5 @@ internal sealed class PdfStreams
             (handle, sequence) = found ? read : (null, 0);
             return found;
         }
-    }
-
-    /// <summary>The string at <c>message.outer.inner</c>; null when absent, not a string, or not JSON.</summary>
-    internal static string? ReadString(ReadOnlySpan<byte> message, ReadOnlySpan<byte> outer, ReadOnlySpan<byte> inner)
-    {
-        try
-        {
-            var reader = new Utf8JsonReader(message);
-            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            {
-                return null;
-            }
-
-            while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-            {
-                var found = reader.ValueTextEquals(outer);
-                reader.Read();
-                if (!found)
-                {
-                    reader.Skip();
-                    continue;
-                }
-
-                if (reader.TokenType != JsonTokenType.StartObject)
-                {
-                    return null;
-                }
-
-                while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
-                {
-                    var isInner = reader.ValueTextEquals(inner);
-                    reader.Read();
-                    if (isInner)
-                    {
-                        return reader.TokenType == JsonTokenType.String ? reader.GetString() : null;
-                    }
-
-                    reader.Skip();
-                }
-
-                return null;
-            }
-        }
-        catch (Exception exception) when (exception is JsonException or InvalidOperationException)
-        {
-        }
-
-        return null;
     }
 }

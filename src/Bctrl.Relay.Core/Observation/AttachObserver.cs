@@ -201,7 +201,7 @@ internal sealed class AttachObserver
 
         if (kind == ArtifactKind.Pdf && complete)
         {
-            Capture!.Streams.NoteResult(prefix); // a streamed PDF's answer is small: whole in the prefix
+            handle = Capture!.Streams.NoteResult(prefix); // a streamed PDF's answer is small: whole in the prefix
         }
 
         BeginCapture(kind.Value, method, id, session, prefix, size, finalFrame, handle, sequence);

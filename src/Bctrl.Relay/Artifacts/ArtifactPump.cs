@@ -152,7 +152,8 @@ internal sealed class ArtifactPump(
             return (data, null);
         }
 
-        if (ArtifactContent.Bounded(PdfStreams.ReadString(message.Message, "result"u8, "stream"u8), MaxIdLength) is not { } handle)
+        // The sampler read the stream's handle from the result already (PdfStreams.NoteResult).
+        if (ArtifactContent.Bounded(message.StreamHandle, MaxIdLength) is not { } handle)
         {
             return (Lost(ArtifactLoss.Unreadable), null);
         }
