@@ -100,6 +100,9 @@ public sealed class QuotaTests
         await using var rig = await SpliceHarness.StartAsync(connection: new { protocol = "cdp", quotas = new { maxAttaches = 1 } });
         var (client, _) = await rig.AttachAsync();
 
+        // The attach counts as live once the relay has published it, a moment after the client's 101 (a CI run saw a
+        // second attach made in that moment pass: noted on issue 11).
+        await rig.WaitForAttachCountsAsync(live: 1, total: 1);
         await using (var second = await RawClient.ConnectAsync(rig.Endpoint))
         {
             await second.SendUpgradeAsync();
